@@ -1,0 +1,129 @@
+//! Running row operations over units, serially or on rayon.
+//!
+//! Work is split by the units of [`crate::stream`], so which thread runs a
+//! unit never changes what it computes. Calls smaller than
+//! [`PARALLEL_MIN_ELEMENTS`] run on the calling thread.
+
+use rayon::prelude::*;
+
+use crate::float::Float;
+use crate::noise;
+use crate::shape::Shape;
+use crate::stream::Units;
+
+/// Calls with fewer elements than this run serially.
+pub const PARALLEL_MIN_ELEMENTS: usize = 1 << 15;
+
+/// Calls `body(index, chunk)` on consecutive chunks of `chunk > 0` elements,
+/// on rayon when `parallel`.
+pub(crate) fn for_each_chunk_mut<T: Send>(
+    data: &mut [T],
+    chunk: usize,
+    parallel: bool,
+    body: impl Fn(usize, &mut [T]) + Sync + Send,
+) {
+    if !parallel {
+        data.chunks_mut(chunk).enumerate().for_each(|(i, c)| body(i, c));
+    } else {
+        data.par_chunks_mut(chunk).enumerate().for_each(|(i, c)| body(i, c));
+    }
+}
+
+/// What a row operation writes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Output {
+    /// One value per element, in the layout of the logits.
+    PerElement,
+    /// One value per row, in row order `(o, i)`.
+    PerRow,
+}
+
+/// A raw output pointer shared by the units of one call. Units write
+/// disjoint elements, so concurrent writes never touch the same location.
+#[derive(Clone, Copy)]
+struct SharedOut<O>(*mut O);
+// SAFETY: only used to write disjoint elements from different threads.
+unsafe impl<O: Send> Send for SharedOut<O> {}
+unsafe impl<O: Send> Sync for SharedOut<O> {}
+
+/// Applies `kernel(z_row, out_row)` to every row, where `z_row` holds the
+/// row's logits (contiguous, in class order) plus, when `noise` is
+/// `Some((seed, offset))`, the row's standard Gumbel noise; `out_row` has
+/// `classes` values for [`Output::PerElement`] and one for [`Output::PerRow`].
+///
+/// `logits` must have `shape.len()` elements and `out` the matching length.
+pub(crate) fn map_rows<F: Float, O: Copy + Default + Send>(
+    shape: Shape,
+    logits: &[F],
+    noise: Option<(u64, u64)>,
+    out: &mut [O],
+    output: Output,
+    kernel: impl Fn(&[F], &mut [O]) + Sync,
+) {
+    if shape.is_empty() {
+        return;
+    }
+    let parallel = shape.len() >= PARALLEL_MIN_ELEMENTS;
+    let classes = shape.classes();
+    let units = Units::new(shape.rows(), classes);
+    let width = if output == Output::PerRow { 1 } else { classes };
+    let run_unit = |unit: usize, out_unit: &mut [O]| {
+        let rows = units.rows(unit);
+        let mut z = vec![F::ZERO; rows.len() * classes];
+        match noise {
+            Some((seed, offset)) => {
+                noise::fill_unit(seed, units.first_stream(offset, unit), &mut z);
+                gather(shape, logits, rows.start, &mut z, |z, l| *z = l + *z);
+            }
+            None => gather(shape, logits, rows.start, &mut z, |z, l| *z = l),
+        }
+        for (z_row, out_row) in z.chunks_exact(classes).zip(out_unit.chunks_exact_mut(width)) {
+            kernel(z_row, out_row);
+        }
+    };
+    let unit_rows = units.rows(0).len();
+    if output == Output::PerRow || shape.inner() == 1 {
+        for_each_chunk_mut(out, unit_rows * width, parallel, run_unit);
+        return;
+    }
+    // Strided output: compute each unit into a buffer, then scatter.
+    let shared = SharedOut(out.as_mut_ptr());
+    let scatter_unit = |unit: usize| {
+        let rows = units.rows(unit);
+        let mut buffer = vec![O::default(); rows.len() * classes];
+        run_unit(unit, &mut buffer);
+        let shared = shared;
+        for (row, values) in rows.zip(buffer.chunks_exact(classes)) {
+            for (class, v) in values.iter().enumerate() {
+                let index = shape.index(row, class);
+                assert!(index < shape.len());
+                // SAFETY: `index` is in bounds of `out` (asserted; `out` has
+                // `shape.len()` elements) and `(row, class)` belongs to this
+                // unit only, so no other thread writes this element.
+                unsafe { shared.0.add(index).write(*v) };
+            }
+        }
+    };
+    if parallel {
+        (0..units.count()).into_par_iter().for_each(scatter_unit);
+    } else {
+        (0..units.count()).for_each(scatter_unit);
+    }
+}
+
+/// Combines the logits of the rows starting at `first_row` into `z` (which
+/// holds whole rows, in class order) with `op(z_element, logit)`.
+fn gather<F: Float>(shape: Shape, logits: &[F], first_row: usize, z: &mut [F], op: impl Fn(&mut F, F)) {
+    let classes = shape.classes();
+    if shape.inner() == 1 {
+        let start = first_row * classes;
+        let end = start + z.len();
+        z.iter_mut().zip(&logits[start..end]).for_each(|(z, l)| op(z, *l));
+    } else {
+        for (r, z_row) in z.chunks_exact_mut(classes).enumerate() {
+            for (class, z) in z_row.iter_mut().enumerate() {
+                op(z, logits[shape.index(first_row + r, class)]);
+            }
+        }
+    }
+}

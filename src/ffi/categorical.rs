@@ -1,0 +1,242 @@
+//! Categorical sampling along the class axis: Gumbel-Softmax (soft and hard),
+//! Gumbel-max indices, tempered softmax, and the stream count of a call.
+
+use super::boundary::guard;
+use super::buffer::{check_disjoint, Buffer};
+use super::status::gumbel_status;
+use crate::error::Result;
+use crate::float::Float;
+use crate::shape::Shape;
+
+/// The number of stream ids one sampling call on a row-major
+/// `(outer, classes, inner)` tensor consumes: make the next independent call
+/// with `offset + gumbel_streams(outer, classes, inner)`, or replay a call
+/// exactly with the same `(seed, offset)`.
+///
+/// Rows (`outer * inner` of them) are cut into units of
+/// `max(1, 16384 / classes)` consecutive rows; a row of more than 16384
+/// classes is cut into `ceil(classes / 16384)` segments. Each unit or
+/// segment draws from one stream id, counted from `offset` in row order
+/// (ids wrap modulo 2^64). For `gumbel_noise_*`, pass `(1, n, 1)`.
+///
+/// Returns 0 for an empty shape (`outer == 0` or `inner == 0`) and for
+/// shapes the sampling functions reject (`classes == 0`, or an element count
+/// that overflows `size_t`). Thread-safe; no error status.
+#[no_mangle]
+pub extern "C" fn gumbel_streams(outer: usize, classes: usize, inner: usize) -> u64 {
+    Shape::new(outer, classes, inner).map_or(0, crate::streams)
+}
+
+/// Gumbel-Softmax sample along the class axis (Jang et al. 2017, eq. 1;
+/// Maddison et al. 2017, eq. 10):
+/// `out = softmax((logits + g) / tau)`, `g` i.i.d. standard Gumbel noise.
+/// With `hard`, `out` is instead the exact one-hot of
+/// `argmax_k (logits_k + g_k)` (straight-through forward; lowest index on
+/// ties); its gradient is the soft sample's (`hard = false` with the same
+/// `seed` and `offset` recomputes the soft sample exactly).
+///
+/// Shapes: `logits` and `out` are row-major `(outer, classes, inner)`
+/// tensors (`outer * classes * inner` floats); the class axis is the middle
+/// one, so a `(rows, K)` matrix is `outer = rows, classes = K, inner = 1`.
+/// There are `outer * inner` rows.
+///
+/// Values: logits are finite or `-inf`; a `-inf` logit masks its class,
+/// which gets exactly 0 and is never chosen. `tau` is finite and `> 0`
+/// (temperature; small values approach one-hot samples). Soft rows are in
+/// `[0, 1]` and sum to 1 within a few ulp.
+///
+/// Randomness: the noise of element `(row, class)` is a pure function of
+/// `(seed, offset, classes, row, class)`: independent of the thread count,
+/// of `inner`, and of the rows after it. The call consumes
+/// `gumbel_streams(outer, classes, inner)` stream ids. For the same
+/// `(seed, offset)`, `gumbel_sample_f32` returns the argmax of this sample.
+///
+/// Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+/// `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if the element count
+/// overflows; `GUMBEL_STATUS_NULL_POINTER` if `logits` or `out` is NULL with
+/// a non-empty shape; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+/// `GUMBEL_STATUS_OVERLAP` if `logits` and `out` overlap;
+/// `GUMBEL_STATUS_INVALID_TEMPERATURE` if `tau` is NaN, infinite or `<= 0`;
+/// `GUMBEL_STATUS_INVALID_LOGITS` if a logit is NaN or `+inf`;
+/// `GUMBEL_STATUS_ALL_MASKED` if a row is entirely `-inf`. An empty shape is
+/// a no-op. `out` is untouched on error. Thread-safe.
+///
+/// # Safety
+/// `logits` must point to `outer * classes * inner` readable floats and
+/// `out` to as many writable ones (either may be NULL when that is 0).
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_softmax_f32(
+    logits: *const f32,
+    out: *mut f32,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: f32,
+    hard: bool,
+    seed: u64,
+    offset: u64,
+) -> gumbel_status {
+    guard(|| unsafe { softmax(logits, out, [outer, classes, inner], tau, hard, seed, offset) })
+}
+
+/// The `double` twin of `gumbel_softmax_f32`, same contract.
+///
+/// # Safety
+/// As `gumbel_softmax_f32`, with doubles.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_softmax_f64(
+    logits: *const f64,
+    out: *mut f64,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: f64,
+    hard: bool,
+    seed: u64,
+    offset: u64,
+) -> gumbel_status {
+    guard(|| unsafe { softmax(logits, out, [outer, classes, inner], tau, hard, seed, offset) })
+}
+
+/// Gumbel-max sampling (Gumbel 1954; Maddison et al. 2014): for each row,
+/// `indices[row] = argmax_k (logits_k + g_k)`, an exact draw from
+/// `Categorical(softmax(logits))`, with the same noise `g` as
+/// `gumbel_softmax_f32` for the same `(seed, offset)`, so it equals the
+/// argmax of that soft sample and the position of the hard one.
+///
+/// Shapes: `logits` is a row-major `(outer, classes, inner)` tensor;
+/// `indices` has `outer * inner` entries in row order `(o, i)`, i.e.
+/// `indices[o * inner + i]`. Every index is in `[0, classes)` and never a
+/// masked (`-inf`) class; ties go to the lowest index.
+///
+/// Randomness: as `gumbel_softmax_f32`; consumes
+/// `gumbel_streams(outer, classes, inner)` stream ids.
+///
+/// Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+/// `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW`;
+/// `GUMBEL_STATUS_NULL_POINTER` if `logits` or `indices` is NULL with a
+/// non-empty shape; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+/// `GUMBEL_STATUS_OVERLAP` if `logits` and `indices` overlap;
+/// `GUMBEL_STATUS_INVALID_LOGITS` if a logit is NaN or `+inf`;
+/// `GUMBEL_STATUS_ALL_MASKED` if a row is entirely `-inf`. An empty shape is
+/// a no-op. `indices` is untouched on error. Thread-safe.
+///
+/// # Safety
+/// `logits` must point to `outer * classes * inner` readable floats and
+/// `indices` to `outer * inner` writable `int64_t`.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_sample_f32(
+    logits: *const f32,
+    indices: *mut i64,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    seed: u64,
+    offset: u64,
+) -> gumbel_status {
+    guard(|| unsafe { sample(logits, indices, [outer, classes, inner], seed, offset) })
+}
+
+/// The `double` twin of `gumbel_sample_f32`, same contract.
+///
+/// # Safety
+/// As `gumbel_sample_f32`, with double logits.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_sample_f64(
+    logits: *const f64,
+    indices: *mut i64,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    seed: u64,
+    offset: u64,
+) -> gumbel_status {
+    guard(|| unsafe { sample(logits, indices, [outer, classes, inner], seed, offset) })
+}
+
+/// Tempered softmax without noise: `out = softmax(logits / tau)` along the
+/// class axis, computed as `exp((x - max x) / tau)` normalised, so huge
+/// logits and tiny `tau` neither overflow nor give NaN. These are the
+/// category probabilities that `gumbel_sample_f32` draws from when `tau = 1`.
+///
+/// Shapes and values: as `gumbel_softmax_f32` (`-inf` logits get exactly 0).
+/// Deterministic: takes no seed.
+///
+/// Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+/// `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW`;
+/// `GUMBEL_STATUS_NULL_POINTER`; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+/// `GUMBEL_STATUS_OVERLAP` if `logits` and `out` overlap;
+/// `GUMBEL_STATUS_INVALID_TEMPERATURE`; `GUMBEL_STATUS_INVALID_LOGITS`;
+/// `GUMBEL_STATUS_ALL_MASKED`. `out` is untouched on error. Thread-safe.
+///
+/// # Safety
+/// As `gumbel_softmax_f32`.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_tempered_softmax_f32(
+    logits: *const f32,
+    out: *mut f32,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: f32,
+) -> gumbel_status {
+    guard(|| unsafe { tempered_softmax(logits, out, [outer, classes, inner], tau) })
+}
+
+/// The `double` twin of `gumbel_tempered_softmax_f32`, same contract.
+///
+/// # Safety
+/// As `gumbel_softmax_f64`.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_tempered_softmax_f64(
+    logits: *const f64,
+    out: *mut f64,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: f64,
+) -> gumbel_status {
+    guard(|| unsafe { tempered_softmax(logits, out, [outer, classes, inner], tau) })
+}
+
+/// Checks an `(outer, classes, inner)` tensor and an output of `out_len(shape)`
+/// elements that must not overlap it.
+fn buffers<F, O>(
+    logits: *const F,
+    out: *mut O,
+    [outer, classes, inner]: [usize; 3],
+    out_name: &str,
+    out_len: fn(&Shape) -> usize,
+) -> Result<(Shape, Buffer<F>, Buffer<O>)> {
+    let shape = Shape::new(outer, classes, inner)?;
+    let logits = Buffer::new(logits, shape.len(), "logits")?;
+    let out = Buffer::new(out, out_len(&shape), out_name)?;
+    check_disjoint(&logits, "logits", &out, out_name)?;
+    Ok((shape, logits, out))
+}
+
+unsafe fn softmax<F: Float>(
+    logits: *const F,
+    out: *mut F,
+    dims: [usize; 3],
+    tau: F,
+    hard: bool,
+    seed: u64,
+    offset: u64,
+) -> Result<()> {
+    let (shape, logits, out) = buffers(logits, out, dims, "out", Shape::len)?;
+    // SAFETY: sizes checked; validity is the caller's contract; disjoint.
+    unsafe { crate::gumbel_softmax(logits.as_slice(), out.as_mut_slice(), shape, tau, hard, seed, offset) }
+}
+
+unsafe fn sample<F: Float>(logits: *const F, indices: *mut i64, dims: [usize; 3], seed: u64, offset: u64) -> Result<()> {
+    let (shape, logits, indices) = buffers(logits, indices, dims, "indices", Shape::rows)?;
+    // SAFETY: sizes checked; validity is the caller's contract; disjoint.
+    unsafe { crate::sample(logits.as_slice(), indices.as_mut_slice(), shape, seed, offset) }
+}
+
+unsafe fn tempered_softmax<F: Float>(logits: *const F, out: *mut F, dims: [usize; 3], tau: F) -> Result<()> {
+    let (shape, logits, out) = buffers(logits, out, dims, "out", Shape::len)?;
+    // SAFETY: sizes checked; validity is the caller's contract; disjoint.
+    unsafe { crate::tempered_softmax(logits.as_slice(), out.as_mut_slice(), shape, tau) }
+}

@@ -1,0 +1,112 @@
+//! The element types the library computes in: `f32` and `f64`.
+//!
+//! Every kernel is written once, generic over [`Float`]. The elementary
+//! functions come from [`crate::math`] (never libm), so results are the same
+//! bits on every CPU.
+
+use std::fmt::{Debug, Display};
+use std::ops::{Add, Div, Mul, Neg, Sub};
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// A floating-point element type of the library (`f32` or `f64`); sealed.
+pub trait Float:
+    sealed::Sealed
+    + Copy
+    + Send
+    + Sync
+    + PartialOrd
+    + Debug
+    + Display
+    + Default
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+    + 'static
+{
+    /// The C name of the type, for messages: `"f32"` or `"f64"`.
+    const NAME: &'static str;
+    /// 0.
+    const ZERO: Self;
+    /// 1.
+    const ONE: Self;
+    /// 1/2.
+    const HALF: Self;
+    /// Positive infinity.
+    const INFINITY: Self;
+    /// Negative infinity: the value of a masked logit.
+    const NEG_INFINITY: Self;
+
+    /// Exact conversion of a value below 2^31 (both types hold 24+ bits; larger
+    /// values round to nearest in `f32`, which is part of the noise contract).
+    fn from_i32(x: i32) -> Self;
+    /// Conversion from `f64` (rounded to nearest for `f32`).
+    fn from_f64(x: f64) -> Self;
+    /// Widening conversion to `f64`.
+    fn to_f64(self) -> f64;
+    /// True unless the value is NaN or infinite.
+    fn is_finite(self) -> bool;
+    /// True if the value is NaN.
+    fn is_nan(self) -> bool;
+    /// Natural logarithm, [`crate::math`] kernel.
+    fn ln(self) -> Self;
+    /// `ln(1 + x)`, [`crate::math`] kernel.
+    fn ln_1p(self) -> Self;
+    /// `e^x`, [`crate::math`] kernel.
+    fn exp(self) -> Self;
+}
+
+macro_rules! impl_float {
+    ($t:ty, $name:literal, $ln:path, $ln_1p:path, $exp:path) => {
+        impl Float for $t {
+            const NAME: &'static str = $name;
+            const ZERO: Self = 0.0;
+            const ONE: Self = 1.0;
+            const HALF: Self = 0.5;
+            const INFINITY: Self = <$t>::INFINITY;
+            const NEG_INFINITY: Self = <$t>::NEG_INFINITY;
+
+            #[inline(always)]
+            fn from_i32(x: i32) -> Self {
+                x as $t
+            }
+            #[inline(always)]
+            fn from_f64(x: f64) -> Self {
+                x as $t
+            }
+            #[inline(always)]
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            #[inline(always)]
+            fn is_finite(self) -> bool {
+                <$t>::is_finite(self)
+            }
+            #[inline(always)]
+            fn is_nan(self) -> bool {
+                <$t>::is_nan(self)
+            }
+            #[inline(always)]
+            fn ln(self) -> Self {
+                $ln(self)
+            }
+            #[inline(always)]
+            fn ln_1p(self) -> Self {
+                $ln_1p(self)
+            }
+            #[inline(always)]
+            fn exp(self) -> Self {
+                $exp(self)
+            }
+        }
+    };
+}
+
+impl_float!(f32, "f32", crate::math::ln_f32, crate::math::ln_1p_f32, crate::math::exp_f32);
+impl_float!(f64, "f64", crate::math::ln_f64, crate::math::ln_1p_f64, crate::math::exp_f64);

@@ -1,0 +1,48 @@
+//! `gumbel`: fast, exact and reproducible sampling from the Gumbel-Softmax
+//! (Concrete) family, with a C ABI (see [`ffi`] and `include/gumbel.h`).
+//!
+//! The safe Rust API works on row-major `(outer, classes, inner)` tensors
+//! ([`Shape`]) of `f32` or `f64` ([`Float`]). Every sampling call takes a
+//! `seed` and an `offset`: its output is a pure function of them and of the
+//! input, independent of the thread count and the memory layout
+//! (see [`stream`] for the contract and [`streams`] for how far to advance
+//! `offset` between calls).
+//!
+//! ```
+//! use gumbel::{gumbel_softmax, Shape};
+//! let logits = [0.5f32, -1.0, 2.0, 0.0, 0.0, f32::NEG_INFINITY];
+//! let mut y = [0.0f32; 6];
+//! gumbel_softmax(&logits, &mut y, Shape::matrix(2, 3)?, 0.5, false, 42, 0)?;
+//! assert!((y[..3].iter().sum::<f32>() - 1.0).abs() < 1e-6);
+//! assert_eq!(y[5], 0.0); // a masked class
+//! # Ok::<(), gumbel::Error>(())
+//! ```
+
+mod error;
+mod exec;
+mod float;
+mod math;
+mod noise;
+mod sample;
+mod shape;
+mod softmax;
+pub mod stream;
+mod validate;
+
+pub mod ffi;
+
+pub use error::{Error, ErrorKind, Result};
+pub use exec::PARALLEL_MIN_ELEMENTS;
+pub use float::Float;
+pub use noise::{noise, MAX_ABS_STANDARD_GUMBEL};
+pub use sample::{gumbel_softmax, sample};
+pub use shape::Shape;
+pub use softmax::{tempered_softmax, ACCUMULATORS};
+pub use stream::{CHUNK_ELEMENTS, LANES};
+
+/// The number of stream ids one sampling call on `shape` consumes: a caller
+/// that makes several independent calls advances its `offset` by this much
+/// after each. See [`stream`] for the layout of the streams.
+pub fn streams(shape: Shape) -> u64 {
+    stream::streams(shape.rows(), shape.classes())
+}

@@ -1,0 +1,87 @@
+//! Gumbel-Softmax forward (soft and hard) and Gumbel-max class indices.
+//!
+//! With standard Gumbel noise `g` drawn per element from `(seed, offset)`
+//! (see [`crate::stream`]), the perturbed logits are `z = logits + g`:
+//! - soft sample (Jang et al. 2017, eq. 1; Maddison et al. 2017, eq. 10):
+//!   `y = softmax(z / tau)`;
+//! - hard sample (straight-through forward): the exact one-hot of
+//!   `argmax z`, lowest index on ties;
+//! - Gumbel-max index (Gumbel 1954; Maddison et al. 2014): `argmax z`, an
+//!   exact sample of `Categorical(softmax(logits))`.
+//!
+//! For the same `(seed, offset)` the three are coupled: the hard one-hot and
+//! the index sit at the argmax of the soft sample (up to exact ties of `y`).
+
+use crate::error::Result;
+use crate::exec::{self, Output};
+use crate::float::Float;
+use crate::shape::Shape;
+use crate::softmax::{argmax, softmax_row};
+use crate::validate::{check_logits, check_tau};
+
+/// Gumbel-Softmax sample `out = softmax((logits + g) / tau)` along the class
+/// axis of a row-major `(outer, classes, inner)` tensor, or its exact one-hot
+/// `argmax` when `hard`.
+///
+/// `logits` and `out` have `shape.len()` elements. Masked (`-inf`) classes
+/// get exactly 0 and are never chosen. The noise of element `(row, class)`
+/// is a pure function of `(seed, offset, classes, row, class)`; the call
+/// consumes [`crate::streams`]`(shape)` stream ids. Soft rows sum to 1 within
+/// a few ulp; hard rows hold one 1 and zeros.
+///
+/// # Errors
+/// [`ErrorKind::InvalidShape`](crate::ErrorKind::InvalidShape) for buffer
+/// lengths that do not match `shape`;
+/// [`ErrorKind::InvalidTemperature`](crate::ErrorKind::InvalidTemperature) if
+/// `tau` is not finite or `<= 0`;
+/// [`ErrorKind::InvalidLogits`](crate::ErrorKind::InvalidLogits) for a NaN or
+/// `+inf` logit; [`ErrorKind::AllMasked`](crate::ErrorKind::AllMasked) for a
+/// row that is all `-inf`. `out` is untouched on error.
+pub fn gumbel_softmax<F: Float>(
+    logits: &[F],
+    out: &mut [F],
+    shape: Shape,
+    tau: F,
+    hard: bool,
+    seed: u64,
+    offset: u64,
+) -> Result<()> {
+    shape.check_len("logits", logits.len(), shape.len())?;
+    shape.check_len("out", out.len(), shape.len())?;
+    check_tau(tau)?;
+    check_logits(shape, logits)?;
+    let noise = Some((seed, offset));
+    if hard {
+        exec::map_rows(shape, logits, noise, out, Output::PerElement, |z, y| {
+            y.fill(F::ZERO);
+            y[argmax(z)] = F::ONE;
+        });
+    } else {
+        exec::map_rows(shape, logits, noise, out, Output::PerElement, |z, y| softmax_row(z, tau, y));
+    }
+    Ok(())
+}
+
+/// Gumbel-max sampling: one class index per row, `argmax(logits + g)` with
+/// the same noise as [`gumbel_softmax`] for the same `(seed, offset)`, an
+/// exact draw from `Categorical(softmax(logits))`.
+///
+/// `logits` has `shape.len()` elements; `indices` has `shape.rows()`
+/// entries in row order `(o, i)`, each in `[0, classes)` and never a masked
+/// class.
+///
+/// # Errors
+/// [`ErrorKind::InvalidShape`](crate::ErrorKind::InvalidShape) for buffer
+/// lengths that do not match `shape`;
+/// [`ErrorKind::InvalidLogits`](crate::ErrorKind::InvalidLogits) for a NaN or
+/// `+inf` logit; [`ErrorKind::AllMasked`](crate::ErrorKind::AllMasked) for a
+/// row that is all `-inf`. `indices` is untouched on error.
+pub fn sample<F: Float>(logits: &[F], indices: &mut [i64], shape: Shape, seed: u64, offset: u64) -> Result<()> {
+    shape.check_len("logits", logits.len(), shape.len())?;
+    shape.check_len("indices", indices.len(), shape.rows())?;
+    check_logits(shape, logits)?;
+    exec::map_rows(shape, logits, Some((seed, offset)), indices, Output::PerRow, |z, index| {
+        index[0] = argmax(z) as i64;
+    });
+    Ok(())
+}

@@ -1,0 +1,130 @@
+//! Tempered softmax along the class axis, and the row reductions it uses.
+//!
+//! `softmax(z / tau)_k = exp((z_k - max z) / tau) / sum_j exp((z_j - max z) / tau)`.
+//! Subtracting the maximum before dividing by `tau` keeps every exponent in
+//! `[-inf, 0]`, so huge logits and tiny temperatures neither overflow nor
+//! produce NaN; the leading term is exactly `exp(0) = 1`, so the sum is at
+//! least 1. Sums use [`ACCUMULATORS`] striped partial sums combined in a
+//! fixed tree, so the result does not depend on the vector width.
+
+use crate::error::Result;
+use crate::exec::{self, Output};
+use crate::float::Float;
+use crate::shape::Shape;
+use crate::validate::{check_logits, check_tau};
+
+/// The number of partial sums of a row sum (element `k` goes to `k % 16`).
+pub const ACCUMULATORS: usize = 16;
+
+/// The largest value of a row (rows hold no NaN).
+#[inline]
+pub(crate) fn max<F: Float>(z: &[F]) -> F {
+    z.iter().fold(F::NEG_INFINITY, |m, &x| if x > m { x } else { m })
+}
+
+/// The index of the largest value of a row, the lowest index on ties.
+#[inline]
+pub(crate) fn argmax<F: Float>(z: &[F]) -> usize {
+    let mut best = 0;
+    for (k, &x) in z.iter().enumerate() {
+        if x > z[best] {
+            best = k;
+        }
+    }
+    best
+}
+
+/// The sum of a row: `ACCUMULATORS` striped partial sums, then pairwise
+/// `acc[i] += acc[i + w]` for `w = 8, 4, 2, 1`.
+#[inline]
+pub(crate) fn sum<F: Float>(x: &[F]) -> F {
+    let mut acc = [F::ZERO; ACCUMULATORS];
+    let mut blocks = x.chunks_exact(ACCUMULATORS);
+    for block in &mut blocks {
+        for (a, v) in acc.iter_mut().zip(block) {
+            *a = *a + *v;
+        }
+    }
+    for (a, v) in acc.iter_mut().zip(blocks.remainder()) {
+        *a = *a + *v;
+    }
+    let mut width = ACCUMULATORS / 2;
+    while width > 0 {
+        for i in 0..width {
+            acc[i] = acc[i] + acc[i + width];
+        }
+        width /= 2;
+    }
+    acc[0]
+}
+
+/// Writes `softmax(z / tau)` of one row into `out` (same length as `z`).
+/// `z` must contain no NaN and at least one value above `-inf`.
+#[inline]
+pub(crate) fn softmax_row<F: Float>(z: &[F], tau: F, out: &mut [F]) {
+    let m = max(z);
+    for (y, &x) in out.iter_mut().zip(z) {
+        *y = ((x - m) / tau).exp();
+    }
+    let scale = F::ONE / sum(out);
+    out.iter_mut().for_each(|y| *y = *y * scale);
+}
+
+/// Tempered softmax `out = softmax(logits / tau)` along the class axis of a
+/// row-major `(outer, classes, inner)` tensor; no noise.
+///
+/// `logits` and `out` have `shape.len()` elements. `-inf` logits (masked
+/// classes) get exactly 0. Each row of `out` sums to 1 within a few ulp.
+///
+/// # Errors
+/// [`ErrorKind::InvalidShape`](crate::ErrorKind::InvalidShape) for buffer
+/// lengths that do not match `shape`;
+/// [`ErrorKind::InvalidTemperature`](crate::ErrorKind::InvalidTemperature) if
+/// `tau` is not finite or `<= 0`;
+/// [`ErrorKind::InvalidLogits`](crate::ErrorKind::InvalidLogits) for a NaN
+/// or `+inf` logit; [`ErrorKind::AllMasked`](crate::ErrorKind::AllMasked)
+/// for a row that is all `-inf`. `out` is untouched on error.
+pub fn tempered_softmax<F: Float>(logits: &[F], out: &mut [F], shape: Shape, tau: F) -> Result<()> {
+    shape.check_len("logits", logits.len(), shape.len())?;
+    shape.check_len("out", out.len(), shape.len())?;
+    check_tau(tau)?;
+    check_logits(shape, logits)?;
+    exec::map_rows(shape, logits, None, out, Output::PerElement, |z, y| softmax_row(z, tau, y));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sum_uses_the_fixed_tree() {
+        let x: Vec<f64> = (0..37).map(|k| 1.0 + k as f64 * 1e-3).collect();
+        let mut acc = [0.0; 16];
+        for (k, v) in x.iter().enumerate() {
+            acc[k % 16] += v;
+        }
+        for w in [8, 4, 2, 1] {
+            for i in 0..w {
+                acc[i] += acc[i + w];
+            }
+        }
+        assert_eq!(sum(&x).to_bits(), acc[0].to_bits());
+    }
+
+    #[test]
+    fn argmax_takes_the_lowest_index_on_ties() {
+        assert_eq!(argmax(&[1.0f32, 3.0, 3.0, -1.0]), 1);
+        assert_eq!(argmax(&[f32::NEG_INFINITY, -5.0]), 1);
+        assert_eq!(argmax(&[2.0f64]), 0);
+    }
+
+    #[test]
+    fn softmax_is_stable_for_huge_logits_and_tiny_tau() {
+        let mut y = [0.0f32; 3];
+        softmax_row(&[3e38, -3e38, 3e38], 1e-30, &mut y);
+        assert_eq!(y, [0.5, 0.0, 0.5]);
+        softmax_row(&[1.0, 1.0 + 1e-6, f32::NEG_INFINITY], 1e-40, &mut y);
+        assert_eq!(y, [0.0, 1.0, 0.0]);
+    }
+}

@@ -1,0 +1,66 @@
+//! Checks of logits and temperatures shared by the sampling kernels.
+//!
+//! Logits are finite numbers or `-inf` (a masked class). A NaN or `+inf`
+//! logit, or a row whose classes are all masked, is an error found before
+//! anything is written.
+
+use rayon::prelude::*;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::exec::PARALLEL_MIN_ELEMENTS;
+use crate::float::Float;
+use crate::shape::Shape;
+
+/// Checks a temperature: finite and `> 0` (subnormal values are accepted).
+///
+/// # Errors
+/// [`ErrorKind::InvalidTemperature`] otherwise.
+pub(crate) fn check_tau<F: Float>(tau: F) -> Result<()> {
+    if tau.is_finite() && tau > F::ZERO {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorKind::InvalidTemperature,
+            format!("tau must be finite and > 0, got {tau}"),
+        ))
+    }
+}
+
+/// Checks the logits of a `shape` tensor (`logits.len() == shape.len()`).
+///
+/// # Errors
+/// [`ErrorKind::InvalidLogits`] for the first NaN or `+inf` logit in memory
+/// order; [`ErrorKind::AllMasked`] for the first row whose logits are all
+/// `-inf`.
+pub(crate) fn check_logits<F: Float>(shape: Shape, logits: &[F]) -> Result<()> {
+    let parallel = shape.len() >= PARALLEL_MIN_ELEMENTS;
+    let invalid = |x: &F| x.is_nan() || *x == F::INFINITY;
+    let bad = if parallel {
+        logits.par_iter().position_first(invalid)
+    } else {
+        logits.iter().position(invalid)
+    };
+    if let Some(index) = bad {
+        let (row, class) = shape.position(index);
+        return Err(Error::new(
+            ErrorKind::InvalidLogits,
+            format!(
+                "logit at row {row}, class {class} is {}; logits must be finite or -inf (masked)",
+                logits[index]
+            ),
+        ));
+    }
+    let masked = |row: usize| (0..shape.classes()).all(|k| logits[shape.index(row, k)] == F::NEG_INFINITY);
+    let empty = if parallel {
+        (0..shape.rows()).into_par_iter().position_first(masked)
+    } else {
+        (0..shape.rows()).position(masked)
+    };
+    match empty {
+        Some(row) => Err(Error::new(
+            ErrorKind::AllMasked,
+            format!("row {row} has every class masked (-inf): there is nothing to sample"),
+        )),
+        None => Ok(()),
+    }
+}
