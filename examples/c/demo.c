@@ -12,6 +12,9 @@
  * Gumbel-Softmax samples; a check that Gumbel-max draws follow the softmax
  * for three rows; and the throughput of the samplers.
  *
+ * Set GUMBEL_DEMO_QUICK=1 for fewer draws and a small timing run (for
+ * valgrind or CI); the statistics are then noisier.
+ *
  * Build from the repository root, after `cargo build --release`:
  *   cc -std=c99 -O2 -Wall -Wextra -Werror -Iinclude -Iexamples/common \
  *      examples/c/demo.c examples/common/npy.c -o target/release/demo_c \
@@ -37,6 +40,10 @@
 #define DRAW_ELEMS_MAX ((size_t)1 << 24)   /* cap on draws * classes           */
 #define BENCH_ELEMS ((size_t)1 << 22)      /* ~4M elements for the timing      */
 #define BENCH_REPS 5
+
+#define QUICK_DRAWS 10000u
+#define QUICK_BENCH_ELEMS ((size_t)1 << 16)
+#define QUICK_BENCH_REPS 2
 
 static const float TAUS[] = {10.0f, 1.0f, 0.5f, 0.1f};
 #define N_TAUS (sizeof TAUS / sizeof TAUS[0])
@@ -82,6 +89,12 @@ static int plan_take(noise_plan *plan, size_t outer, size_t classes, size_t inne
 }
 
 /* ---- small helpers ----------------------------------------------------- */
+
+static int quick_mode(void)
+{
+    const char *q = getenv("GUMBEL_DEMO_QUICK");
+    return q != NULL && q[0] != '\0' && strcmp(q, "0") != 0;
+}
 
 static size_t argmax_f(const float *x, size_t n)
 {
@@ -367,7 +380,7 @@ static int gumbel_max_check(const dataset *d, noise_plan *plan)
 {
     static const char *const kinds[3] = {"easy", "medium", "ambiguous"};
     const double targets[3] = {0.97, 0.75, 0.0};
-    size_t draws = DRAWS, picks[3], i, j, c, shown;
+    size_t draws = quick_mode() ? QUICK_DRAWS : DRAWS, picks[3], i, j, c, shown;
     float *tiled = NULL;
     int64_t *idx = NULL;
     size_t *counts = NULL;
@@ -455,7 +468,9 @@ done:
 
 static int throughput(const dataset *d, noise_plan *plan)
 {
-    size_t rows = (BENCH_ELEMS + d->k - 1) / d->k, n, r, which;
+    const size_t elems = quick_mode() ? QUICK_BENCH_ELEMS : BENCH_ELEMS;
+    const int reps = quick_mode() ? QUICK_BENCH_REPS : BENCH_REPS;
+    size_t rows = (elems + d->k - 1) / d->k, n, r, which;
     float *x = NULL, *y = NULL;
     int64_t *idx = NULL;
     int rc = 1;
@@ -463,7 +478,7 @@ static int throughput(const dataset *d, noise_plan *plan)
     if (rows < d->rows) {
         rows = d->rows;
     }
-    n = rows * d->k; /* no overflow: rows*k <= max(BENCH_ELEMS + k, count) */
+    n = rows * d->k; /* no overflow: rows*k <= max(elems + k, count) */
     x = (float *)malloc(n * sizeof *x);
     y = (float *)malloc(n * sizeof *y);
     idx = (int64_t *)malloc(rows * sizeof *idx);
@@ -476,14 +491,14 @@ static int throughput(const dataset *d, noise_plan *plan)
     }
 
     printf("throughput on the logits tiled to (%zu, %zu) = %.2fM elements, "
-           "best of %d\n", rows, d->k, (double)n / 1e6, BENCH_REPS);
+           "best of %d\n", rows, d->k, (double)n / 1e6, reps);
     for (which = 0; which < 3; which++) {
         static const char *const names[3] = {"gumbel_softmax_f32 soft",
                                              "gumbel_softmax_f32 hard",
                                              "gumbel_sample_f32"};
         double times[BENCH_REPS + 1], best;
         int rep;
-        for (rep = 0; rep <= BENCH_REPS; rep++) { /* rep 0 warms up */
+        for (rep = 0; rep <= reps; rep++) { /* rep 0 warms up */
             uint64_t offset;
             gumbel_status st;
             double t0;
@@ -502,11 +517,11 @@ static int throughput(const dataset *d, noise_plan *plan)
                 goto done;
             }
         }
-        qsort(times + 1, BENCH_REPS, sizeof times[0], cmp_double);
+        qsort(times + 1, (size_t)reps, sizeof times[0], cmp_double);
         best = times[1];
         printf("  %-24s %7.1f Melem/s %6.2f ns/elem  %6.1f ms/call (median %.1f)\n",
                names[which], (double)n / best / 1e6, best * 1e9 / (double)n,
-               best * 1e3, times[1 + BENCH_REPS / 2] * 1e3);
+               best * 1e3, times[1 + reps / 2] * 1e3);
     }
     rc = 0;
 done:
