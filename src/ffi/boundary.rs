@@ -27,3 +27,29 @@ pub(crate) fn guard(body: impl FnOnce() -> Result<()>) -> gumbel_status {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{Error, ErrorKind};
+    use crate::ffi::status::GUMBEL_STATUS_INVALID_SHAPE;
+
+    fn message() -> String {
+        let mut buf = [0 as std::ffi::c_char; 128];
+        unsafe { crate::ffi::gumbel_last_error(buf.as_mut_ptr(), buf.len()) };
+        unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }.to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn panics_become_a_status_and_a_message() {
+        assert_eq!(guard(|| panic!("boom {}", 7)), GUMBEL_STATUS_PANIC);
+        assert_eq!(message(), "internal error (please report): boom 7");
+    }
+
+    #[test]
+    fn errors_become_their_status_and_message() {
+        assert_eq!(guard(|| Err(Error::new(ErrorKind::InvalidShape, "bad"))), GUMBEL_STATUS_INVALID_SHAPE);
+        assert_eq!(message(), "bad");
+        assert_eq!(guard(|| Ok(())), GUMBEL_STATUS_OK);
+    }
+}
