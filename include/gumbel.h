@@ -122,82 +122,16 @@ typedef uint32_t gumbel_status;
  */
 #define GUMBEL_STATUS_MISALIGNED_POINTER 10
 
+/**
+ * An input value is outside the domain of the function: a probability
+ * outside `[0, 1]`, a point off the simplex, a non-finite gradient (the
+ * message names the element).
+ */
+#define GUMBEL_STATUS_INVALID_VALUE 11
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
-
-/**
- * A short, static, NUL-terminated description of `status`, for any value:
- * values that are not a `gumbel_status` give `"unknown status"`. Never NULL;
- * the caller must not free it. Thread-safe.
- */
-const char *gumbel_status_str(uint32_t status);
-
-/**
- * Copies the message of the last failed call on the calling thread into
- * `buf` and returns the message's full length in bytes (without the NUL).
- *
- * At most `cap - 1` bytes are copied, always followed by a NUL, so a message
- * is truncated when the return value is `>= cap`. With `cap == 0` (or
- * `buf == NULL`) nothing is written: call it that way to learn the size.
- * Successful calls do not clear the message; before any failure it is empty
- * (returns 0). Thread-safe: each thread has its own message.
- *
- * # Safety
- * `buf` must be NULL or point to `cap` writable bytes.
- */
-size_t gumbel_last_error(char *buf, size_t cap);
-
-/**
- * The version of the loaded library, `"MAJOR.MINOR.PATCH"`: a static,
- * NUL-terminated string that the caller must not free. Compare it with the
- * `GUMBEL_VERSION_*` macros to detect a header/library mismatch.
- * Thread-safe.
- */
-const char *gumbel_version(void);
-
-/**
- * Fills `out[0..n)` with independent Gumbel(`loc`, `scale`) variates,
- * `loc + scale * g` with `g = -log(E)`, `E ~ Exp(1)` (Gumbel 1954; the
- * max-convention density is `exp(-z - exp(-z)) / scale`, `z = (x - loc) / scale`).
- *
- * Randomness: element `j` is a pure function of `(seed, offset, j)`; the
- * call consumes `gumbel_streams(1, n, 1)` stream ids (`ceil(n / 16384)`),
- * so the next independent call should use `offset + gumbel_streams(1, n, 1)`.
- * The standard variate `g` is built from 64 random bits: it is always
- * finite, reaches about 44.4 in the upper tail and about -3.8 in the lower.
- *
- * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_NULL_POINTER` if `out` is NULL
- * and `n > 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if `n` floats exceed the
- * address space; `GUMBEL_STATUS_MISALIGNED_POINTER`;
- * `GUMBEL_STATUS_INVALID_PARAMETER` if `loc` is not finite, `scale` is not
- * finite or `<= 0`, or `|loc| + 45 scale` overflows `float`. `n == 0` is a
- * no-op. `out` is untouched on error. Thread-safe; runs on the library's
- * worker threads for large `n`.
- *
- * # Safety
- * `out` must be NULL or point to `n` writable floats.
- */
-gumbel_status gumbel_noise_f32(float *out,
-                               size_t n,
-                               float loc,
-                               float scale,
-                               uint64_t seed,
-                               uint64_t offset);
-
-/**
- * The `double` twin of `gumbel_noise_f32`, same contract; the noise of
- * element `j` is the same random variate rounded differently.
- *
- * # Safety
- * `out` must be NULL or point to `n` writable doubles.
- */
-gumbel_status gumbel_noise_f64(double *out,
-                               size_t n,
-                               double loc,
-                               double scale,
-                               uint64_t seed,
-                               uint64_t offset);
 
 /**
  * The number of stream ids one sampling call on a row-major
@@ -370,6 +304,79 @@ gumbel_status gumbel_tempered_softmax_f64(const double *logits,
                                           size_t classes,
                                           size_t inner,
                                           double tau);
+
+/**
+ * Copies the message of the last failed call on the calling thread into
+ * `buf` and returns the message's full length in bytes (without the NUL).
+ *
+ * At most `cap - 1` bytes are copied, always followed by a NUL, so a message
+ * is truncated when the return value is `>= cap`. With `cap == 0` (or
+ * `buf == NULL`) nothing is written: call it that way to learn the size.
+ * Successful calls do not clear the message; before any failure it is empty
+ * (returns 0). Thread-safe: each thread has its own message.
+ *
+ * # Safety
+ * `buf` must be NULL or point to `cap` writable bytes.
+ */
+size_t gumbel_last_error(char *buf, size_t cap);
+
+/**
+ * Fills `out[0..n)` with independent Gumbel(`loc`, `scale`) variates,
+ * `loc + scale * g` with `g = -log(E)`, `E ~ Exp(1)` (Gumbel 1954; the
+ * max-convention density is `exp(-z - exp(-z)) / scale`, `z = (x - loc) / scale`).
+ *
+ * Randomness: element `j` is a pure function of `(seed, offset, j)`; the
+ * call consumes `gumbel_streams(1, n, 1)` stream ids (`ceil(n / 16384)`),
+ * so the next independent call should use `offset + gumbel_streams(1, n, 1)`.
+ * The standard variate `g` is built from 64 random bits: it is always
+ * finite, reaches about 44.4 in the upper tail and about -3.8 in the lower.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_NULL_POINTER` if `out` is NULL
+ * and `n > 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if `n` floats exceed the
+ * address space; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_INVALID_PARAMETER` if `loc` is not finite, `scale` is not
+ * finite or `<= 0`, or `|loc| + 45 scale` overflows `float`. `n == 0` is a
+ * no-op. `out` is untouched on error. Thread-safe; runs on the library's
+ * worker threads for large `n`.
+ *
+ * # Safety
+ * `out` must be NULL or point to `n` writable floats.
+ */
+gumbel_status gumbel_noise_f32(float *out,
+                               size_t n,
+                               float loc,
+                               float scale,
+                               uint64_t seed,
+                               uint64_t offset);
+
+/**
+ * The `double` twin of `gumbel_noise_f32`, same contract; the noise of
+ * element `j` is the same random variate rounded differently.
+ *
+ * # Safety
+ * `out` must be NULL or point to `n` writable doubles.
+ */
+gumbel_status gumbel_noise_f64(double *out,
+                               size_t n,
+                               double loc,
+                               double scale,
+                               uint64_t seed,
+                               uint64_t offset);
+
+/**
+ * A short, static, NUL-terminated description of `status`, for any value:
+ * values that are not a `gumbel_status` give `"unknown status"`. Never NULL;
+ * the caller must not free it. Thread-safe.
+ */
+const char *gumbel_status_str(uint32_t status);
+
+/**
+ * The version of the loaded library, `"MAJOR.MINOR.PATCH"`: a static,
+ * NUL-terminated string that the caller must not free. Compare it with the
+ * `GUMBEL_VERSION_*` macros to detect a header/library mismatch.
+ * Thread-safe.
+ */
+const char *gumbel_version(void);
 
 #ifdef __cplusplus
 }  // extern "C"

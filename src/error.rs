@@ -26,6 +26,9 @@ pub enum ErrorKind {
     Overlap,
     /// A pointer is not aligned for its element type (C ABI only).
     MisalignedPointer,
+    /// An input value is outside the domain of the function: a probability
+    /// outside `[0, 1]`, a point off the simplex, a non-finite gradient.
+    InvalidValue,
 }
 
 /// An error with its kind and a message that names the offending argument,
@@ -39,7 +42,10 @@ pub struct Error {
 impl Error {
     /// Builds an error of `kind` with a human-readable `message`.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into() }
+        Self {
+            kind,
+            message: message.into(),
+        }
     }
 
     /// The class of the error.

@@ -23,9 +23,13 @@ pub(crate) fn for_each_chunk_mut<T: Send>(
     body: impl Fn(usize, &mut [T]) + Sync + Send,
 ) {
     if !parallel {
-        data.chunks_mut(chunk).enumerate().for_each(|(i, c)| body(i, c));
+        data.chunks_mut(chunk)
+            .enumerate()
+            .for_each(|(i, c)| body(i, c));
     } else {
-        data.par_chunks_mut(chunk).enumerate().for_each(|(i, c)| body(i, c));
+        data.par_chunks_mut(chunk)
+            .enumerate()
+            .for_each(|(i, c)| body(i, c));
     }
 }
 
@@ -46,7 +50,7 @@ struct SharedOut<O>(*mut O);
 unsafe impl<O: Send> Send for SharedOut<O> {}
 unsafe impl<O: Send> Sync for SharedOut<O> {}
 
-/// Applies `kernel(z_row, out_row)` to every row, where `z_row` holds the
+/// Applies `kernel(row, z_row, out_row)` to every row, where `z_row` holds the
 /// row's logits (contiguous, in class order) plus, when `noise` is
 /// `Some((seed, offset))`, the row's standard Gumbel noise; `out_row` has
 /// `classes` values for [`Output::PerElement`] and one for [`Output::PerRow`].
@@ -58,7 +62,7 @@ pub(crate) fn map_rows<F: Float, O: Copy + Default + Send>(
     noise: Option<(u64, u64)>,
     out: &mut [O],
     output: Output,
-    kernel: impl Fn(&[F], &mut [O]) + Sync,
+    kernel: impl Fn(usize, &[F], &mut [O]) + Sync,
 ) {
     if shape.is_empty() {
         return;
@@ -77,8 +81,11 @@ pub(crate) fn map_rows<F: Float, O: Copy + Default + Send>(
             }
             None => gather(shape, logits, rows.start, &mut z, |z, l| *z = l),
         }
-        for (z_row, out_row) in z.chunks_exact(classes).zip(out_unit.chunks_exact_mut(width)) {
-            kernel(z_row, out_row);
+        for ((row, z_row), out_row) in rows
+            .zip(z.chunks_exact(classes))
+            .zip(out_unit.chunks_exact_mut(width))
+        {
+            kernel(row, z_row, out_row);
         }
     };
     let unit_rows = units.rows(0).len();
@@ -113,12 +120,20 @@ pub(crate) fn map_rows<F: Float, O: Copy + Default + Send>(
 
 /// Combines the logits of the rows starting at `first_row` into `z` (which
 /// holds whole rows, in class order) with `op(z_element, logit)`.
-fn gather<F: Float>(shape: Shape, logits: &[F], first_row: usize, z: &mut [F], op: impl Fn(&mut F, F)) {
+fn gather<F: Float>(
+    shape: Shape,
+    logits: &[F],
+    first_row: usize,
+    z: &mut [F],
+    op: impl Fn(&mut F, F),
+) {
     let classes = shape.classes();
     if shape.inner() == 1 {
         let start = first_row * classes;
         let end = start + z.len();
-        z.iter_mut().zip(&logits[start..end]).for_each(|(z, l)| op(z, *l));
+        z.iter_mut()
+            .zip(&logits[start..end])
+            .for_each(|(z, l)| op(z, *l));
     } else {
         for (r, z_row) in z.chunks_exact_mut(classes).enumerate() {
             for (class, z) in z_row.iter_mut().enumerate() {

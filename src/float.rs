@@ -108,5 +108,17 @@ macro_rules! impl_float {
     };
 }
 
-impl_float!(f32, "f32", crate::math::ln_f32, crate::math::ln_1p_f32, crate::math::exp_f32);
-impl_float!(f64, "f64", crate::math::ln_f64, crate::math::ln_1p_f64, crate::math::exp_f64);
+impl_float!(
+    f32,
+    "f32",
+    crate::math::ln_f32,
+    crate::math::ln_1p_f32,
+    crate::math::exp_f32
+);
+impl_float!(
+    f64,
+    "f64",
+    crate::math::ln_f64,
+    crate::math::ln_1p_f64,
+    crate::math::exp_f64
+);

@@ -11,11 +11,11 @@
 //! tail and about `-3.8` in the lower one in both precisions, instead of the
 //! ~16.6 cap of a variate built from 24 random bits.
 
-use rand_xoshiro::rand_core::Rng;
 use crate::error::{Error, ErrorKind, Result};
 use crate::exec;
 use crate::float::Float;
 use crate::stream::{self, Units, CHUNK_ELEMENTS, LANES};
+use rand_xoshiro::rand_core::Rng;
 
 /// The largest magnitude of a standard Gumbel variate this library draws,
 /// rounded up: `64 ln 2 < 45`.
@@ -29,9 +29,11 @@ pub(crate) fn standard_gumbel<F: Float>(hi: u32, lo: u32) -> F {
     let y_hi = F::from_i32((hi & 0x7fff_ffff) as i32);
     let y_lo = F::from_i32((lo >> 1) as i32);
     let t = (y_hi + (y_lo + F::HALF) * two_pow_m31) * two_pow_m32;
-    let lower = -(-t).ln_1p();
-    let upper = -t.ln();
-    let e = if hi >> 31 == 0 { lower } else { upper };
+    let e = if hi >> 31 == 0 {
+        -(-t).ln_1p()
+    } else {
+        -t.ln()
+    };
     -e.ln()
 }
 
@@ -84,7 +86,10 @@ pub fn noise<F: Float>(out: &mut [F], loc: F, scale: F, seed: u64, offset: u64) 
 /// Checks the parameters of a Gumbel distribution `Gumbel(loc, scale)`.
 pub(crate) fn check_location_scale<F: Float>(loc: F, scale: F) -> Result<()> {
     if !loc.is_finite() {
-        return Err(Error::new(ErrorKind::InvalidParameter, format!("loc must be finite, got {loc}")));
+        return Err(Error::new(
+            ErrorKind::InvalidParameter,
+            format!("loc must be finite, got {loc}"),
+        ));
     }
     if !scale.is_finite() || scale.partial_cmp(&F::ZERO) != Some(std::cmp::Ordering::Greater) {
         return Err(Error::new(
@@ -96,7 +101,10 @@ pub(crate) fn check_location_scale<F: Float>(loc: F, scale: F) -> Result<()> {
     if !F::from_f64(reach).is_finite() {
         return Err(Error::new(
             ErrorKind::InvalidParameter,
-            format!("loc = {loc} and scale = {scale} overflow {}: |loc| + 45 scale must be finite", F::NAME),
+            format!(
+                "loc = {loc} and scale = {scale} overflow {}: |loc| + 45 scale must be finite",
+                F::NAME
+            ),
         ));
     }
     Ok(())
@@ -115,22 +123,39 @@ mod tests {
         assert!((top32 as f64 - 44.3614195558365).abs() < 1e-4, "{top32}");
         // hi = 0x80000000, lo = 0: upper half, smallest t, E ~ 44.36.
         let bottom64: f64 = standard_gumbel(0x8000_0000, 0);
-        assert!((bottom64 + 44.3614195558365f64.ln()).abs() < 1e-9, "{bottom64}");
+        assert!(
+            (bottom64 + 44.3614195558365f64.ln()).abs() < 1e-9,
+            "{bottom64}"
+        );
         let bottom32: f32 = standard_gumbel(0x8000_0000, 0);
         assert!((bottom32 as f64 - bottom64).abs() < 1e-5, "{bottom32}");
         // t = 1/2 from both sides meets at the median -ln(ln 2).
         for hi in [0x7fff_ffffu32, 0xffff_ffff] {
             let median: f64 = standard_gumbel(hi, u32::MAX);
-            assert!((median + std::f64::consts::LN_2.ln()).abs() < 1e-9, "{median}");
+            assert!(
+                (median + std::f64::consts::LN_2.ln()).abs() < 1e-9,
+                "{median}"
+            );
             let median32: f32 = standard_gumbel(hi, u32::MAX);
-            assert!((median32 as f64 + std::f64::consts::LN_2.ln()).abs() < 1e-6, "{median32}");
+            assert!(
+                (median32 as f64 + std::f64::consts::LN_2.ln()).abs() < 1e-6,
+                "{median32}"
+            );
         }
     }
 
     #[test]
     fn bad_parameters_are_rejected() {
         let mut out = [1.0f32; 4];
-        for (loc, scale) in [(f32::NAN, 1.0), (f32::INFINITY, 1.0), (0.0, 0.0), (0.0, -1.0), (0.0, f32::NAN), (0.0, f32::INFINITY), (0.0, 1e37)] {
+        for (loc, scale) in [
+            (f32::NAN, 1.0),
+            (f32::INFINITY, 1.0),
+            (0.0, 0.0),
+            (0.0, -1.0),
+            (0.0, f32::NAN),
+            (0.0, f32::INFINITY),
+            (0.0, 1e37),
+        ] {
             let e = noise(&mut out, loc, scale, 0, 0).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidParameter, "{loc} {scale}");
         }

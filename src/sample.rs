@@ -52,12 +52,14 @@ pub fn gumbel_softmax<F: Float>(
     check_logits(shape, logits)?;
     let noise = Some((seed, offset));
     if hard {
-        exec::map_rows(shape, logits, noise, out, Output::PerElement, |z, y| {
+        exec::map_rows(shape, logits, noise, out, Output::PerElement, |_, z, y| {
             y.fill(F::ZERO);
             y[argmax(z)] = F::ONE;
         });
     } else {
-        exec::map_rows(shape, logits, noise, out, Output::PerElement, |z, y| softmax_row(z, tau, y));
+        exec::map_rows(shape, logits, noise, out, Output::PerElement, |_, z, y| {
+            softmax_row(z, tau, y)
+        });
     }
     Ok(())
 }
@@ -76,12 +78,25 @@ pub fn gumbel_softmax<F: Float>(
 /// [`ErrorKind::InvalidLogits`](crate::ErrorKind::InvalidLogits) for a NaN or
 /// `+inf` logit; [`ErrorKind::AllMasked`](crate::ErrorKind::AllMasked) for a
 /// row that is all `-inf`. `indices` is untouched on error.
-pub fn sample<F: Float>(logits: &[F], indices: &mut [i64], shape: Shape, seed: u64, offset: u64) -> Result<()> {
+pub fn sample<F: Float>(
+    logits: &[F],
+    indices: &mut [i64],
+    shape: Shape,
+    seed: u64,
+    offset: u64,
+) -> Result<()> {
     shape.check_len("logits", logits.len(), shape.len())?;
     shape.check_len("indices", indices.len(), shape.rows())?;
     check_logits(shape, logits)?;
-    exec::map_rows(shape, logits, Some((seed, offset)), indices, Output::PerRow, |z, index| {
-        index[0] = argmax(z) as i64;
-    });
+    exec::map_rows(
+        shape,
+        logits,
+        Some((seed, offset)),
+        indices,
+        Output::PerRow,
+        |_, z, index| {
+            index[0] = argmax(z) as i64;
+        },
+    );
     Ok(())
 }

@@ -37,10 +37,16 @@ impl Shape {
             .ok_or_else(|| {
                 Error::new(
                     ErrorKind::SizeOverflow,
-                    format!("shape ({outer}, {classes}, {inner}) has more elements than fit in size_t"),
+                    format!(
+                        "shape ({outer}, {classes}, {inner}) has more elements than fit in size_t"
+                    ),
                 )
             })?;
-        Ok(Self { outer, classes, inner })
+        Ok(Self {
+            outer,
+            classes,
+            inner,
+        })
     }
 
     /// A `(rows, classes)` matrix, i.e. `(rows, classes, 1)`.

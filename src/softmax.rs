@@ -19,7 +19,8 @@ pub const ACCUMULATORS: usize = 16;
 /// The largest value of a row (rows hold no NaN).
 #[inline]
 pub(crate) fn max<F: Float>(z: &[F]) -> F {
-    z.iter().fold(F::NEG_INFINITY, |m, &x| if x > m { x } else { m })
+    z.iter()
+        .fold(F::NEG_INFINITY, |m, &x| if x > m { x } else { m })
 }
 
 /// The index of the largest value of a row, the lowest index on ties.
@@ -89,7 +90,9 @@ pub fn tempered_softmax<F: Float>(logits: &[F], out: &mut [F], shape: Shape, tau
     shape.check_len("out", out.len(), shape.len())?;
     check_tau(tau)?;
     check_logits(shape, logits)?;
-    exec::map_rows(shape, logits, None, out, Output::PerElement, |z, y| softmax_row(z, tau, y));
+    exec::map_rows(shape, logits, None, out, Output::PerElement, |_, z, y| {
+        softmax_row(z, tau, y)
+    });
     Ok(())
 }
 

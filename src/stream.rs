@@ -120,13 +120,14 @@ mod tests {
 
     #[test]
     fn lanes_differ_between_streams_seeds_and_lanes() {
-        let first = |seed, stream| {
-            lanes(seed, stream).map(|mut g| g.next_u32())
-        };
+        let first = |seed, stream| lanes(seed, stream).map(|mut g| g.next_u32());
         let a = first(1, 0);
         assert_ne!(a, first(1, 1));
         assert_ne!(a, first(2, 0));
-        assert!(a.iter().enumerate().all(|(i, x)| a[..i].iter().all(|y| y != x)));
+        assert!(a
+            .iter()
+            .enumerate()
+            .all(|(i, x)| a[..i].iter().all(|y| y != x)));
         assert_eq!(a, first(1, 0));
     }
 }

@@ -50,7 +50,8 @@ pub(crate) fn check_logits<F: Float>(shape: Shape, logits: &[F]) -> Result<()> {
             ),
         ));
     }
-    let masked = |row: usize| (0..shape.classes()).all(|k| logits[shape.index(row, k)] == F::NEG_INFINITY);
+    let masked =
+        |row: usize| (0..shape.classes()).all(|k| logits[shape.index(row, k)] == F::NEG_INFINITY);
     let empty = if parallel {
         (0..shape.rows()).into_par_iter().position_first(masked)
     } else {

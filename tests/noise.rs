@@ -28,7 +28,10 @@ fn noise_follows_the_gumbel_cdf() {
         let dist = Gumbel::new(loc, scale).unwrap();
         let p32 = ks_p(draw_f32(n, loc as f32, scale as f32, 11), &dist);
         let p64 = ks_p(draw_f64(n, loc, scale, 12), &dist);
-        assert!(p32 > ALPHA && p64 > ALPHA, "KS p-values {p32:e} (f32), {p64:e} (f64) for loc {loc} scale {scale}");
+        assert!(
+            p32 > ALPHA && p64 > ALPHA,
+            "KS p-values {p32:e} (f32), {p64:e} (f64) for loc {loc} scale {scale}"
+        );
     }
 }
 
@@ -44,13 +47,19 @@ fn negated_noise_fails_the_ks_test() {
 fn noise_has_the_gumbel_moments() {
     let n = 1 << 22;
     let var = std::f64::consts::PI.powi(2) / 6.0;
-    for (name, x) in [("f32", draw_f32(n, 0.0, 1.0, 5)), ("f64", draw_f64(n, 0.0, 1.0, 6))] {
+    for (name, x) in [
+        ("f32", draw_f32(n, 0.0, 1.0, 5)),
+        ("f64", draw_f64(n, 0.0, 1.0, 6)),
+    ] {
         let (m, v) = mean_var(&x);
         // Standard errors: sd / sqrt(n) for the mean; for the variance,
         // var * sqrt((kurtosis - 1) / n) with kurtosis 5.4.
         let z_mean = (m - EULER_GAMMA) / (var / n as f64).sqrt();
         let z_var = (v - var) / (var * (4.4 / n as f64).sqrt());
-        assert!(z_mean.abs() < 5.0 && z_var.abs() < 5.0, "{name}: mean {m} (z {z_mean}), var {v} (z {z_var})");
+        assert!(
+            z_mean.abs() < 5.0 && z_var.abs() < 5.0,
+            "{name}: mean {m} (z {z_mean}), var {v} (z {z_var})"
+        );
         let skew = x.iter().map(|g| ((g - m) / v.sqrt()).powi(3)).sum::<f64>() / n as f64;
         assert!((skew - 1.139_547).abs() < 0.05, "{name}: skewness {skew}");
     }
@@ -77,7 +86,13 @@ fn both_tails_reach_beyond_24_bit_resolution() {
             max = max.max(g);
         }
     }
-    assert!((3..=45).contains(&above), "{above} draws above {upper} (expected ~16)");
-    assert!((3..=45).contains(&below), "{below} draws below {lower} (expected ~16)");
+    assert!(
+        (3..=45).contains(&above),
+        "{above} draws above {upper} (expected ~16)"
+    );
+    assert!(
+        (3..=45).contains(&below),
+        "{below} draws below {lower} (expected ~16)"
+    );
     assert!(max > 17.0, "largest of 2^28 draws is {max}");
 }

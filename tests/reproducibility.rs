@@ -6,11 +6,17 @@
 use gumbel::{gumbel_softmax, noise, sample, streams, Shape, CHUNK_ELEMENTS};
 
 fn logits(n: usize) -> Vec<f32> {
-    (0..n).map(|i| ((i * 2_654_435_761usize) % 1000) as f32 / 100.0 - 5.0).collect()
+    (0..n)
+        .map(|i| ((i * 2_654_435_761usize) % 1000) as f32 / 100.0 - 5.0)
+        .collect()
 }
 
 fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
-    rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(f)
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(f)
 }
 
 fn bits(x: &[f32]) -> Vec<u32> {
@@ -74,7 +80,10 @@ fn inner_layout_equals_the_transposed_contiguous_input() {
         for o in 0..outer {
             for k in 0..classes {
                 for i in 0..inner {
-                    assert_eq!(a[(o * classes + k) * inner + i].to_bits(), b[(o * inner + i) * classes + k].to_bits());
+                    assert_eq!(
+                        a[(o * classes + k) * inner + i].to_bits(),
+                        b[(o * inner + i) * classes + k].to_bits()
+                    );
                 }
             }
         }
@@ -94,7 +103,14 @@ fn a_row_does_not_depend_on_the_rows_after_it() {
     sample(&l, &mut all, Shape::matrix(40, classes).unwrap(), 4, 2).unwrap();
     for rows in [1, 5, 17, 39] {
         let mut some = vec![0i64; rows];
-        sample(&l[..rows * classes], &mut some, Shape::matrix(rows, classes).unwrap(), 4, 2).unwrap();
+        sample(
+            &l[..rows * classes],
+            &mut some,
+            Shape::matrix(rows, classes).unwrap(),
+            4,
+            2,
+        )
+        .unwrap();
         assert_eq!(some, all[..rows]);
     }
 }
@@ -109,7 +125,14 @@ fn advancing_the_offset_by_streams_continues_a_call() {
     let mut first = vec![0.0f64; n1];
     let mut second = vec![0.0f64; n2];
     noise(&mut first, 0.0, 1.0, 3, 40).unwrap();
-    noise(&mut second, 0.0, 1.0, 3, 40 + streams(Shape::new(1, n1, 1).unwrap())).unwrap();
+    noise(
+        &mut second,
+        0.0,
+        1.0,
+        3,
+        40 + streams(Shape::new(1, n1, 1).unwrap()),
+    )
+    .unwrap();
     assert_eq!([first, second].concat(), whole);
 
     // Rows: split at a unit boundary (16384 / 100 = 163 rows per unit).
@@ -123,7 +146,14 @@ fn advancing_the_offset_by_streams_continues_a_call() {
     let mut a = vec![0i64; r1];
     let mut b = vec![0i64; r2];
     sample(&l[..r1 * classes], &mut a, head, 6, 0).unwrap();
-    sample(&l[r1 * classes..], &mut b, Shape::matrix(r2, classes).unwrap(), 6, streams(head)).unwrap();
+    sample(
+        &l[r1 * classes..],
+        &mut b,
+        Shape::matrix(r2, classes).unwrap(),
+        6,
+        streams(head),
+    )
+    .unwrap();
     assert_eq!([a, b].concat(), all);
 }
 
@@ -134,6 +164,9 @@ fn f32_and_f64_draw_the_same_variates() {
     noise(&mut g32, 0.0, 1.0, 12, 0).unwrap();
     noise(&mut g64, 0.0, 1.0, 12, 0).unwrap();
     for (a, b) in g32.iter().zip(&g64) {
-        assert!((f64::from(*a) - b).abs() <= 1e-5 * b.abs().max(1.0), "{a} vs {b}");
+        assert!(
+            (f64::from(*a) - b).abs() <= 1e-5 * b.abs().max(1.0),
+            "{a} vs {b}"
+        );
     }
 }

@@ -24,14 +24,28 @@ fn rows() -> Vec<Vec<f64>> {
 fn sample_counts_f32(row: &[f64], draws: usize, seed: u64) -> Vec<u64> {
     let logits: Vec<f32> = tile(row, draws).iter().map(|&x| x as f32).collect();
     let mut idx = vec![-1i64; draws];
-    sample(&logits, &mut idx, Shape::matrix(draws, row.len()).unwrap(), seed, 0).unwrap();
+    sample(
+        &logits,
+        &mut idx,
+        Shape::matrix(draws, row.len()).unwrap(),
+        seed,
+        0,
+    )
+    .unwrap();
     counts(&idx, row.len())
 }
 
 fn sample_counts_f64(row: &[f64], draws: usize, seed: u64) -> Vec<u64> {
     let logits = tile(row, draws);
     let mut idx = vec![-1i64; draws];
-    sample(&logits, &mut idx, Shape::matrix(draws, row.len()).unwrap(), seed, 0).unwrap();
+    sample(
+        &logits,
+        &mut idx,
+        Shape::matrix(draws, row.len()).unwrap(),
+        seed,
+        0,
+    )
+    .unwrap();
     counts(&idx, row.len())
 }
 
@@ -41,7 +55,10 @@ fn gumbel_max_frequencies_match_softmax() {
         let probs = softmax(row, 1.0);
         let p32 = chi_square_p(&sample_counts_f32(row, 200_000, 100 + r as u64), &probs);
         let p64 = chi_square_p(&sample_counts_f64(row, 200_000, 200 + r as u64), &probs);
-        assert!(p32 > ALPHA && p64 > ALPHA, "row {row:?}: p = {p32:e} (f32), {p64:e} (f64)");
+        assert!(
+            p32 > ALPHA && p64 > ALPHA,
+            "row {row:?}: p = {p32:e} (f32), {p64:e} (f64)"
+        );
     }
 }
 
@@ -72,7 +89,16 @@ fn hard_samples_follow_softmax_of_the_logits_at_any_temperature() {
     let logits = tile(&row, draws);
     for tau in [0.3, 3.0] {
         let mut y = vec![0.0f64; logits.len()];
-        gumbel_softmax(&logits, &mut y, Shape::matrix(draws, 5).unwrap(), tau, true, 7, 0).unwrap();
+        gumbel_softmax(
+            &logits,
+            &mut y,
+            Shape::matrix(draws, 5).unwrap(),
+            tau,
+            true,
+            7,
+            0,
+        )
+        .unwrap();
         let idx: Vec<i64> = y
             .chunks(5)
             .map(|h| {
@@ -84,7 +110,10 @@ fn hard_samples_follow_softmax_of_the_logits_at_any_temperature() {
         let c = counts(&idx, 5);
         let p = chi_square_p(&c, &softmax(&row, 1.0));
         assert!(p > ALPHA, "tau {tau}: p = {p:e}");
-        assert!(chi_square_p(&c, &softmax(&row, tau)) < 1e-100, "tau {tau}: no power");
+        assert!(
+            chi_square_p(&c, &softmax(&row, tau)) < 1e-100,
+            "tau {tau}: no power"
+        );
     }
 }
 
@@ -107,7 +136,16 @@ fn two_class_soft_samples_have_the_binary_concrete_law() {
     for (l, tau) in [([0.7, -0.2], 0.5), ([-1.0, 1.5], 2.0), ([0.0, 0.0], 1.0)] {
         let logits = tile(&l, draws);
         let mut y = vec![0.0f64; logits.len()];
-        gumbel_softmax(&logits, &mut y, Shape::matrix(draws, 2).unwrap(), tau, false, 31, 0).unwrap();
+        gumbel_softmax(
+            &logits,
+            &mut y,
+            Shape::matrix(draws, 2).unwrap(),
+            tau,
+            false,
+            31,
+            0,
+        )
+        .unwrap();
         let p = ks_p(binary_uniforms(l, tau, &y), &uniform);
         assert!(p > ALPHA, "logits {l:?} tau {tau}: KS p = {p:e}");
         if tau != 1.0 {
@@ -120,7 +158,10 @@ fn two_class_soft_samples_have_the_binary_concrete_law() {
                     1.0 / (1.0 + (-t).exp())
                 })
                 .collect();
-            assert!(ks_p(wrong, &uniform) < 1e-20, "tau {tau}: no power against noise after tau");
+            assert!(
+                ks_p(wrong, &uniform) < 1e-20,
+                "tau {tau}: no power against noise after tau"
+            );
         }
     }
 }
@@ -132,7 +173,16 @@ fn soft_rows_are_distributions_with_exact_zeros_for_masks() {
     let logits32: Vec<f32> = tile(&row, draws).iter().map(|&x| x as f32).collect();
     for tau in [10.0f32, 1.0, 0.1, 1e-3, 1e-30] {
         let mut y = vec![f32::NAN; logits32.len()];
-        gumbel_softmax(&logits32, &mut y, Shape::matrix(draws, 7).unwrap(), tau, false, 3, 0).unwrap();
+        gumbel_softmax(
+            &logits32,
+            &mut y,
+            Shape::matrix(draws, 7).unwrap(),
+            tau,
+            false,
+            3,
+            0,
+        )
+        .unwrap();
         for r in y.chunks(7) {
             assert!(r.iter().all(|v| (0.0..=1.0).contains(v)), "{r:?}");
             assert_eq!((r[1], r[3]), (0.0, 0.0));
@@ -145,7 +195,9 @@ fn soft_rows_are_distributions_with_exact_zeros_for_masks() {
 #[test]
 fn soft_hard_and_index_outputs_are_coupled() {
     let (draws, k) = (5_000, 13);
-    let base: Vec<f64> = (0..k).map(|j| ((j * 7919) % 13) as f64 * 0.3 - 2.0).collect();
+    let base: Vec<f64> = (0..k)
+        .map(|j| ((j * 7919) % 13) as f64 * 0.3 - 2.0)
+        .collect();
     let logits = tile(&base, draws);
     let shape = Shape::matrix(draws, k).unwrap();
     for tau in [5.0, 1.0, 0.2] {
@@ -199,12 +251,21 @@ fn tempered_softmax_matches_the_reference_and_survives_extremes() {
         let mut y = [0.0; 6];
         tempered_softmax(&logits, &mut y, Shape::matrix(1, 6).unwrap(), tau).unwrap();
         for (a, b) in y.iter().zip(softmax(&logits, tau)) {
-            assert!((a - b).abs() <= 4.0 * f64::EPSILON * b.max(1e-300) + 1e-300, "tau {tau}: {a} vs {b}");
+            assert!(
+                (a - b).abs() <= 4.0 * f64::EPSILON * b.max(1e-300) + 1e-300,
+                "tau {tau}: {a} vs {b}"
+            );
         }
         assert_eq!(y[3], 0.0);
     }
     let huge = [f32::MAX, -f32::MAX, f32::MAX * 0.5];
     let mut y = [0.0f32; 3];
-    tempered_softmax(&huge, &mut y, Shape::matrix(1, 3).unwrap(), f32::MIN_POSITIVE / 64.0).unwrap();
+    tempered_softmax(
+        &huge,
+        &mut y,
+        Shape::matrix(1, 3).unwrap(),
+        f32::MIN_POSITIVE / 64.0,
+    )
+    .unwrap();
     assert_eq!(y, [1.0, 0.0, 0.0]);
 }

@@ -19,6 +19,9 @@
  *   cc -std=c99 -O2 -Wall -Wextra -Werror -Iinclude -Iexamples/common \
  *      examples/c/demo.c examples/common/npy.c -o target/release/demo_c \
  *      -Ltarget/release -lgumbel -lm -Wl,-rpath,"$PWD/target/release"
+ *
+ * Under valgrind, add --suppressions=examples/common/valgrind.supp: it hides
+ * the thread-local storage of rayon's worker threads, which live until exit.
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime under -std=c99 */
 

@@ -310,6 +310,41 @@ static void byteswap_items(unsigned char *data, size_t count, size_t itemsize)
     }
 }
 
+/* Reads the n bytes of array data into a new buffer.  When the stream's
+ * size is unknown (a pipe), the buffer grows as data arrives, so a header
+ * that promises far more than the stream holds fails as truncated instead
+ * of allocating everything up front.  Returns the buffer, or NULL when out of
+ * memory; *got is how many bytes were read (< n: the stream ended early). */
+static unsigned char *read_data(FILE *f, size_t n, int size_known, size_t *got)
+{
+    const size_t chunk = (size_t)1 << 20;
+    size_t cap = (size_known || n < chunk) ? n : chunk;
+    unsigned char *buf = (unsigned char *)malloc(cap > 0 ? cap : 1);
+    *got = 0;
+    if (buf == NULL) {
+        return NULL;
+    }
+    while (*got < n) {
+        size_t r;
+        if (*got == cap) {
+            size_t new_cap = cap > n / 2 ? n : cap * 2; /* cap*2 <= n: no overflow */
+            unsigned char *grown = (unsigned char *)realloc(buf, new_cap);
+            if (grown == NULL) {
+                free(buf);
+                return NULL;
+            }
+            buf = grown;
+            cap = new_cap;
+        }
+        r = fread(buf + *got, 1, cap - *got, f);
+        *got += r;
+        if (r == 0) {
+            break; /* end of file or read error: the caller tells which */
+        }
+    }
+    return buf;
+}
+
 /* Reads exactly n bytes; returns how many were read. */
 static size_t read_fully(FILE *f, void *buf, size_t n)
 {
@@ -328,6 +363,7 @@ int npy_load(const char *path, npy_array *out, char *err, size_t errcap)
     header_info h;
     int i, major, minor;
     long data_start = -1, file_end = -1;
+    int size_known = 0;
 
     if (out == NULL) {
         set_err(err, errcap, "npy_load: out is NULL");
@@ -496,15 +532,16 @@ int npy_load(const char *path, npy_array *out, char *err, size_t errcap)
                         path, nbytes, (int)h.descr_len, h.descr, count, have);
                 goto fail;
             }
+            size_known = 1;
         }
     }
 
-    data = (unsigned char *)malloc(nbytes > 0 ? nbytes : 1);
+    errno = 0;
+    data = read_data(f, nbytes, size_known, &got);
     if (data == NULL) {
         set_err(err, errcap, "%s: out of memory (%zu bytes of data)", path, nbytes);
         goto fail;
     }
-    got = read_fully(f, data, nbytes);
     if (got != nbytes) {
         if (ferror(f)) {
             set_err(err, errcap, "%s: read error in the data: %s", path,

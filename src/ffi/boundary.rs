@@ -37,7 +37,9 @@ mod tests {
     fn message() -> String {
         let mut buf = [0 as std::ffi::c_char; 128];
         unsafe { crate::ffi::gumbel_last_error(buf.as_mut_ptr(), buf.len()) };
-        unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }.to_string_lossy().into_owned()
+        unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }
+            .to_string_lossy()
+            .into_owned()
     }
 
     #[test]
@@ -48,7 +50,10 @@ mod tests {
 
     #[test]
     fn errors_become_their_status_and_message() {
-        assert_eq!(guard(|| Err(Error::new(ErrorKind::InvalidShape, "bad"))), GUMBEL_STATUS_INVALID_SHAPE);
+        assert_eq!(
+            guard(|| Err(Error::new(ErrorKind::InvalidShape, "bad"))),
+            GUMBEL_STATUS_INVALID_SHAPE
+        );
         assert_eq!(message(), "bad");
         assert_eq!(guard(|| Ok(())), GUMBEL_STATUS_OK);
     }

@@ -14,11 +14,16 @@ pub(crate) struct Buffer<T> {
 impl<T> Buffer<T> {
     /// Checks `len` elements at `ptr`, an argument called `name`.
     pub(crate) fn new(ptr: *const T, len: usize, name: &str) -> Result<Self> {
-        let bytes = len.checked_mul(size_of::<T>()).filter(|&b| b <= isize::MAX as usize);
+        let bytes = len
+            .checked_mul(size_of::<T>())
+            .filter(|&b| b <= isize::MAX as usize);
         if bytes.is_none() {
             return Err(Error::new(
                 ErrorKind::SizeOverflow,
-                format!("{name}: {len} elements of {} bytes exceed the address space", size_of::<T>()),
+                format!(
+                    "{name}: {len} elements of {} bytes exceed the address space",
+                    size_of::<T>()
+                ),
             ));
         }
         if len > 0 && ptr.is_null() {
@@ -30,10 +35,16 @@ impl<T> Buffer<T> {
         if len > 0 && (ptr as usize) % align_of::<T>() != 0 {
             return Err(Error::new(
                 ErrorKind::MisalignedPointer,
-                format!("{name} ({ptr:p}) is not aligned to {} bytes", align_of::<T>()),
+                format!(
+                    "{name} ({ptr:p}) is not aligned to {} bytes",
+                    align_of::<T>()
+                ),
             ));
         }
-        Ok(Self { ptr: ptr.cast_mut(), len })
+        Ok(Self {
+            ptr: ptr.cast_mut(),
+            len,
+        })
     }
 
     /// The byte range `[start, end)` the buffer covers (empty if `len == 0`).
@@ -73,7 +84,12 @@ impl<T> Buffer<T> {
 ///
 /// # Errors
 /// [`ErrorKind::Overlap`] if they share a byte.
-pub(crate) fn check_disjoint<T, U>(input: &Buffer<T>, input_name: &str, output: &Buffer<U>, output_name: &str) -> Result<()> {
+pub(crate) fn check_disjoint<T, U>(
+    input: &Buffer<T>,
+    input_name: &str,
+    output: &Buffer<U>,
+    output_name: &str,
+) -> Result<()> {
     let (a, b) = (input.bytes(), output.bytes());
     if a.0 < a.1 && b.0 < b.1 && a.0 < b.1 && b.0 < a.1 {
         return Err(Error::new(

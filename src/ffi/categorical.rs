@@ -76,7 +76,17 @@ pub unsafe extern "C" fn gumbel_softmax_f32(
     seed: u64,
     offset: u64,
 ) -> gumbel_status {
-    guard(|| unsafe { softmax(logits, out, [outer, classes, inner], tau, hard, seed, offset) })
+    guard(|| unsafe {
+        softmax(
+            logits,
+            out,
+            [outer, classes, inner],
+            tau,
+            hard,
+            seed,
+            offset,
+        )
+    })
 }
 
 /// The `double` twin of `gumbel_softmax_f32`, same contract.
@@ -95,7 +105,17 @@ pub unsafe extern "C" fn gumbel_softmax_f64(
     seed: u64,
     offset: u64,
 ) -> gumbel_status {
-    guard(|| unsafe { softmax(logits, out, [outer, classes, inner], tau, hard, seed, offset) })
+    guard(|| unsafe {
+        softmax(
+            logits,
+            out,
+            [outer, classes, inner],
+            tau,
+            hard,
+            seed,
+            offset,
+        )
+    })
 }
 
 /// Gumbel-max sampling (Gumbel 1954; Maddison et al. 2014): for each row,
@@ -226,16 +246,45 @@ unsafe fn softmax<F: Float>(
 ) -> Result<()> {
     let (shape, logits, out) = buffers(logits, out, dims, "out", Shape::len)?;
     // SAFETY: sizes checked; validity is the caller's contract; disjoint.
-    unsafe { crate::gumbel_softmax(logits.as_slice(), out.as_mut_slice(), shape, tau, hard, seed, offset) }
+    unsafe {
+        crate::gumbel_softmax(
+            logits.as_slice(),
+            out.as_mut_slice(),
+            shape,
+            tau,
+            hard,
+            seed,
+            offset,
+        )
+    }
 }
 
-unsafe fn sample<F: Float>(logits: *const F, indices: *mut i64, dims: [usize; 3], seed: u64, offset: u64) -> Result<()> {
+unsafe fn sample<F: Float>(
+    logits: *const F,
+    indices: *mut i64,
+    dims: [usize; 3],
+    seed: u64,
+    offset: u64,
+) -> Result<()> {
     let (shape, logits, indices) = buffers(logits, indices, dims, "indices", Shape::rows)?;
     // SAFETY: sizes checked; validity is the caller's contract; disjoint.
-    unsafe { crate::sample(logits.as_slice(), indices.as_mut_slice(), shape, seed, offset) }
+    unsafe {
+        crate::sample(
+            logits.as_slice(),
+            indices.as_mut_slice(),
+            shape,
+            seed,
+            offset,
+        )
+    }
 }
 
-unsafe fn tempered_softmax<F: Float>(logits: *const F, out: *mut F, dims: [usize; 3], tau: F) -> Result<()> {
+unsafe fn tempered_softmax<F: Float>(
+    logits: *const F,
+    out: *mut F,
+    dims: [usize; 3],
+    tau: F,
+) -> Result<()> {
     let (shape, logits, out) = buffers(logits, out, dims, "out", Shape::len)?;
     // SAFETY: sizes checked; validity is the caller's contract; disjoint.
     unsafe { crate::tempered_softmax(logits.as_slice(), out.as_mut_slice(), shape, tau) }

@@ -7,11 +7,11 @@
 
 mod boundary;
 mod buffer;
-pub mod status;
-pub mod last_error;
-pub mod version;
-pub mod noise;
 pub mod categorical;
+pub mod last_error;
+pub mod noise;
+pub mod status;
+pub mod version;
 
 pub use categorical::*;
 pub use last_error::gumbel_last_error;

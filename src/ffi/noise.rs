@@ -27,7 +27,14 @@ use crate::float::Float;
 /// # Safety
 /// `out` must be NULL or point to `n` writable floats.
 #[no_mangle]
-pub unsafe extern "C" fn gumbel_noise_f32(out: *mut f32, n: usize, loc: f32, scale: f32, seed: u64, offset: u64) -> gumbel_status {
+pub unsafe extern "C" fn gumbel_noise_f32(
+    out: *mut f32,
+    n: usize,
+    loc: f32,
+    scale: f32,
+    seed: u64,
+    offset: u64,
+) -> gumbel_status {
     guard(|| unsafe { noise(out, n, loc, scale, seed, offset) })
 }
 
@@ -37,11 +44,25 @@ pub unsafe extern "C" fn gumbel_noise_f32(out: *mut f32, n: usize, loc: f32, sca
 /// # Safety
 /// `out` must be NULL or point to `n` writable doubles.
 #[no_mangle]
-pub unsafe extern "C" fn gumbel_noise_f64(out: *mut f64, n: usize, loc: f64, scale: f64, seed: u64, offset: u64) -> gumbel_status {
+pub unsafe extern "C" fn gumbel_noise_f64(
+    out: *mut f64,
+    n: usize,
+    loc: f64,
+    scale: f64,
+    seed: u64,
+    offset: u64,
+) -> gumbel_status {
     guard(|| unsafe { noise(out, n, loc, scale, seed, offset) })
 }
 
-unsafe fn noise<F: Float>(out: *mut F, n: usize, loc: F, scale: F, seed: u64, offset: u64) -> Result<()> {
+unsafe fn noise<F: Float>(
+    out: *mut F,
+    n: usize,
+    loc: F,
+    scale: F,
+    seed: u64,
+    offset: u64,
+) -> Result<()> {
     let out = Buffer::new(out, n, "out")?;
     // SAFETY: the caller guarantees `n` writable elements at `out`.
     crate::noise(unsafe { out.as_mut_slice() }, loc, scale, seed, offset)

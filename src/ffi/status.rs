@@ -47,19 +47,25 @@ pub const GUMBEL_STATUS_PANIC: gumbel_status = 9;
 /// A pointer is not aligned for its element type.
 pub const GUMBEL_STATUS_MISALIGNED_POINTER: gumbel_status = 10;
 
+/// An input value is outside the domain of the function: a probability
+/// outside `[0, 1]`, a point off the simplex, a non-finite gradient (the
+/// message names the element).
+pub const GUMBEL_STATUS_INVALID_VALUE: gumbel_status = 11;
+
 /// The status that reports an error of `kind`.
 pub(crate) fn status_of(kind: ErrorKind) -> gumbel_status {
-        match kind {
-            ErrorKind::NullPointer => GUMBEL_STATUS_NULL_POINTER,
-            ErrorKind::SizeOverflow => GUMBEL_STATUS_SIZE_OVERFLOW,
-            ErrorKind::InvalidShape => GUMBEL_STATUS_INVALID_SHAPE,
-            ErrorKind::InvalidTemperature => GUMBEL_STATUS_INVALID_TEMPERATURE,
-            ErrorKind::InvalidParameter => GUMBEL_STATUS_INVALID_PARAMETER,
-            ErrorKind::InvalidLogits => GUMBEL_STATUS_INVALID_LOGITS,
-            ErrorKind::AllMasked => GUMBEL_STATUS_ALL_MASKED,
-            ErrorKind::Overlap => GUMBEL_STATUS_OVERLAP,
-            ErrorKind::MisalignedPointer => GUMBEL_STATUS_MISALIGNED_POINTER,
-        }
+    match kind {
+        ErrorKind::NullPointer => GUMBEL_STATUS_NULL_POINTER,
+        ErrorKind::SizeOverflow => GUMBEL_STATUS_SIZE_OVERFLOW,
+        ErrorKind::InvalidShape => GUMBEL_STATUS_INVALID_SHAPE,
+        ErrorKind::InvalidTemperature => GUMBEL_STATUS_INVALID_TEMPERATURE,
+        ErrorKind::InvalidParameter => GUMBEL_STATUS_INVALID_PARAMETER,
+        ErrorKind::InvalidLogits => GUMBEL_STATUS_INVALID_LOGITS,
+        ErrorKind::AllMasked => GUMBEL_STATUS_ALL_MASKED,
+        ErrorKind::Overlap => GUMBEL_STATUS_OVERLAP,
+        ErrorKind::MisalignedPointer => GUMBEL_STATUS_MISALIGNED_POINTER,
+        ErrorKind::InvalidValue => GUMBEL_STATUS_INVALID_VALUE,
+    }
 }
 
 /// A short, static, NUL-terminated description of `status`, for any value:
@@ -79,6 +85,7 @@ pub extern "C" fn gumbel_status_str(status: u32) -> *const c_char {
         GUMBEL_STATUS_OVERLAP => c"overlapping buffers",
         GUMBEL_STATUS_PANIC => c"internal error (panic)",
         GUMBEL_STATUS_MISALIGNED_POINTER => c"misaligned pointer",
+        GUMBEL_STATUS_INVALID_VALUE => c"invalid value",
         _ => c"unknown status",
     };
     text.as_ptr()

@@ -51,9 +51,14 @@ pub fn chi_square_p(counts: &[u64], probs: &[f64]) -> f64 {
 
 /// Two-sided one-sample Kolmogorov-Smirnov p-value against `dist`.
 pub fn ks_p(samples: Vec<f64>, dist: &impl ContinuousCDF<f64, f64>) -> f64 {
-    ks_onesample(samples, dist, KSOneSampleAlternativeMethod::TwoSidedAsymptotic, NaNPolicy::Error)
-        .expect("ks test")
-        .1
+    ks_onesample(
+        samples,
+        dist,
+        KSOneSampleAlternativeMethod::TwoSidedAsymptotic,
+        NaNPolicy::Error,
+    )
+    .expect("ks test")
+    .1
 }
 
 /// Mean and unbiased variance.
@@ -76,5 +81,9 @@ pub fn counts(indices: &[i64], classes: usize) -> Vec<u64> {
 
 /// Repeats `row` `times` times into a `(times, row.len())` matrix.
 pub fn tile<T: Copy>(row: &[T], times: usize) -> Vec<T> {
-    row.iter().cycle().take(row.len() * times).copied().collect()
+    row.iter()
+        .cycle()
+        .take(row.len() * times)
+        .copied()
+        .collect()
 }
