@@ -10,6 +10,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::exec::PARALLEL_MIN_ELEMENTS;
 use crate::float::Float;
 use crate::shape::Shape;
+use crate::stream::CHUNK_ELEMENTS;
 
 /// Checks a temperature: finite and `> 0` (subnormal values are accepted).
 ///
@@ -34,12 +35,19 @@ pub(crate) fn check_tau<F: Float>(tau: F) -> Result<()> {
 /// `-inf`.
 pub(crate) fn check_logits<F: Float>(shape: Shape, logits: &[F]) -> Result<()> {
     let parallel = shape.len() >= PARALLEL_MIN_ELEMENTS;
-    let invalid = |x: &F| x.is_nan() || *x == F::INFINITY;
-    let bad = if parallel {
-        logits.par_iter().position_first(invalid)
+    // `!(x < inf)` holds for NaN and +inf; the branch-free fold vectorises,
+    // and only a failing chunk is searched for the exact position.
+    let invalid = |x: &F| !(*x < F::INFINITY);
+    let chunk_is_bad = |c: &[F]| c.iter().fold(false, |bad, x| bad | invalid(x));
+    let bad_chunk = if parallel {
+        logits.par_chunks(CHUNK_ELEMENTS).position_first(chunk_is_bad)
     } else {
-        logits.iter().position(invalid)
+        logits.chunks(CHUNK_ELEMENTS).position(chunk_is_bad)
     };
+    let bad = bad_chunk.and_then(|c| {
+        let start = c * CHUNK_ELEMENTS;
+        logits[start..].iter().position(invalid).map(|i| start + i)
+    });
     if let Some(index) = bad {
         let (row, class) = shape.position(index);
         return Err(Error::new(
