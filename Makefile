@@ -53,7 +53,7 @@ $(BUILD)/test_two_units: tests/cpp/unit_a.cpp tests/cpp/unit_b.cpp include/gumbe
 examples: $(BUILD)/demo_c $(BUILD)/demo_cpp $(BUILD)/quickstart
 
 demo: $(BUILD)/demo_c
-	$(BUILD)/demo_c examples/data/digits_logits.npy
+	$(BUILD)/demo_c
 
 test: test-rust test-c
 
@@ -66,8 +66,8 @@ test-c: examples $(BUILD)/test_abi $(BUILD)/test_two_units
 	$(BUILD)/test_abi
 	$(BUILD)/test_two_units
 	$(BUILD)/quickstart
-	$(BUILD)/demo_c > $(BUILD)/demo_c.out
-	$(BUILD)/demo_cpp > $(BUILD)/demo_cpp.out
+	GUMBEL_DEMO_QUICK=1 $(BUILD)/demo_c > $(BUILD)/demo_c.out
+	GUMBEL_DEMO_QUICK=1 $(BUILD)/demo_cpp > $(BUILD)/demo_cpp.out
 	$(CC) -std=c99 $(WARN) $(CFLAGS) $(INCLUDES) tests/c/abi.c -o $(BUILD)/test_abi_static \
 	  $(LIBDIR)/libgumbel.a -lpthread -ldl -lm
 	$(BUILD)/test_abi_static

@@ -10,9 +10,16 @@
  *   o * inner + i.
  * - Every fallible function returns a gumbel_status: GUMBEL_STATUS_OK (0) on
  *   success, another documented value on failure. gumbel_last_error() then
- *   copies a message naming the argument, row or value at fault. Outputs are
- *   untouched when a call fails. No call aborts, crashes or unwinds into C
- *   on bad input.
+ *   copies a message naming the argument, row or value at fault. Any of them
+ *   may also return GUMBEL_STATUS_PANIC, which reports a bug in gumbel
+ *   caught at the boundary. Outputs are untouched when a call fails. No call
+ *   aborts, crashes or unwinds into C on bad input.
+ * - Checks run in a fixed order: the shape (classes == 0, size overflow),
+ *   then each pointer (NULL with a non-zero length, alignment), then
+ *   input/output overlap, then scalar arguments (tau, loc, scale), then the
+ *   values in the buffers. An empty shape (outer == 0 or inner == 0, or
+ *   n == 0) accepts any pointers, but its scalar arguments are still checked;
+ *   it then writes nothing.
  * - Pointers: a NULL pointer is accepted only with a zero length. Input and
  *   output buffers must not overlap (GUMBEL_STATUS_OVERLAP); the caller keeps
  *   ownership of every buffer, and the library keeps no pointer after a call
@@ -24,11 +31,13 @@
  *   that much between independent calls, or reuse (seed, offset) to replay a
  *   call exactly.
  * - Threads: every function may be called from many threads at once. Large
- *   calls run in parallel on the library's rayon worker threads (one per core
- *   by default; the RAYON_NUM_THREADS environment variable sets the count).
- * - Results are bit-identical across thread counts, operating systems and
- *   CPUs of the same architecture: the library uses its own exp/log kernels,
- *   not the platform's libm.
+ *   calls run in parallel on the library's own worker threads
+ *   (gumbel_set_num_threads; default: the GUMBEL_NUM_THREADS environment
+ *   variable, else one per CPU). A child process may keep using the library
+ *   after fork(): the pool is rebuilt there.
+ * - Sampling results are bit-identical across thread counts, runs, operating
+ *   systems and CPUs of the same architecture: the samplers use the library's
+ *   own exp/log kernels, not the platform's libm.
  */
 
 
@@ -145,9 +154,9 @@ extern "C" {
  * segment draws from one stream id, counted from `offset` in row order
  * (ids wrap modulo 2^64). For `gumbel_noise_*`, pass `(1, n, 1)`.
  *
- * Returns 0 for an empty shape (`outer == 0` or `inner == 0`) and for
- * shapes the sampling functions reject (`classes == 0`, or an element count
- * that overflows `size_t`). Thread-safe; no error status.
+ * Returns 0 for an empty shape (`outer == 0` or `inner == 0`), for
+ * `classes == 0`, and when `outer * classes * inner` overflows `size_t`.
+ * Thread-safe; no error status.
  */
 uint64_t gumbel_streams(size_t outer, size_t classes, size_t inner);
 
@@ -168,13 +177,19 @@ uint64_t gumbel_streams(size_t outer, size_t classes, size_t inner);
  * Values: logits are finite or `-inf`; a `-inf` logit masks its class,
  * which gets exactly 0 and is never chosen. `tau` is finite and `> 0`
  * (temperature; small values approach one-hot samples). Soft rows are in
- * `[0, 1]` and sum to 1 within a few ulp.
+ * `[0, 1]` and sum to 1 within a few ulp. The logits are shifted by their
+ * row maximum before the noise is added, so large logits (`1e7`) keep the
+ * noise's precision. A class whose logit lies more than `FLT_MAX` below its
+ * row's maximum gets 0, its probability `exp(-FLT_MAX / tau)` rounded (exact
+ * for `tau < FLT_MAX / 104`).
  *
  * Randomness: the noise of element `(row, class)` is a pure function of
  * `(seed, offset, classes, row, class)`: independent of the thread count,
  * of `inner`, and of the rows after it. The call consumes
  * `gumbel_streams(outer, classes, inner)` stream ids. For the same
- * `(seed, offset)`, `gumbel_sample_f32` returns the argmax of this sample.
+ * `(seed, offset)`, `gumbel_sample_f32` returns the argmax of this sample
+ * (up to exact ties among the soft values, which the sample breaks by the
+ * perturbed logits).
  *
  * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
  * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if the element count
@@ -184,7 +199,8 @@ uint64_t gumbel_streams(size_t outer, size_t classes, size_t inner);
  * `GUMBEL_STATUS_INVALID_TEMPERATURE` if `tau` is NaN, infinite or `<= 0`;
  * `GUMBEL_STATUS_INVALID_LOGITS` if a logit is NaN or `+inf`;
  * `GUMBEL_STATUS_ALL_MASKED` if a row is entirely `-inf`. An empty shape is
- * a no-op. `out` is untouched on error. Thread-safe.
+ * a no-op; `GUMBEL_STATUS_PANIC` on an internal error. `out` is untouched
+ * on error. Thread-safe.
  *
  * # Safety
  * `logits` must point to `outer * classes * inner` readable floats and
@@ -220,8 +236,10 @@ gumbel_status gumbel_softmax_f64(const double *logits,
  * Gumbel-max sampling (Gumbel 1954; Maddison et al. 2014): for each row,
  * `indices[row] = argmax_k (logits_k + g_k)`, an exact draw from
  * `Categorical(softmax(logits))`, with the same noise `g` as
- * `gumbel_softmax_f32` for the same `(seed, offset)`, so it equals the
- * argmax of that soft sample and the position of the hard one.
+ * `gumbel_softmax_f32` for the same `(seed, offset)`, so it is the position
+ * of the hard sample's 1 and the argmax of the soft sample (up to exact
+ * ties among the soft values: with a huge `tau` several can round to the
+ * same number).
  *
  * Shapes: `logits` is a row-major `(outer, classes, inner)` tensor;
  * `indices` has `outer * inner` entries in row order `(o, i)`, i.e.
@@ -238,7 +256,8 @@ gumbel_status gumbel_softmax_f64(const double *logits,
  * `GUMBEL_STATUS_OVERLAP` if `logits` and `indices` overlap;
  * `GUMBEL_STATUS_INVALID_LOGITS` if a logit is NaN or `+inf`;
  * `GUMBEL_STATUS_ALL_MASKED` if a row is entirely `-inf`. An empty shape is
- * a no-op. `indices` is untouched on error. Thread-safe.
+ * a no-op; `GUMBEL_STATUS_PANIC` on an internal error. `indices` is
+ * untouched on error. Thread-safe.
  *
  * # Safety
  * `logits` must point to `outer * classes * inner` readable floats and
@@ -280,7 +299,8 @@ gumbel_status gumbel_sample_f64(const double *logits,
  * `GUMBEL_STATUS_NULL_POINTER`; `GUMBEL_STATUS_MISALIGNED_POINTER`;
  * `GUMBEL_STATUS_OVERLAP` if `logits` and `out` overlap;
  * `GUMBEL_STATUS_INVALID_TEMPERATURE`; `GUMBEL_STATUS_INVALID_LOGITS`;
- * `GUMBEL_STATUS_ALL_MASKED`. `out` is untouched on error. Thread-safe.
+ * `GUMBEL_STATUS_ALL_MASKED`; `GUMBEL_STATUS_PANIC` on an internal error.
+ * `out` is untouched on error. Thread-safe.
  *
  * # Safety
  * As `gumbel_softmax_f32`.
@@ -335,8 +355,9 @@ size_t gumbel_last_error(char *buf, size_t cap);
  * and `n > 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if `n` floats exceed the
  * address space; `GUMBEL_STATUS_MISALIGNED_POINTER`;
  * `GUMBEL_STATUS_INVALID_PARAMETER` if `loc` is not finite, `scale` is not
- * finite or `<= 0`, or `|loc| + 45 scale` overflows `float`. `n == 0` is a
- * no-op. `out` is untouched on error. Thread-safe; runs on the library's
+ * finite or `<= 0`, or `|loc| + 45 scale` overflows `float`. `n == 0` writes
+ * nothing; `GUMBEL_STATUS_PANIC` on an internal error. `out` is untouched on
+ * error. Thread-safe; runs on the library's
  * worker threads for large `n`.
  *
  * # Safety
@@ -350,8 +371,10 @@ gumbel_status gumbel_noise_f32(float *out,
                                uint64_t offset);
 
 /**
- * The `double` twin of `gumbel_noise_f32`, same contract; the noise of
- * element `j` is the same random variate rounded differently.
+ * The `double` twin of `gumbel_noise_f32`, same contract. Element `j`
+ * comes from the same 64 random bits as in `gumbel_noise_f32`; the `float`
+ * version computes the same formula in single precision (they differ by a
+ * few `float` ulp, or about 1e-6 absolute near 0).
  *
  * # Safety
  * `out` must be NULL or point to `n` writable doubles.
@@ -377,6 +400,28 @@ const char *gumbel_status_str(uint32_t status);
  * Thread-safe.
  */
 const char *gumbel_version(void);
+
+/**
+ * Sets how many worker threads later large calls use (calls already running
+ * keep theirs); `threads == 0` restores the default: the
+ * `GUMBEL_NUM_THREADS` environment variable if set to a number in
+ * `1..=4096`, else the number of CPUs available to the process. Use it to
+ * leave cores to a host runtime's own threads. Outputs are identical for
+ * every thread count. The pool is the library's own (not rayon's global
+ * one) and is rebuilt automatically in a child process after `fork()`.
+ * A call made from inside a Rust rayon pool runs on that pool instead.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_PARAMETER` if
+ * `threads > 4096` or the threads cannot be started (the previous pool is
+ * kept); `GUMBEL_STATUS_PANIC` on an internal error. Thread-safe.
+ */
+gumbel_status gumbel_set_num_threads(size_t threads);
+
+/**
+ * The number of worker threads large calls from the calling thread use
+ * (at least 1). Thread-safe; no error status.
+ */
+size_t gumbel_num_threads(void);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -6,30 +6,40 @@
 
 use rayon::prelude::*;
 
+use crate::error::Result;
 use crate::float::Float;
 use crate::noise;
+use crate::pool;
 use crate::shape::Shape;
+use crate::softmax;
 use crate::stream::Units;
 
 /// Calls with fewer elements than this run serially.
 pub const PARALLEL_MIN_ELEMENTS: usize = 1 << 15;
 
 /// Calls `body(index, chunk)` on consecutive chunks of `chunk > 0` elements,
-/// on rayon when `parallel`.
+/// on the worker threads when `parallel`.
 pub(crate) fn for_each_chunk_mut<T: Send>(
     data: &mut [T],
     chunk: usize,
     parallel: bool,
     body: impl Fn(usize, &mut [T]) + Sync + Send,
-) {
-    if !parallel {
-        data.chunks_mut(chunk)
-            .enumerate()
-            .for_each(|(i, c)| body(i, c));
+) -> Result<()> {
+    if parallel {
+        pool::install(|| data.par_chunks_mut(chunk).enumerate().for_each(|(i, c)| body(i, c)))
     } else {
-        data.par_chunks_mut(chunk)
-            .enumerate()
-            .for_each(|(i, c)| body(i, c));
+        data.chunks_mut(chunk).enumerate().for_each(|(i, c)| body(i, c));
+        Ok(())
+    }
+}
+
+/// Calls `body(i)` for `i` in `0..count`, on the worker threads when `parallel`.
+pub(crate) fn for_each_index(count: usize, parallel: bool, body: impl Fn(usize) + Sync + Send) -> Result<()> {
+    if parallel {
+        pool::install(|| (0..count).into_par_iter().for_each(body))
+    } else {
+        (0..count).for_each(body);
+        Ok(())
     }
 }
 
@@ -56,6 +66,7 @@ unsafe impl<O: Send> Sync for SharedOut<O> {}
 /// `classes` values for [`Output::PerElement`] and one for [`Output::PerRow`].
 ///
 /// `logits` must have `shape.len()` elements and `out` the matching length.
+/// Fails only if the worker threads cannot be started.
 pub(crate) fn map_rows<F: Float, O: Copy + Default + Send>(
     shape: Shape,
     logits: &[F],
@@ -63,9 +74,9 @@ pub(crate) fn map_rows<F: Float, O: Copy + Default + Send>(
     out: &mut [O],
     output: Output,
     kernel: impl Fn(usize, &[F], &mut [O]) + Sync,
-) {
+) -> Result<()> {
     if shape.is_empty() {
-        return;
+        return Ok(());
     }
     let parallel = shape.len() >= PARALLEL_MIN_ELEMENTS;
     let classes = shape.classes();
@@ -74,24 +85,20 @@ pub(crate) fn map_rows<F: Float, O: Copy + Default + Send>(
     let run_unit = |unit: usize, out_unit: &mut [O]| {
         let rows = units.rows(unit);
         let mut z = vec![F::ZERO; rows.len() * classes];
-        match noise {
-            Some((seed, offset)) => {
-                noise::fill_unit(seed, units.first_stream(offset, unit), &mut z);
-                gather(shape, logits, rows.start, &mut z, |z, l| *z = l + *z);
-            }
-            None => gather(shape, logits, rows.start, &mut z, |z, l| *z = l),
+        if let Some((seed, offset)) = noise {
+            noise::fill_unit(seed, units.first_stream(offset, unit), &mut z);
         }
         for ((row, z_row), out_row) in rows
-            .zip(z.chunks_exact(classes))
+            .zip(z.chunks_exact_mut(classes))
             .zip(out_unit.chunks_exact_mut(width))
         {
+            shift_row(shape, logits, row, z_row, noise.is_some());
             kernel(row, z_row, out_row);
         }
     };
     let unit_rows = units.rows(0).len();
     if output == Output::PerRow || shape.inner() == 1 {
-        for_each_chunk_mut(out, unit_rows * width, parallel, run_unit);
-        return;
+        return for_each_chunk_mut(out, unit_rows * width, parallel, run_unit);
     }
     // Strided output: compute each unit into a buffer, then scatter.
     let shared = SharedOut(out.as_mut_ptr());
@@ -111,34 +118,32 @@ pub(crate) fn map_rows<F: Float, O: Copy + Default + Send>(
             }
         }
     };
-    if parallel {
-        (0..units.count()).into_par_iter().for_each(scatter_unit);
+    for_each_index(units.count(), parallel, scatter_unit)
+}
+
+/// Writes row `row`'s logits minus their maximum into `z_row`, adding them
+/// to the noise already there when `noisy`: `z = (logits - max logits) + g`.
+///
+/// Shifting before adding the noise keeps the noise's precision when the
+/// logits are large (`1e7 + g` would round `g` to whole numbers in `f32`);
+/// `argmax` and `softmax` are unchanged by the shift. A logit more than the
+/// type's largest value below the maximum becomes `-inf` (probability
+/// `exp(-FLT_MAX / tau)`, which is 0 in the type for any `tau < FLT_MAX / 104`).
+fn shift_row<F: Float>(shape: Shape, logits: &[F], row: usize, z_row: &mut [F], noisy: bool) {
+    let start = shape.index(row, 0);
+    let classes = shape.classes();
+    if shape.inner() == 1 {
+        shift(logits[start..start + classes].iter().copied(), z_row, noisy);
     } else {
-        (0..units.count()).for_each(scatter_unit);
+        shift(logits[start..].iter().step_by(shape.inner()).take(classes).copied(), z_row, noisy);
     }
 }
 
-/// Combines the logits of the rows starting at `first_row` into `z` (which
-/// holds whole rows, in class order) with `op(z_element, logit)`.
-fn gather<F: Float>(
-    shape: Shape,
-    logits: &[F],
-    first_row: usize,
-    z: &mut [F],
-    op: impl Fn(&mut F, F),
-) {
-    let classes = shape.classes();
-    if shape.inner() == 1 {
-        let start = first_row * classes;
-        let end = start + z.len();
-        z.iter_mut()
-            .zip(&logits[start..end])
-            .for_each(|(z, l)| op(z, *l));
+fn shift<F: Float>(l: impl Iterator<Item = F> + Clone, z_row: &mut [F], noisy: bool) {
+    let m = softmax::max(l.clone());
+    if noisy {
+        z_row.iter_mut().zip(l).for_each(|(z, l)| *z = (l - m) + *z);
     } else {
-        for (r, z_row) in z.chunks_exact_mut(classes).enumerate() {
-            for (class, z) in z_row.iter_mut().enumerate() {
-                op(z, logits[shape.index(first_row + r, class)]);
-            }
-        }
+        z_row.iter_mut().zip(l).for_each(|(z, l)| *z = l - m);
     }
 }

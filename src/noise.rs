@@ -79,8 +79,7 @@ pub fn noise<F: Float>(out: &mut [F], loc: F, scale: F, seed: u64, offset: u64) 
         if loc != F::ZERO || scale != F::ONE {
             chunk.iter_mut().for_each(|g| *g = loc + scale * *g);
         }
-    });
-    Ok(())
+    })
 }
 
 /// Checks the parameters of a Gumbel distribution `Gumbel(loc, scale)`.
@@ -88,13 +87,13 @@ pub(crate) fn check_location_scale<F: Float>(loc: F, scale: F) -> Result<()> {
     if !loc.is_finite() {
         return Err(Error::new(
             ErrorKind::InvalidParameter,
-            format!("loc must be finite, got {loc}"),
+            format!("loc must be finite, got {loc:?}"),
         ));
     }
     if !scale.is_finite() || scale.partial_cmp(&F::ZERO) != Some(std::cmp::Ordering::Greater) {
         return Err(Error::new(
             ErrorKind::InvalidParameter,
-            format!("scale must be finite and > 0, got {scale}"),
+            format!("scale must be finite and > 0, got {scale:?}"),
         ));
     }
     let reach = loc.to_f64().abs() + MAX_ABS_STANDARD_GUMBEL * scale.to_f64();
@@ -102,7 +101,7 @@ pub(crate) fn check_location_scale<F: Float>(loc: F, scale: F) -> Result<()> {
         return Err(Error::new(
             ErrorKind::InvalidParameter,
             format!(
-                "loc = {loc} and scale = {scale} overflow {}: |loc| + 45 scale must be finite",
+                "loc = {loc:?} and scale = {scale:?} overflow {}: |loc| + 45 scale must be finite",
                 F::NAME
             ),
         ));

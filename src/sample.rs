@@ -55,13 +55,12 @@ pub fn gumbel_softmax<F: Float>(
         exec::map_rows(shape, logits, noise, out, Output::PerElement, |_, z, y| {
             y.fill(F::ZERO);
             y[argmax(z)] = F::ONE;
-        });
+        })
     } else {
         exec::map_rows(shape, logits, noise, out, Output::PerElement, |_, z, y| {
             softmax_row(z, tau, y)
-        });
+        })
     }
-    Ok(())
 }
 
 /// Gumbel-max sampling: one class index per row, `argmax(logits + g)` with
@@ -97,6 +96,5 @@ pub fn sample<F: Float>(
         |_, z, index| {
             index[0] = argmax(z) as i64;
         },
-    );
-    Ok(())
+    )
 }

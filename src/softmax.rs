@@ -18,9 +18,9 @@ pub const ACCUMULATORS: usize = 16;
 
 /// The largest value of a row (rows hold no NaN).
 #[inline]
-pub(crate) fn max<F: Float>(z: &[F]) -> F {
-    z.iter()
-        .fold(F::NEG_INFINITY, |m, &x| if x > m { x } else { m })
+pub(crate) fn max<F: Float>(z: impl IntoIterator<Item = F>) -> F {
+    z.into_iter()
+        .fold(F::NEG_INFINITY, |m, x| if x > m { x } else { m })
 }
 
 /// The index of the largest value of a row, the lowest index on ties.
@@ -35,10 +35,27 @@ pub(crate) fn argmax<F: Float>(z: &[F]) -> usize {
     best
 }
 
-/// The sum of a row: `ACCUMULATORS` striped partial sums, then pairwise
-/// `acc[i] += acc[i + w]` for `w = 8, 4, 2, 1`.
-#[inline]
+/// The largest run [`sum`] adds with striped accumulators; longer rows are
+/// split in halves (at multiples of [`ACCUMULATORS`]) and summed pairwise.
+pub const SUM_BLOCK: usize = 256;
+
+/// The sum of a row, with an error that grows like `log2(len / SUM_BLOCK)`
+/// rather than `len`: runs of at most [`SUM_BLOCK`] values are added by
+/// [`striped_sum`], longer ones split at `ACCUMULATORS * floor(len / 32)` and
+/// the halves added. The order is fixed, so the result does not depend on the
+/// vector width.
 pub(crate) fn sum<F: Float>(x: &[F]) -> F {
+    if x.len() <= SUM_BLOCK {
+        return striped_sum(x);
+    }
+    let half = x.len() / (2 * ACCUMULATORS) * ACCUMULATORS;
+    sum(&x[..half]) + sum(&x[half..])
+}
+
+/// `ACCUMULATORS` striped partial sums (element `k` goes to `k % 16`), then
+/// pairwise `acc[i] += acc[i + w]` for `w = 8, 4, 2, 1`.
+#[inline]
+fn striped_sum<F: Float>(x: &[F]) -> F {
     let mut acc = [F::ZERO; ACCUMULATORS];
     let mut blocks = x.chunks_exact(ACCUMULATORS);
     for block in &mut blocks {
@@ -63,7 +80,7 @@ pub(crate) fn sum<F: Float>(x: &[F]) -> F {
 /// `z` must contain no NaN and at least one value above `-inf`.
 #[inline]
 pub(crate) fn softmax_row<F: Float>(z: &[F], tau: F, out: &mut [F]) {
-    let m = max(z);
+    let m = max(z.iter().copied());
     for (y, &x) in out.iter_mut().zip(z) {
         *y = ((x - m) / tau).exp();
     }
@@ -92,13 +109,21 @@ pub fn tempered_softmax<F: Float>(logits: &[F], out: &mut [F], shape: Shape, tau
     check_logits(shape, logits)?;
     exec::map_rows(shape, logits, None, out, Output::PerElement, |_, z, y| {
         softmax_row(z, tau, y)
-    });
-    Ok(())
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_sums_split_in_halves_and_stay_accurate() {
+        let x: Vec<f32> = (0..1_000_003).map(|k| 0.1 + (k % 7) as f32 * 1e-3).collect();
+        let half = 1_000_003 / 32 * 16;
+        assert_eq!(sum(&x).to_bits(), (sum(&x[..half]) + sum(&x[half..])).to_bits());
+        let exact: f64 = x.iter().map(|&v| f64::from(v)).sum();
+        assert!((f64::from(sum(&x)) - exact).abs() < 8.0 * f64::from(f32::EPSILON) * exact);
+    }
 
     #[test]
     fn sum_uses_the_fixed_tree() {

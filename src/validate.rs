@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use crate::error::{Error, ErrorKind, Result};
 use crate::exec::PARALLEL_MIN_ELEMENTS;
 use crate::float::Float;
+use crate::pool;
 use crate::shape::Shape;
 use crate::stream::CHUNK_ELEMENTS;
 
@@ -22,7 +23,7 @@ pub(crate) fn check_tau<F: Float>(tau: F) -> Result<()> {
     } else {
         Err(Error::new(
             ErrorKind::InvalidTemperature,
-            format!("tau must be finite and > 0, got {tau}"),
+            format!("tau must be finite and > 0, got {tau:?}"),
         ))
     }
 }
@@ -40,7 +41,7 @@ pub(crate) fn check_logits<F: Float>(shape: Shape, logits: &[F]) -> Result<()> {
     let invalid = |x: &F| !(*x < F::INFINITY);
     let chunk_is_bad = |c: &[F]| c.iter().fold(false, |bad, x| bad | invalid(x));
     let bad_chunk = if parallel {
-        logits.par_chunks(CHUNK_ELEMENTS).position_first(chunk_is_bad)
+        pool::install(|| logits.par_chunks(CHUNK_ELEMENTS).position_first(chunk_is_bad))?
     } else {
         logits.chunks(CHUNK_ELEMENTS).position(chunk_is_bad)
     };
@@ -61,7 +62,7 @@ pub(crate) fn check_logits<F: Float>(shape: Shape, logits: &[F]) -> Result<()> {
     let masked =
         |row: usize| (0..shape.classes()).all(|k| logits[shape.index(row, k)] == F::NEG_INFINITY);
     let empty = if parallel {
-        (0..shape.rows()).into_par_iter().position_first(masked)
+        pool::install(|| (0..shape.rows()).into_par_iter().position_first(masked))?
     } else {
         (0..shape.rows()).position(masked)
     };

@@ -461,7 +461,7 @@ fn last_error_truncates_and_reports_the_full_length() {
     };
     assert_eq!(status, GUMBEL_STATUS_INVALID_TEMPERATURE);
     let full = unsafe { gumbel_last_error(null_mut(), 0) };
-    assert_eq!(full, "tau must be finite and > 0, got -1".len());
+    assert_eq!(full, "tau must be finite and > 0, got -1.0".len());
     let mut small = [0x55 as std::ffi::c_char; 8];
     let n = unsafe { gumbel_last_error(small.as_mut_ptr(), 5) };
     assert_eq!(n, full);

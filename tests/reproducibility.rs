@@ -170,3 +170,20 @@ fn f32_and_f64_draw_the_same_variates() {
         );
     }
 }
+
+#[test]
+fn the_library_pool_size_does_not_change_results() {
+    let shape = Shape::matrix(2000, 300).unwrap();
+    let l = logits(shape.len());
+    let run = |threads| {
+        gumbel::set_num_threads(threads).unwrap();
+        assert_eq!(gumbel::num_threads(), threads.max(1));
+        let mut y = vec![0.0f32; l.len()];
+        gumbel_softmax(&l, &mut y, shape, 2.0, false, 1, 2).unwrap();
+        bits(&y)
+    };
+    let one = run(1);
+    assert_eq!(one, run(3));
+    assert_eq!(one, run(2));
+    assert!(gumbel::set_num_threads(gumbel::MAX_THREADS + 1).is_err());
+}

@@ -296,19 +296,21 @@ static int temperature_sweep(const dataset *d, noise_plan *plan, float *soft,
                              float *hard)
 {
     size_t t, r, c;
+    uint64_t offset;
 
-    printf("temperature sweep, one sample per row (gumbel_softmax_f32, seed %llu)\n",
-           (unsigned long long)plan->seed);
+    /* Every temperature uses the same noise, so the rows show one sample
+     * of Gumbel noise tempered differently. */
+    if (plan_take(plan, d->rows, d->k, 1, &offset)) {
+        return 1;
+    }
+    printf("temperature sweep, one noise draw per row shared by every tau "
+           "(gumbel_softmax_f32, seed %llu)\n", (unsigned long long)plan->seed);
     printf("    tau | soft: entropy  max prob | hard: =argmax(logits)  "
            "=argmax(soft)\n");
     for (t = 0; t < N_TAUS; t++) {
-        uint64_t offset;
         double sum_h = 0.0, sum_max = 0.0;
         size_t same_top = 0, same_soft = 0, not_one_hot = 0;
 
-        if (plan_take(plan, d->rows, d->k, 1, &offset)) {
-            return 1;
-        }
         /* soft and hard with the same seed and offset: the same noise */
         if (failed(gumbel_softmax_f32(d->logits, soft, d->rows, d->k, 1, TAUS[t],
                                       false, plan->seed, offset),
@@ -349,8 +351,8 @@ static int temperature_sweep(const dataset *d, noise_plan *plan, float *soft,
                    not_one_hot);
         }
     }
-    printf("  a hard sample is Gumbel-max, the same for every tau; expected "
-           "=argmax(logits): %.2f %%\n\n", 100.0 * d->mean_maxp);
+    printf("  the hard sample is argmax(logits + noise): the same at every tau; "
+           "expected =argmax(logits): %.2f %%\n\n", 100.0 * d->mean_maxp);
     return 0;
 }
 

@@ -242,10 +242,12 @@ bool quick_mode() {
 
 void temperature_sweep(const Matrix& logits, const std::vector<std::size_t>& top,
                        double mean_maxp, NoisePlan& plan) {
-    std::cout << "temperature sweep, one sample per row (seed " << plan.seed() << ")\n"
+    // One noise draw shared by every temperature: the same sample, tempered.
+    const std::uint64_t offset = plan.take(logits.rows, logits.classes);
+    std::cout << "temperature sweep, one noise draw per row shared by every tau (seed "
+              << plan.seed() << ")\n"
               << "    tau | soft: entropy  max prob | hard: =argmax(logits)  =argmax(soft)\n";
     for (const float tau : {10.0f, 1.0f, 0.5f, 0.1f}) {
-        const std::uint64_t offset = plan.take(logits.rows, logits.classes);
         const auto soft = gumbel_softmax(logits, tau, false, plan.seed(), offset);
         const auto hard = gumbel_softmax(logits, tau, true, plan.seed(), offset);  // same noise
         const std::size_t k = logits.classes;

@@ -19,9 +19,9 @@ use crate::shape::Shape;
 /// segment draws from one stream id, counted from `offset` in row order
 /// (ids wrap modulo 2^64). For `gumbel_noise_*`, pass `(1, n, 1)`.
 ///
-/// Returns 0 for an empty shape (`outer == 0` or `inner == 0`) and for
-/// shapes the sampling functions reject (`classes == 0`, or an element count
-/// that overflows `size_t`). Thread-safe; no error status.
+/// Returns 0 for an empty shape (`outer == 0` or `inner == 0`), for
+/// `classes == 0`, and when `outer * classes * inner` overflows `size_t`.
+/// Thread-safe; no error status.
 #[no_mangle]
 pub extern "C" fn gumbel_streams(outer: usize, classes: usize, inner: usize) -> u64 {
     Shape::new(outer, classes, inner).map_or(0, crate::streams)
@@ -43,13 +43,19 @@ pub extern "C" fn gumbel_streams(outer: usize, classes: usize, inner: usize) -> 
 /// Values: logits are finite or `-inf`; a `-inf` logit masks its class,
 /// which gets exactly 0 and is never chosen. `tau` is finite and `> 0`
 /// (temperature; small values approach one-hot samples). Soft rows are in
-/// `[0, 1]` and sum to 1 within a few ulp.
+/// `[0, 1]` and sum to 1 within a few ulp. The logits are shifted by their
+/// row maximum before the noise is added, so large logits (`1e7`) keep the
+/// noise's precision. A class whose logit lies more than `FLT_MAX` below its
+/// row's maximum gets 0, its probability `exp(-FLT_MAX / tau)` rounded (exact
+/// for `tau < FLT_MAX / 104`).
 ///
 /// Randomness: the noise of element `(row, class)` is a pure function of
 /// `(seed, offset, classes, row, class)`: independent of the thread count,
 /// of `inner`, and of the rows after it. The call consumes
 /// `gumbel_streams(outer, classes, inner)` stream ids. For the same
-/// `(seed, offset)`, `gumbel_sample_f32` returns the argmax of this sample.
+/// `(seed, offset)`, `gumbel_sample_f32` returns the argmax of this sample
+/// (up to exact ties among the soft values, which the sample breaks by the
+/// perturbed logits).
 ///
 /// Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
 /// `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if the element count
@@ -59,7 +65,8 @@ pub extern "C" fn gumbel_streams(outer: usize, classes: usize, inner: usize) -> 
 /// `GUMBEL_STATUS_INVALID_TEMPERATURE` if `tau` is NaN, infinite or `<= 0`;
 /// `GUMBEL_STATUS_INVALID_LOGITS` if a logit is NaN or `+inf`;
 /// `GUMBEL_STATUS_ALL_MASKED` if a row is entirely `-inf`. An empty shape is
-/// a no-op. `out` is untouched on error. Thread-safe.
+/// a no-op; `GUMBEL_STATUS_PANIC` on an internal error. `out` is untouched
+/// on error. Thread-safe.
 ///
 /// # Safety
 /// `logits` must point to `outer * classes * inner` readable floats and
@@ -121,8 +128,10 @@ pub unsafe extern "C" fn gumbel_softmax_f64(
 /// Gumbel-max sampling (Gumbel 1954; Maddison et al. 2014): for each row,
 /// `indices[row] = argmax_k (logits_k + g_k)`, an exact draw from
 /// `Categorical(softmax(logits))`, with the same noise `g` as
-/// `gumbel_softmax_f32` for the same `(seed, offset)`, so it equals the
-/// argmax of that soft sample and the position of the hard one.
+/// `gumbel_softmax_f32` for the same `(seed, offset)`, so it is the position
+/// of the hard sample's 1 and the argmax of the soft sample (up to exact
+/// ties among the soft values: with a huge `tau` several can round to the
+/// same number).
 ///
 /// Shapes: `logits` is a row-major `(outer, classes, inner)` tensor;
 /// `indices` has `outer * inner` entries in row order `(o, i)`, i.e.
@@ -139,7 +148,8 @@ pub unsafe extern "C" fn gumbel_softmax_f64(
 /// `GUMBEL_STATUS_OVERLAP` if `logits` and `indices` overlap;
 /// `GUMBEL_STATUS_INVALID_LOGITS` if a logit is NaN or `+inf`;
 /// `GUMBEL_STATUS_ALL_MASKED` if a row is entirely `-inf`. An empty shape is
-/// a no-op. `indices` is untouched on error. Thread-safe.
+/// a no-op; `GUMBEL_STATUS_PANIC` on an internal error. `indices` is
+/// untouched on error. Thread-safe.
 ///
 /// # Safety
 /// `logits` must point to `outer * classes * inner` readable floats and
@@ -187,7 +197,8 @@ pub unsafe extern "C" fn gumbel_sample_f64(
 /// `GUMBEL_STATUS_NULL_POINTER`; `GUMBEL_STATUS_MISALIGNED_POINTER`;
 /// `GUMBEL_STATUS_OVERLAP` if `logits` and `out` overlap;
 /// `GUMBEL_STATUS_INVALID_TEMPERATURE`; `GUMBEL_STATUS_INVALID_LOGITS`;
-/// `GUMBEL_STATUS_ALL_MASKED`. `out` is untouched on error. Thread-safe.
+/// `GUMBEL_STATUS_ALL_MASKED`; `GUMBEL_STATUS_PANIC` on an internal error.
+/// `out` is untouched on error. Thread-safe.
 ///
 /// # Safety
 /// As `gumbel_softmax_f32`.

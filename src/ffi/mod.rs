@@ -12,9 +12,11 @@ pub mod last_error;
 pub mod noise;
 pub mod status;
 pub mod version;
+pub mod threads;
 
 pub use categorical::*;
 pub use last_error::gumbel_last_error;
 pub use noise::*;
 pub use status::*;
+pub use threads::*;
 pub use version::*;

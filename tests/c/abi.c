@@ -1,9 +1,13 @@
 /* The C ABI seen from C: every function is callable from the header alone,
  * good calls succeed with coupled outputs, bad input returns its status and
  * a message without touching the outputs. Prints "N passed, N failed". */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "gumbel.h"
 
@@ -104,11 +108,47 @@ static void test_noise(void) {
     CHECK(gumbel_streams(1, N, 1) == 7);
 }
 
+/* A child forked after a parallel call can still make parallel calls (the
+ * worker pool is rebuilt there); an alarm turns a hang into a failure. */
+static void test_fork(void) {
+    enum { N = 1 << 20 };
+    float *g = malloc(N * sizeof *g);
+    if (g == NULL) {
+        failed++;
+        return;
+    }
+    CHECK(gumbel_noise_f32(g, N, 0.0f, 1.0f, 5, 0) == GUMBEL_STATUS_OK);
+    const float first = g[N - 1];
+    pid_t child = fork();
+    if (child == 0) {
+        alarm(60);
+        int ok = gumbel_noise_f32(g, N, 0.0f, 1.0f, 5, 0) == GUMBEL_STATUS_OK && g[N - 1] == first;
+        ok = ok && gumbel_set_num_threads(2) == GUMBEL_STATUS_OK;
+        ok = ok && gumbel_noise_f32(g, N, 0.0f, 1.0f, 5, 0) == GUMBEL_STATUS_OK && g[N - 1] == first;
+        _exit(ok ? 0 : 1);
+    }
+    int status = -1;
+    CHECK(child > 0 && waitpid(child, &status, 0) == child);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    free(g);
+}
+
+static void test_threads(void) {
+    CHECK(gumbel_num_threads() >= 1);
+    CHECK(gumbel_set_num_threads(3) == GUMBEL_STATUS_OK);
+    CHECK(gumbel_num_threads() == 3);
+    CHECK(gumbel_set_num_threads(1000000) == GUMBEL_STATUS_INVALID_PARAMETER);
+    CHECK(gumbel_num_threads() == 3);
+    CHECK(gumbel_set_num_threads(0) == GUMBEL_STATUS_OK);
+}
+
 int main(void) {
     test_version();
     test_coupled_outputs();
     test_bad_input();
     test_noise();
+    test_threads();
+    test_fork();
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
 }
