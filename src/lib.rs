@@ -8,6 +8,10 @@
 //! (see [`stream`] for the contract and [`streams`] for how far to advance
 //! `offset` between calls).
 //!
+//! Beside the samplers: the Gumbel distribution's density, distribution and
+//! quantile functions, moments and KL divergence ([`dist`]), and temperature
+//! schedules ([`Schedule`]).
+//!
 //! ```
 //! use gumbel::{gumbel_softmax, Shape};
 //! let logits = [0.5f32, -1.0, 2.0, 0.0, 0.0, f32::NEG_INFINITY];
@@ -18,14 +22,17 @@
 //! # Ok::<(), gumbel::Error>(())
 //! ```
 
+pub mod dist;
 mod error;
 mod exec;
 mod float;
 mod math;
 mod noise;
 mod sample;
+mod schedule;
 mod shape;
 mod softmax;
+mod special;
 pub mod stream;
 mod validate;
 
@@ -36,6 +43,7 @@ pub use exec::PARALLEL_MIN_ELEMENTS;
 pub use float::Float;
 pub use noise::{noise, MAX_ABS_STANDARD_GUMBEL};
 pub use sample::{gumbel_softmax, sample};
+pub use schedule::Schedule;
 pub use shape::Shape;
 pub use softmax::{tempered_softmax, ACCUMULATORS};
 pub use stream::{CHUNK_ELEMENTS, LANES};
