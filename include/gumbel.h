@@ -21,9 +21,10 @@
  *   n == 0) accepts any pointers, but its scalar arguments are still checked;
  *   it then writes nothing.
  * - Pointers: a NULL pointer is accepted only with a zero length. Input and
- *   output buffers must not overlap (GUMBEL_STATUS_OVERLAP); the caller keeps
- *   ownership of every buffer, and the library keeps no pointer after a call
- *   returns. Returned strings are static: never free them.
+ *   output buffers must not overlap (GUMBEL_STATUS_OVERLAP), except that the
+ *   elementwise gumbel_dist_* functions run in place when out == x. The
+ *   caller keeps ownership of every buffer, and the library keeps no pointer
+ *   after a call returns. Returned strings are static: never free them.
  * - Randomness is stateless and counter-based: each sampling call takes a
  *   seed and an offset; its output is a pure function of them and of its
  *   inputs, the same for any number of threads. A call consumes
@@ -94,13 +95,16 @@ typedef uint32_t gumbel_status;
 #define GUMBEL_STATUS_INVALID_SHAPE 3
 
 /**
- * The temperature `tau` is NaN, infinite, zero or negative.
+ * The temperature `tau` is NaN, infinite, zero or negative (or, for a
+ * schedule, `tau0`, `tau_min` or `tau_end` is, or `tau_min > tau0`).
  */
 #define GUMBEL_STATUS_INVALID_TEMPERATURE 4
 
 /**
  * A distribution parameter is out of its domain (`loc` not finite,
- * `scale` not finite or `<= 0`, or `|loc| + 45 scale` overflows).
+ * `scale` not finite or `<= 0`, or, for noise, `|loc| + 45 scale`
+ * overflows), or a schedule parameter is (`rate` not finite or `< 0`,
+ * `every == 0`, `total_steps == 0`).
  */
 #define GUMBEL_STATUS_INVALID_PARAMETER 5
 
@@ -116,7 +120,8 @@ typedef uint32_t gumbel_status;
 
 /**
  * An input buffer and an output buffer overlap; in-place operation is
- * not supported.
+ * not supported, except `out == x` for the elementwise `gumbel_dist_*`
+ * functions.
  */
 #define GUMBEL_STATUS_OVERLAP 8
 
@@ -132,9 +137,9 @@ typedef uint32_t gumbel_status;
 #define GUMBEL_STATUS_MISALIGNED_POINTER 10
 
 /**
- * An input value is outside the domain of the function: a probability
- * outside `[0, 1]`, a point off the simplex, a non-finite gradient (the
- * message names the element).
+ * An input value is outside the domain of the function: a NaN argument
+ * of a distribution function, a probability outside `[0, 1]`, a point off
+ * the simplex, a non-finite gradient (the message names the element).
  */
 #define GUMBEL_STATUS_INVALID_VALUE 11
 
@@ -326,6 +331,424 @@ gumbel_status gumbel_tempered_softmax_f64(const double *logits,
                                           double tau);
 
 /**
+ * Log-density of the Gumbel distribution Gumbel(`loc`, `scale`) (max
+ * convention; Gumbel 1954), elementwise:
+ * `out[j] = -log(scale) - z - exp(-z)`, `z = (x[j] - loc) / scale`.
+ *
+ * Values: every `x` except NaN; `log_pdf(-inf) = log_pdf(+inf) = -inf`.
+ * Never the log of a rounded density, so the lower tail stays finite:
+ * at `x = -5` (`loc = 0`, `scale = 1`) the result is `5 - e^5 = -143.41`,
+ * where the density (`5.3e-63`) underflows `float`.
+ *
+ * Shapes: `x` and `out` hold `n` floats. In place is supported: `out` may
+ * be equal to `x` (the same pointer); otherwise the two must not overlap.
+ * Precision: computed in double and rounded once (about 1 ulp wherever the
+ * function is well conditioned); a value beyond the range of `float`
+ * rounds to `-inf` or `+inf`, never NaN.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_NULL_POINTER` if `x` or `out`
+ * is NULL and `n > 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if `n` floats exceed
+ * the address space; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_OVERLAP` if `x` and `out` overlap without being equal;
+ * `GUMBEL_STATUS_INVALID_PARAMETER` if `loc` is not finite or `scale` is not
+ * finite or `<= 0`; `GUMBEL_STATUS_INVALID_VALUE` for the first element
+ * that is NaN (the message names its index). `n == 0` is a no-op. `out` is
+ * untouched on error. Thread-safe; runs on the library's worker threads
+ * for large `n`.
+ *
+ * # Safety
+ * `x` must point to `n` readable floats and `out` to `n` writable ones
+ * (either may be NULL when `n == 0`).
+ */
+gumbel_status gumbel_dist_log_pdf_f32(const float *x, float *out, size_t n, float loc, float scale);
+
+/**
+ * The `double` twin of `gumbel_dist_log_pdf_f32`, same contract.
+ *
+ * # Safety
+ * As `gumbel_dist_log_pdf_f32`, with doubles.
+ */
+gumbel_status gumbel_dist_log_pdf_f64(const double *x,
+                                      double *out,
+                                      size_t n,
+                                      double loc,
+                                      double scale);
+
+/**
+ * Distribution function of Gumbel(`loc`, `scale`) (max convention;
+ * Gumbel 1954), elementwise: `out[j] = P(X <= x[j]) = exp(-exp(-z))`,
+ * `z = (x[j] - loc) / scale`.
+ *
+ * Values: every `x` except NaN; results in `[0, 1]`, `cdf(-inf) = 0`,
+ * `cdf(+inf) = 1`. In the upper tail the result rounds to 1: use
+ * `gumbel_dist_sf_f32` for `1 - cdf`.
+ *
+ * Shapes: `x` and `out` hold `n` floats. In place is supported: `out` may
+ * be equal to `x` (the same pointer); otherwise the two must not overlap.
+ * Precision: computed in double and rounded once (about 1 ulp wherever the
+ * function is well conditioned); a value beyond the range of `float`
+ * rounds to `-inf` or `+inf`, never NaN.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_NULL_POINTER` if `x` or `out`
+ * is NULL and `n > 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if `n` floats exceed
+ * the address space; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_OVERLAP` if `x` and `out` overlap without being equal;
+ * `GUMBEL_STATUS_INVALID_PARAMETER` if `loc` is not finite or `scale` is not
+ * finite or `<= 0`; `GUMBEL_STATUS_INVALID_VALUE` for the first element
+ * that is NaN (the message names its index). `n == 0` is a no-op. `out` is
+ * untouched on error. Thread-safe; runs on the library's worker threads
+ * for large `n`.
+ *
+ * # Safety
+ * `x` must point to `n` readable floats and `out` to `n` writable ones
+ * (either may be NULL when `n == 0`).
+ */
+gumbel_status gumbel_dist_cdf_f32(const float *x, float *out, size_t n, float loc, float scale);
+
+/**
+ * The `double` twin of `gumbel_dist_cdf_f32`, same contract.
+ *
+ * # Safety
+ * As `gumbel_dist_cdf_f32`, with doubles.
+ */
+gumbel_status gumbel_dist_cdf_f64(const double *x, double *out, size_t n, double loc, double scale);
+
+/**
+ * Log of the distribution function of Gumbel(`loc`, `scale`), elementwise:
+ * `out[j] = -exp(-z)`, `z = (x[j] - loc) / scale` (exact; not the log of a
+ * rounded cdf).
+ *
+ * Values: every `x` except NaN; results in `[-inf, 0]`,
+ * `log_cdf(-inf) = -inf`, `log_cdf(+inf) = 0`.
+ *
+ * Shapes: `x` and `out` hold `n` floats. In place is supported: `out` may
+ * be equal to `x` (the same pointer); otherwise the two must not overlap.
+ * Precision: computed in double and rounded once (about 1 ulp wherever the
+ * function is well conditioned); a value beyond the range of `float`
+ * rounds to `-inf` or `+inf`, never NaN.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_NULL_POINTER` if `x` or `out`
+ * is NULL and `n > 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if `n` floats exceed
+ * the address space; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_OVERLAP` if `x` and `out` overlap without being equal;
+ * `GUMBEL_STATUS_INVALID_PARAMETER` if `loc` is not finite or `scale` is not
+ * finite or `<= 0`; `GUMBEL_STATUS_INVALID_VALUE` for the first element
+ * that is NaN (the message names its index). `n == 0` is a no-op. `out` is
+ * untouched on error. Thread-safe; runs on the library's worker threads
+ * for large `n`.
+ *
+ * # Safety
+ * `x` must point to `n` readable floats and `out` to `n` writable ones
+ * (either may be NULL when `n == 0`).
+ */
+gumbel_status gumbel_dist_log_cdf_f32(const float *x, float *out, size_t n, float loc, float scale);
+
+/**
+ * The `double` twin of `gumbel_dist_log_cdf_f32`, same contract.
+ *
+ * # Safety
+ * As `gumbel_dist_log_cdf_f32`, with doubles.
+ */
+gumbel_status gumbel_dist_log_cdf_f64(const double *x,
+                                      double *out,
+                                      size_t n,
+                                      double loc,
+                                      double scale);
+
+/**
+ * Survival function of Gumbel(`loc`, `scale`), elementwise:
+ * `out[j] = P(X > x[j]) = 1 - exp(-exp(-z))`, `z = (x[j] - loc) / scale`,
+ * computed as `-expm1(-exp(-z))` so the upper tail keeps its relative
+ * accuracy: `sf(40) = 4.25e-18` (`loc = 0`, `scale = 1`), where `1 - cdf`
+ * is 0.
+ *
+ * Values: every `x` except NaN; results in `[0, 1]`, `sf(-inf) = 1`,
+ * `sf(+inf) = 0`.
+ *
+ * Shapes: `x` and `out` hold `n` floats. In place is supported: `out` may
+ * be equal to `x` (the same pointer); otherwise the two must not overlap.
+ * Precision: computed in double and rounded once (about 1 ulp wherever the
+ * function is well conditioned); a value beyond the range of `float`
+ * rounds to `-inf` or `+inf`, never NaN.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_NULL_POINTER` if `x` or `out`
+ * is NULL and `n > 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if `n` floats exceed
+ * the address space; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_OVERLAP` if `x` and `out` overlap without being equal;
+ * `GUMBEL_STATUS_INVALID_PARAMETER` if `loc` is not finite or `scale` is not
+ * finite or `<= 0`; `GUMBEL_STATUS_INVALID_VALUE` for the first element
+ * that is NaN (the message names its index). `n == 0` is a no-op. `out` is
+ * untouched on error. Thread-safe; runs on the library's worker threads
+ * for large `n`.
+ *
+ * # Safety
+ * `x` must point to `n` readable floats and `out` to `n` writable ones
+ * (either may be NULL when `n == 0`).
+ */
+gumbel_status gumbel_dist_sf_f32(const float *x, float *out, size_t n, float loc, float scale);
+
+/**
+ * The `double` twin of `gumbel_dist_sf_f32`, same contract.
+ *
+ * # Safety
+ * As `gumbel_dist_sf_f32`, with doubles.
+ */
+gumbel_status gumbel_dist_sf_f64(const double *x, double *out, size_t n, double loc, double scale);
+
+/**
+ * Log of the survival function of Gumbel(`loc`, `scale`), elementwise:
+ * `out[j] = log(1 - exp(-exp(-z)))`, `z = (x[j] - loc) / scale`, as
+ * `log1p(-cdf)` where `cdf < 1/2`, `log(-expm1(-exp(-z)))` where not, and
+ * `-z - exp(-z)/2` for `z > 20`, so it is accurate on the whole line and
+ * about `-z` far in the upper tail (where `exp(-z)` underflows).
+ *
+ * Values: every `x` except NaN; results in `[-inf, 0]`, `log_sf(-inf) = 0`,
+ * `log_sf(+inf) = -inf`.
+ *
+ * Shapes: `x` and `out` hold `n` floats. In place is supported: `out` may
+ * be equal to `x` (the same pointer); otherwise the two must not overlap.
+ * Precision: computed in double and rounded once (about 1 ulp wherever the
+ * function is well conditioned); a value beyond the range of `float`
+ * rounds to `-inf` or `+inf`, never NaN.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_NULL_POINTER` if `x` or `out`
+ * is NULL and `n > 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if `n` floats exceed
+ * the address space; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_OVERLAP` if `x` and `out` overlap without being equal;
+ * `GUMBEL_STATUS_INVALID_PARAMETER` if `loc` is not finite or `scale` is not
+ * finite or `<= 0`; `GUMBEL_STATUS_INVALID_VALUE` for the first element
+ * that is NaN (the message names its index). `n == 0` is a no-op. `out` is
+ * untouched on error. Thread-safe; runs on the library's worker threads
+ * for large `n`.
+ *
+ * # Safety
+ * `x` must point to `n` readable floats and `out` to `n` writable ones
+ * (either may be NULL when `n == 0`).
+ */
+gumbel_status gumbel_dist_log_sf_f32(const float *x, float *out, size_t n, float loc, float scale);
+
+/**
+ * The `double` twin of `gumbel_dist_log_sf_f32`, same contract.
+ *
+ * # Safety
+ * As `gumbel_dist_log_sf_f32`, with doubles.
+ */
+gumbel_status gumbel_dist_log_sf_f64(const double *x,
+                                     double *out,
+                                     size_t n,
+                                     double loc,
+                                     double scale);
+
+/**
+ * Quantile function (inverse cdf) of Gumbel(`loc`, `scale`), elementwise:
+ * `x` holds probabilities `p` and `out[j] = loc - scale * log(-log(p))`, the
+ * point where the cdf is `p` (Gumbel 1954). Near `p = 1`, `-log(p)` is
+ * computed as `-log1p(p - 1)`.
+ *
+ * Values: `x[j]` in `[0, 1]`; `icdf(0) = -inf` and `icdf(1) = +inf` (the
+ * limits). A NaN or a value outside `[0, 1]` is `GUMBEL_STATUS_INVALID_VALUE`.
+ * For the upper tail, `gumbel_dist_isf_f32` of `1 - p` is more accurate.
+ *
+ * Shapes: `x` and `out` hold `n` floats. In place is supported: `out` may
+ * be equal to `x` (the same pointer); otherwise the two must not overlap.
+ * Precision: computed in double and rounded once (about 1 ulp wherever the
+ * function is well conditioned); a value beyond the range of `float`
+ * rounds to `-inf` or `+inf`, never NaN.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_NULL_POINTER` if `x` or `out`
+ * is NULL and `n > 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if `n` floats exceed
+ * the address space; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_OVERLAP` if `x` and `out` overlap without being equal;
+ * `GUMBEL_STATUS_INVALID_PARAMETER` if `loc` is not finite or `scale` is not
+ * finite or `<= 0`; `GUMBEL_STATUS_INVALID_VALUE` for the first element
+ * that is NaN or outside `[0, 1]` (the message names its index). `n == 0` is a no-op. `out` is
+ * untouched on error. Thread-safe; runs on the library's worker threads
+ * for large `n`.
+ *
+ * # Safety
+ * `x` must point to `n` readable floats and `out` to `n` writable ones
+ * (either may be NULL when `n == 0`).
+ */
+gumbel_status gumbel_dist_icdf_f32(const float *x, float *out, size_t n, float loc, float scale);
+
+/**
+ * The `double` twin of `gumbel_dist_icdf_f32`, same contract.
+ *
+ * # Safety
+ * As `gumbel_dist_icdf_f32`, with doubles.
+ */
+gumbel_status gumbel_dist_icdf_f64(const double *x,
+                                   double *out,
+                                   size_t n,
+                                   double loc,
+                                   double scale);
+
+/**
+ * Inverse survival function of Gumbel(`loc`, `scale`), elementwise: `x`
+ * holds probabilities `q` and `out[j] = loc - scale * log(-log1p(-q))`,
+ * the point where the survival function is `q`; accurate for tiny `q`
+ * (`isf(1e-30) = 69.08` for `loc = 0`, `scale = 1`).
+ *
+ * Values: `x[j]` in `[0, 1]`; `isf(0) = +inf` and `isf(1) = -inf` (the
+ * limits). A NaN or a value outside `[0, 1]` is `GUMBEL_STATUS_INVALID_VALUE`.
+ *
+ * Shapes: `x` and `out` hold `n` floats. In place is supported: `out` may
+ * be equal to `x` (the same pointer); otherwise the two must not overlap.
+ * Precision: computed in double and rounded once (about 1 ulp wherever the
+ * function is well conditioned); a value beyond the range of `float`
+ * rounds to `-inf` or `+inf`, never NaN.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_NULL_POINTER` if `x` or `out`
+ * is NULL and `n > 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if `n` floats exceed
+ * the address space; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_OVERLAP` if `x` and `out` overlap without being equal;
+ * `GUMBEL_STATUS_INVALID_PARAMETER` if `loc` is not finite or `scale` is not
+ * finite or `<= 0`; `GUMBEL_STATUS_INVALID_VALUE` for the first element
+ * that is NaN or outside `[0, 1]` (the message names its index). `n == 0` is a no-op. `out` is
+ * untouched on error. Thread-safe; runs on the library's worker threads
+ * for large `n`.
+ *
+ * # Safety
+ * `x` must point to `n` readable floats and `out` to `n` writable ones
+ * (either may be NULL when `n == 0`).
+ */
+gumbel_status gumbel_dist_isf_f32(const float *x, float *out, size_t n, float loc, float scale);
+
+/**
+ * The `double` twin of `gumbel_dist_isf_f32`, same contract.
+ *
+ * # Safety
+ * As `gumbel_dist_isf_f32`, with doubles.
+ */
+gumbel_status gumbel_dist_isf_f64(const double *x, double *out, size_t n, double loc, double scale);
+
+/**
+ * Mean of Gumbel(`loc`, `scale`): `*out = loc + scale * gamma`, `gamma` the
+ * Euler-Mascheroni constant 0.5772... (Gumbel 1958). Computed in double,
+ * rounded once; `+-inf` only if the mean exceeds `float`.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_NULL_POINTER` if `out` is NULL;
+ * `GUMBEL_STATUS_MISALIGNED_POINTER`; `GUMBEL_STATUS_INVALID_PARAMETER` if
+ * `loc` is not finite or `scale` is not finite or `<= 0`. `*out` is
+ * untouched on error. Thread-safe.
+ *
+ * # Safety
+ * `out` must be NULL or point to one writable float.
+ */
+gumbel_status gumbel_dist_mean_f32(float loc, float scale, float *out);
+
+/**
+ * The `double` twin of `gumbel_dist_mean_f32`, same contract.
+ *
+ * # Safety
+ * `out` must be NULL or point to one writable double.
+ */
+gumbel_status gumbel_dist_mean_f64(double loc, double scale, double *out);
+
+/**
+ * Variance of Gumbel(`loc`, `scale`): `*out = (pi * scale)^2 / 6`
+ * (Gumbel 1958). Computed in double, rounded once; `+inf` only if the
+ * variance exceeds `float` (`scale > 1.4e19`).
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_NULL_POINTER` if `out` is NULL;
+ * `GUMBEL_STATUS_MISALIGNED_POINTER`; `GUMBEL_STATUS_INVALID_PARAMETER` if
+ * `loc` is not finite or `scale` is not finite or `<= 0`. `*out` is
+ * untouched on error. Thread-safe.
+ *
+ * # Safety
+ * `out` must be NULL or point to one writable float.
+ */
+gumbel_status gumbel_dist_variance_f32(float loc, float scale, float *out);
+
+/**
+ * The `double` twin of `gumbel_dist_variance_f32`, same contract.
+ *
+ * # Safety
+ * `out` must be NULL or point to one writable double.
+ */
+gumbel_status gumbel_dist_variance_f64(double loc, double scale, double *out);
+
+/**
+ * Mode of Gumbel(`loc`, `scale`): `*out = loc`, where the density peaks at
+ * `1 / (e * scale)`.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_NULL_POINTER` if `out` is NULL;
+ * `GUMBEL_STATUS_MISALIGNED_POINTER`; `GUMBEL_STATUS_INVALID_PARAMETER` if
+ * `loc` is not finite or `scale` is not finite or `<= 0`. `*out` is
+ * untouched on error. Thread-safe.
+ *
+ * # Safety
+ * `out` must be NULL or point to one writable float.
+ */
+gumbel_status gumbel_dist_mode_f32(float loc, float scale, float *out);
+
+/**
+ * The `double` twin of `gumbel_dist_mode_f32`, same contract.
+ *
+ * # Safety
+ * `out` must be NULL or point to one writable double.
+ */
+gumbel_status gumbel_dist_mode_f64(double loc, double scale, double *out);
+
+/**
+ * Differential entropy of Gumbel(`loc`, `scale`) in nats:
+ * `*out = log(scale) + gamma + 1`, `gamma` the Euler-Mascheroni constant
+ * (`-E[log_pdf(X)]`). Computed in double, rounded once.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_NULL_POINTER` if `out` is NULL;
+ * `GUMBEL_STATUS_MISALIGNED_POINTER`; `GUMBEL_STATUS_INVALID_PARAMETER` if
+ * `loc` is not finite or `scale` is not finite or `<= 0`. `*out` is
+ * untouched on error. Thread-safe.
+ *
+ * # Safety
+ * `out` must be NULL or point to one writable float.
+ */
+gumbel_status gumbel_dist_entropy_f32(float loc, float scale, float *out);
+
+/**
+ * The `double` twin of `gumbel_dist_entropy_f32`, same contract.
+ *
+ * # Safety
+ * `out` must be NULL or point to one writable double.
+ */
+gumbel_status gumbel_dist_entropy_f64(double loc, double scale, double *out);
+
+/**
+ * Kullback-Leibler divergence `KL(p || q)` in nats of
+ * `p = Gumbel(loc1, scale1)` from `q = Gumbel(loc2, scale2)`:
+ * `*out = log(scale2 / scale1) + (loc1 - loc2) / scale2 + gamma (r - 1) - 1
+ * + exp((loc2 - loc1) / scale2) Gamma(1 + r)`, `r = scale1 / scale2`,
+ * `gamma` the Euler-Mascheroni constant (from `E[exp(-t G)] = Gamma(1 + t)`
+ * for a standard Gumbel `G`; derivation in the Rust docs of
+ * `gumbel::dist::kl_divergence`).
+ *
+ * Values: `>= 0`, exactly 0 when the two distributions are equal; `+inf`
+ * when the divergence exceeds `float` (for example `loc2 - loc1` far above
+ * `700 scale2`). Computed in double, rounded once; never NaN.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_NULL_POINTER` if `out` is NULL;
+ * `GUMBEL_STATUS_MISALIGNED_POINTER`; `GUMBEL_STATUS_INVALID_PARAMETER` if
+ * `loc1` or `loc2` is not finite, or `scale1` or `scale2` is not finite or
+ * `<= 0` (the message names it). `*out` is untouched on error. Thread-safe.
+ *
+ * # Safety
+ * `out` must be NULL or point to one writable float.
+ */
+gumbel_status gumbel_dist_kl_f32(float loc1, float scale1, float loc2, float scale2, float *out);
+
+/**
+ * The `double` twin of `gumbel_dist_kl_f32`, same contract.
+ *
+ * # Safety
+ * `out` must be NULL or point to one writable double.
+ */
+gumbel_status gumbel_dist_kl_f64(double loc1,
+                                 double scale1,
+                                 double loc2,
+                                 double scale2,
+                                 double *out);
+
+/**
  * Copies the message of the last failed call on the calling thread into
  * `buf` and returns the message's full length in bytes (without the NUL).
  *
@@ -385,6 +808,78 @@ gumbel_status gumbel_noise_f64(double *out,
                                double scale,
                                uint64_t seed,
                                uint64_t offset);
+
+/**
+ * Exponential temperature annealing (Jang et al. 2017, the schedule of their
+ * experiments): `*out = max(tau_min, tau0 * exp(-rate * t))` with
+ * `t = every * floor(step / every)`, i.e. the temperature is updated every
+ * `every` steps (`every = 1`: at each step).
+ *
+ * Values: `tau0` and `tau_min` finite and `> 0` with `tau_min <= tau0`;
+ * `rate` (per step) finite and `>= 0`; `every >= 1`; any `step` (0 is the
+ * first step, where `*out = tau0`). The result is in `[tau_min, tau0]`,
+ * non-increasing in `step`, and never NaN (a huge `rate * t` gives
+ * `tau_min`).
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_NULL_POINTER` if `out` is NULL;
+ * `GUMBEL_STATUS_MISALIGNED_POINTER`; `GUMBEL_STATUS_INVALID_TEMPERATURE` if
+ * `tau0` or `tau_min` is NaN, infinite or `<= 0`, or `tau_min > tau0`;
+ * `GUMBEL_STATUS_INVALID_PARAMETER` if `rate` is NaN, infinite or negative,
+ * or `every == 0`. `*out` is untouched on error. Thread-safe; a pure function.
+ *
+ * # Safety
+ * `out` must be NULL or point to one writable double.
+ */
+gumbel_status gumbel_schedule_exponential(double tau0,
+                                          double rate,
+                                          double tau_min,
+                                          uint64_t step,
+                                          uint64_t every,
+                                          double *out);
+
+/**
+ * Linear temperature decay: `*out = tau0 + (tau_end - tau0) * step /
+ * total_steps` while `step < total_steps`, `tau_end` from then on.
+ *
+ * Values: `tau0` and `tau_end` finite and `> 0` (`tau_end > tau0` is a
+ * rise); `total_steps >= 1`; any `step` (`*out = tau0` at step 0). The
+ * result lies between `tau0` and `tau_end` and is monotonic in `step`.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_NULL_POINTER` if `out` is NULL;
+ * `GUMBEL_STATUS_MISALIGNED_POINTER`; `GUMBEL_STATUS_INVALID_TEMPERATURE` if
+ * `tau0` or `tau_end` is NaN, infinite or `<= 0`;
+ * `GUMBEL_STATUS_INVALID_PARAMETER` if `total_steps == 0`. `*out` is
+ * untouched on error. Thread-safe; a pure function.
+ *
+ * # Safety
+ * `out` must be NULL or point to one writable double.
+ */
+gumbel_status gumbel_schedule_linear(double tau0,
+                                     double tau_end,
+                                     uint64_t step,
+                                     uint64_t total_steps,
+                                     double *out);
+
+/**
+ * Cosine temperature decay (the half-cosine of Loshchilov & Hutter 2017,
+ * eq. 5, without restarts): `*out = tau_end + (tau0 - tau_end) *
+ * (1 + cos(pi * step / total_steps)) / 2` while `step < total_steps`,
+ * `tau_end` from then on.
+ *
+ * Values, statuses and thread safety: as `gumbel_schedule_linear`
+ * (`GUMBEL_STATUS_OK`; `GUMBEL_STATUS_NULL_POINTER`;
+ * `GUMBEL_STATUS_MISALIGNED_POINTER`; `GUMBEL_STATUS_INVALID_TEMPERATURE` for
+ * a bad `tau0` or `tau_end`; `GUMBEL_STATUS_INVALID_PARAMETER` if
+ * `total_steps == 0`). `*out` is untouched on error.
+ *
+ * # Safety
+ * `out` must be NULL or point to one writable double.
+ */
+gumbel_status gumbel_schedule_cosine(double tau0,
+                                     double tau_end,
+                                     uint64_t step,
+                                     uint64_t total_steps,
+                                     double *out);
 
 /**
  * A short, static, NUL-terminated description of `status`, for any value:

@@ -8,6 +8,10 @@
 //! (see [`stream`] for the contract and [`streams`] for how far to advance
 //! `offset` between calls).
 //!
+//! Beside the samplers: the Gumbel distribution's density, distribution and
+//! quantile functions, moments and KL divergence ([`dist`]), and temperature
+//! schedules ([`Schedule`]).
+//!
 //! ```
 //! use gumbel::{gumbel_softmax, Shape};
 //! let logits = [0.5f32, -1.0, 2.0, 0.0, 0.0, f32::NEG_INFINITY];
@@ -18,6 +22,7 @@
 //! # Ok::<(), gumbel::Error>(())
 //! ```
 
+pub mod dist;
 mod error;
 mod exec;
 mod float;
@@ -25,8 +30,10 @@ mod math;
 mod noise;
 mod pool;
 mod sample;
+mod schedule;
 mod shape;
 mod softmax;
+mod special;
 pub mod stream;
 mod validate;
 
@@ -38,6 +45,7 @@ pub use float::Float;
 pub use noise::{noise, MAX_ABS_STANDARD_GUMBEL};
 pub use pool::{num_threads, set_num_threads, MAX_THREADS, NUM_THREADS_ENV};
 pub use sample::{gumbel_softmax, sample};
+pub use schedule::Schedule;
 pub use shape::Shape;
 pub use softmax::{tempered_softmax, ACCUMULATORS};
 pub use stream::{CHUNK_ELEMENTS, LANES};

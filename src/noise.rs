@@ -15,6 +15,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::exec;
 use crate::float::Float;
 use crate::stream::{self, Units, CHUNK_ELEMENTS, LANES};
+use crate::validate::check_location_scale;
 use rand_xoshiro::rand_core::Rng;
 
 /// The largest magnitude of a standard Gumbel variate this library draws,
@@ -71,7 +72,7 @@ pub(crate) fn fill_unit<F: Float>(seed: u64, first_stream: u64, out: &mut [F]) {
 /// finite or `<= 0`, or `|loc| + 45 scale` overflows the type (the noise
 /// could then be infinite). `out` is untouched on error.
 pub fn noise<F: Float>(out: &mut [F], loc: F, scale: F, seed: u64, offset: u64) -> Result<()> {
-    check_location_scale(loc, scale)?;
+    check_noise_parameters(loc, scale)?;
     let units = Units::new(out.len(), 1);
     let parallel = out.len() >= exec::PARALLEL_MIN_ELEMENTS;
     exec::for_each_chunk_mut(out, CHUNK_ELEMENTS, parallel, |unit, chunk| {
@@ -82,20 +83,11 @@ pub fn noise<F: Float>(out: &mut [F], loc: F, scale: F, seed: u64, offset: u64) 
     })
 }
 
-/// Checks the parameters of a Gumbel distribution `Gumbel(loc, scale)`.
-pub(crate) fn check_location_scale<F: Float>(loc: F, scale: F) -> Result<()> {
-    if !loc.is_finite() {
-        return Err(Error::new(
-            ErrorKind::InvalidParameter,
-            format!("loc must be finite, got {loc:?}"),
-        ));
-    }
-    if !scale.is_finite() || scale.partial_cmp(&F::ZERO) != Some(std::cmp::Ordering::Greater) {
-        return Err(Error::new(
-            ErrorKind::InvalidParameter,
-            format!("scale must be finite and > 0, got {scale:?}"),
-        ));
-    }
+/// Checks the parameters of Gumbel noise: those of the distribution
+/// ([`check_location_scale`]) and, since draws reach
+/// `loc + scale * [-3.9, 44.4]`, that `|loc| + 45 scale` is finite in `F`.
+fn check_noise_parameters<F: Float>(loc: F, scale: F) -> Result<()> {
+    check_location_scale(loc, scale, ["loc", "scale"])?;
     let reach = loc.to_f64().abs() + MAX_ABS_STANDARD_GUMBEL * scale.to_f64();
     if !F::from_f64(reach).is_finite() {
         return Err(Error::new(

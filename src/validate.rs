@@ -1,4 +1,5 @@
-//! Checks of logits and temperatures shared by the sampling kernels.
+//! Checks of logits, temperatures and distribution parameters shared by the
+//! kernels.
 //!
 //! Logits are finite numbers or `-inf` (a masked class). A NaN or `+inf`
 //! logit, or a row whose classes are all masked, is an error found before
@@ -18,14 +19,49 @@ use crate::stream::CHUNK_ELEMENTS;
 /// # Errors
 /// [`ErrorKind::InvalidTemperature`] otherwise.
 pub(crate) fn check_tau<F: Float>(tau: F) -> Result<()> {
-    if tau.is_finite() && tau > F::ZERO {
+    check_temperature(tau, "tau")
+}
+
+/// Checks a temperature argument called `name`: finite and `> 0`.
+///
+/// # Errors
+/// [`ErrorKind::InvalidTemperature`] otherwise, naming the argument.
+pub(crate) fn check_temperature<F: Float>(value: F, name: &str) -> Result<()> {
+    if value.is_finite() && value > F::ZERO {
         Ok(())
     } else {
         Err(Error::new(
             ErrorKind::InvalidTemperature,
-            format!("tau must be finite and > 0, got {tau:?}"),
+            format!("{name} must be finite and > 0, got {value:?}"),
         ))
     }
+}
+
+/// Checks the parameters of a `Gumbel(loc, scale)` distribution: `loc`
+/// finite, `scale` finite and `> 0` (subnormal values are accepted).
+/// `names` are the arguments' names for the message (`["loc", "scale"]`, or
+/// `["loc1", "scale1"]` for one of two distributions).
+///
+/// # Errors
+/// [`ErrorKind::InvalidParameter`] otherwise.
+pub(crate) fn check_location_scale<F: Float>(
+    loc: F,
+    scale: F,
+    [loc_name, scale_name]: [&str; 2],
+) -> Result<()> {
+    if !loc.is_finite() {
+        return Err(Error::new(
+            ErrorKind::InvalidParameter,
+            format!("{loc_name} must be finite, got {loc:?}"),
+        ));
+    }
+    if !(scale.is_finite() && scale > F::ZERO) {
+        return Err(Error::new(
+            ErrorKind::InvalidParameter,
+            format!("{scale_name} must be finite and > 0, got {scale:?}"),
+        ));
+    }
+    Ok(())
 }
 
 /// Checks the logits of a `shape` tensor (`logits.len() == shape.len()`).

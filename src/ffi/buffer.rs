@@ -99,3 +99,24 @@ pub(crate) fn check_disjoint<T, U>(
     }
     Ok(())
 }
+
+/// Computes `value` and stores it in `*out`, a scalar output argument called
+/// `name`. The pointer is checked first; `*out` is written only on success.
+///
+/// # Errors
+/// [`ErrorKind::NullPointer`] if `out` is NULL,
+/// [`ErrorKind::MisalignedPointer`] if it is misaligned, or `value`'s error.
+///
+/// # Safety
+/// `out` must be NULL or valid for writing one `T`.
+pub(crate) unsafe fn write_scalar<T>(
+    out: *mut T,
+    name: &str,
+    value: impl FnOnce() -> Result<T>,
+) -> Result<()> {
+    let out = Buffer::new(out, 1, name)?;
+    let value = value()?;
+    // SAFETY: non-NULL and aligned (checked); writable by the caller's contract.
+    unsafe { out.as_mut_slice()[0] = value };
+    Ok(())
+}

@@ -8,15 +8,19 @@
 mod boundary;
 mod buffer;
 pub mod categorical;
+pub mod dist;
 pub mod last_error;
 pub mod noise;
+pub mod schedule;
 pub mod status;
 pub mod version;
 pub mod threads;
 
 pub use categorical::*;
+pub use dist::*;
 pub use last_error::gumbel_last_error;
 pub use noise::*;
+pub use schedule::*;
 pub use status::*;
 pub use threads::*;
 pub use version::*;

@@ -23,11 +23,14 @@ pub const GUMBEL_STATUS_SIZE_OVERFLOW: gumbel_status = 2;
 /// `classes == 0`.
 pub const GUMBEL_STATUS_INVALID_SHAPE: gumbel_status = 3;
 
-/// The temperature `tau` is NaN, infinite, zero or negative.
+/// The temperature `tau` is NaN, infinite, zero or negative (or, for a
+/// schedule, `tau0`, `tau_min` or `tau_end` is, or `tau_min > tau0`).
 pub const GUMBEL_STATUS_INVALID_TEMPERATURE: gumbel_status = 4;
 
 /// A distribution parameter is out of its domain (`loc` not finite,
-/// `scale` not finite or `<= 0`, or `|loc| + 45 scale` overflows).
+/// `scale` not finite or `<= 0`, or, for noise, `|loc| + 45 scale`
+/// overflows), or a schedule parameter is (`rate` not finite or `< 0`,
+/// `every == 0`, `total_steps == 0`).
 pub const GUMBEL_STATUS_INVALID_PARAMETER: gumbel_status = 5;
 
 /// A logit is NaN or `+inf` (`-inf` is allowed: it masks a class).
@@ -37,7 +40,8 @@ pub const GUMBEL_STATUS_INVALID_LOGITS: gumbel_status = 6;
 pub const GUMBEL_STATUS_ALL_MASKED: gumbel_status = 7;
 
 /// An input buffer and an output buffer overlap; in-place operation is
-/// not supported.
+/// not supported, except `out == x` for the elementwise `gumbel_dist_*`
+/// functions.
 pub const GUMBEL_STATUS_OVERLAP: gumbel_status = 8;
 
 /// An internal error (a Rust panic) was caught at the boundary; this is
@@ -47,9 +51,9 @@ pub const GUMBEL_STATUS_PANIC: gumbel_status = 9;
 /// A pointer is not aligned for its element type.
 pub const GUMBEL_STATUS_MISALIGNED_POINTER: gumbel_status = 10;
 
-/// An input value is outside the domain of the function: a probability
-/// outside `[0, 1]`, a point off the simplex, a non-finite gradient (the
-/// message names the element).
+/// An input value is outside the domain of the function: a NaN argument
+/// of a distribution function, a probability outside `[0, 1]`, a point off
+/// the simplex, a non-finite gradient (the message names the element).
 pub const GUMBEL_STATUS_INVALID_VALUE: gumbel_status = 11;
 
 /// The status that reports an error of `kind`.

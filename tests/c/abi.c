@@ -140,6 +140,27 @@ static void test_threads(void) {
     CHECK(gumbel_set_num_threads(1000000) == GUMBEL_STATUS_INVALID_PARAMETER);
     CHECK(gumbel_num_threads() == 3);
     CHECK(gumbel_set_num_threads(0) == GUMBEL_STATUS_OK);
+
+static void test_dist_and_schedule(void) {
+    /* The tails stay finite in float; in place works; KL links libm's lgamma_r. */
+    float x[3] = {-5.0f, 40.0f, 0.0f};
+    float lp[3], v = 0.0f;
+    CHECK(gumbel_dist_log_pdf_f32(x, lp, 3, 0.0f, 1.0f) == GUMBEL_STATUS_OK);
+    CHECK(fabsf(lp[0] - (5.0f - expf(5.0f))) < 1e-4f);
+    CHECK(gumbel_dist_sf_f32(x, x, 3, 0.0f, 1.0f) == GUMBEL_STATUS_OK);
+    CHECK(x[1] > 4.2e-18f && x[1] < 4.3e-18f);
+    float p[2] = {0.5f, 1.5f};
+    CHECK(gumbel_dist_icdf_f32(p, lp, 2, 0.0f, 1.0f) == GUMBEL_STATUS_INVALID_VALUE);
+    CHECK(message_has("x[1]"));
+    double kl = -1.0;
+    CHECK(gumbel_dist_kl_f64(0.0, 1.0, 1.0, 1.0, &kl) == GUMBEL_STATUS_OK);
+    CHECK(fabs(kl - (exp(1.0) - 2.0)) < 1e-15);
+    CHECK(gumbel_dist_mean_f32(0.0f, -1.0f, &v) == GUMBEL_STATUS_INVALID_PARAMETER);
+    double tau = 0.0;
+    CHECK(gumbel_schedule_exponential(1.0, 1e-4, 0.5, 1234, 500, &tau) == GUMBEL_STATUS_OK);
+    CHECK(tau == exp(-0.1));
+    CHECK(gumbel_schedule_cosine(1.0, 0.5, 0, 0, &tau) == GUMBEL_STATUS_INVALID_PARAMETER);
+    CHECK(message_has("total_steps"));
 }
 
 int main(void) {
@@ -149,6 +170,7 @@ int main(void) {
     test_noise();
     test_threads();
     test_fork();
+    test_dist_and_schedule();
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
 }
