@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use crate::float::Float;
 use crate::noise;
 use crate::shape::Shape;
+use crate::softmax;
 use crate::stream::Units;
 
 /// Calls with fewer elements than this run serially.
@@ -50,6 +51,18 @@ struct SharedOut<O>(*mut O);
 unsafe impl<O: Send> Send for SharedOut<O> {}
 unsafe impl<O: Send> Sync for SharedOut<O> {}
 
+impl<O> SharedOut<O> {
+    /// Writes `value` at `index`.
+    ///
+    /// # Safety
+    /// `index` must be in bounds of the buffer, and no other thread may
+    /// access that element during the call.
+    unsafe fn write(&self, index: usize, value: O) {
+        // SAFETY: the caller's contract.
+        unsafe { self.0.add(index).write(value) }
+    }
+}
+
 /// Applies `kernel(row, z_row, out_row)` to every row, where `z_row` holds the
 /// row's logits (contiguous, in class order) plus, when `noise` is
 /// `Some((seed, offset))`, the row's standard Gumbel noise; `out_row` has
@@ -64,6 +77,27 @@ pub(crate) fn map_rows<F: Float, O: Copy + Default + Send>(
     output: Output,
     kernel: impl Fn(usize, &[F], &mut [O]) + Sync,
 ) {
+    map_rows_n(shape, [logits], noise, out, output, |row, [z], _, o| {
+        kernel(row, z, o)
+    });
+}
+
+/// The `N`-input form of [`map_rows`]: applies
+/// `kernel(row, rows, scratch, out_row)` to every row, where `rows[n]` is
+/// row `row` of `inputs[n]` (each an `(outer, classes, inner)` tensor of
+/// `shape.len()` elements), gathered contiguous in class order, with the
+/// standard Gumbel noise of `noise = Some((seed, offset))` added to
+/// `inputs[0]` only; `scratch` is a `classes`-long buffer the kernel may
+/// overwrite (its contents on entry are unspecified); `out_row` is as in
+/// [`map_rows`].
+pub(crate) fn map_rows_n<F: Float, O: Copy + Default + Send, const N: usize>(
+    shape: Shape,
+    inputs: [&[F]; N],
+    noise: Option<(u64, u64)>,
+    out: &mut [O],
+    output: Output,
+    kernel: impl Fn(usize, [&[F]; N], &mut [F], &mut [O]) + Sync,
+) {
     if shape.is_empty() {
         return;
     }
@@ -72,21 +106,11 @@ pub(crate) fn map_rows<F: Float, O: Copy + Default + Send>(
     let units = Units::new(shape.rows(), classes);
     let width = if output == Output::PerRow { 1 } else { classes };
     let run_unit = |unit: usize, out_unit: &mut [O]| {
-        let rows = units.rows(unit);
-        let mut z = vec![F::ZERO; rows.len() * classes];
-        match noise {
-            Some((seed, offset)) => {
-                noise::fill_unit(seed, units.first_stream(offset, unit), &mut z);
-                gather(shape, logits, rows.start, &mut z, |z, l| *z = l + *z);
-            }
-            None => gather(shape, logits, rows.start, &mut z, |z, l| *z = l),
-        }
-        for ((row, z_row), out_row) in rows
-            .zip(z.chunks_exact(classes))
-            .zip(out_unit.chunks_exact_mut(width))
-        {
-            kernel(row, z_row, out_row);
-        }
+        let mut out_rows = out_unit.chunks_exact_mut(width);
+        for_each_row_of_unit(shape, units, inputs, noise, unit, |row, x, scratch| {
+            let out_row = out_rows.next().expect("one output row per row");
+            kernel(row, x, scratch, out_row);
+        });
     };
     let unit_rows = units.rows(0).len();
     if output == Output::PerRow || shape.inner() == 1 {
@@ -99,7 +123,6 @@ pub(crate) fn map_rows<F: Float, O: Copy + Default + Send>(
         let rows = units.rows(unit);
         let mut buffer = vec![O::default(); rows.len() * classes];
         run_unit(unit, &mut buffer);
-        let shared = shared;
         for (row, values) in rows.zip(buffer.chunks_exact(classes)) {
             for (class, v) in values.iter().enumerate() {
                 let index = shape.index(row, class);
@@ -107,7 +130,7 @@ pub(crate) fn map_rows<F: Float, O: Copy + Default + Send>(
                 // SAFETY: `index` is in bounds of `out` (asserted; `out` has
                 // `shape.len()` elements) and `(row, class)` belongs to this
                 // unit only, so no other thread writes this element.
-                unsafe { shared.0.add(index).write(*v) };
+                unsafe { shared.write(index, *v) };
             }
         }
     };
@@ -115,6 +138,69 @@ pub(crate) fn map_rows<F: Float, O: Copy + Default + Send>(
         (0..units.count()).into_par_iter().for_each(scatter_unit);
     } else {
         (0..units.count()).for_each(scatter_unit);
+    }
+}
+
+/// The sum over all rows of `kernel(row, rows, scratch)` (arguments as in
+/// [`map_rows_n`], without noise), accumulated in `f64` and rounded to `F`
+/// once.
+///
+/// The order of the additions is fixed by the shape alone: the rows of each
+/// unit of [`crate::stream`] are summed with [`softmax::sum`], then the unit
+/// sums, in unit order, again with [`softmax::sum`]. The result is therefore
+/// the same bits for any thread count.
+pub(crate) fn sum_rows<F: Float, const N: usize>(
+    shape: Shape,
+    inputs: [&[F]; N],
+    kernel: impl Fn(usize, [&[F]; N], &mut [F]) -> F + Sync,
+) -> F {
+    if shape.is_empty() {
+        return F::ZERO;
+    }
+    let units = Units::new(shape.rows(), shape.classes());
+    let unit_sum = |unit: usize| {
+        let mut values = Vec::with_capacity(units.rows(unit).len());
+        for_each_row_of_unit(shape, units, inputs, None, unit, |row, x, scratch| {
+            values.push(kernel(row, x, scratch).to_f64());
+        });
+        softmax::sum(&values)
+    };
+    let partials: Vec<f64> = if shape.len() >= PARALLEL_MIN_ELEMENTS {
+        (0..units.count()).into_par_iter().map(unit_sum).collect()
+    } else {
+        (0..units.count()).map(unit_sum).collect()
+    };
+    F::from_f64(softmax::sum(&partials))
+}
+
+/// Gathers the rows of unit `unit` of every input (adding the noise of
+/// `noise` to the first) and calls `body(row, rows, scratch)` on each row in
+/// order, with a `classes`-long scratch buffer.
+fn for_each_row_of_unit<F: Float, const N: usize>(
+    shape: Shape,
+    units: Units,
+    inputs: [&[F]; N],
+    noise: Option<(u64, u64)>,
+    unit: usize,
+    mut body: impl FnMut(usize, [&[F]; N], &mut [F]),
+) {
+    let classes = shape.classes();
+    let rows = units.rows(unit);
+    let gathered: [Vec<F>; N] = std::array::from_fn(|n| {
+        let mut z = vec![F::ZERO; rows.len() * classes];
+        match noise {
+            Some((seed, offset)) if n == 0 => {
+                noise::fill_unit(seed, units.first_stream(offset, unit), &mut z);
+                gather(shape, inputs[n], rows.start, &mut z, |z, l| *z = l + *z);
+            }
+            _ => gather(shape, inputs[n], rows.start, &mut z, |z, l| *z = l),
+        }
+        z
+    });
+    let mut scratch = vec![F::ZERO; classes];
+    for (r, row) in rows.enumerate() {
+        let x = std::array::from_fn(|n| &gathered[n][r * classes..(r + 1) * classes]);
+        body(row, x, &mut scratch);
     }
 }
 

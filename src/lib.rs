@@ -8,6 +8,13 @@
 //! (see [`stream`] for the contract and [`streams`] for how far to advance
 //! `offset` between calls).
 //!
+//! Temperatures are one `tau` per call or, in the `_per_row` functions, one
+//! per row. The gradients of a sample ([`gumbel_softmax_backward`],
+//! [`gumbel_softmax_grad_tau`] and their per-row forms) need only the soft
+//! sample and the incoming gradient, and serve the hard (straight-through)
+//! sample too; replaying the forward with the same `(seed, offset)` and
+//! `hard = false` recovers the soft sample exactly.
+//!
 //! ```
 //! use gumbel::{gumbel_softmax, Shape};
 //! let logits = [0.5f32, -1.0, 2.0, 0.0, 0.0, f32::NEG_INFINITY];
@@ -21,12 +28,14 @@
 mod error;
 mod exec;
 mod float;
+mod grad;
 mod math;
 mod noise;
 mod sample;
 mod shape;
 mod softmax;
 pub mod stream;
+mod temperature;
 mod validate;
 
 pub mod ffi;
@@ -34,10 +43,14 @@ pub mod ffi;
 pub use error::{Error, ErrorKind, Result};
 pub use exec::PARALLEL_MIN_ELEMENTS;
 pub use float::Float;
+pub use grad::{
+    gumbel_softmax_backward, gumbel_softmax_backward_per_row, gumbel_softmax_grad_tau,
+    gumbel_softmax_grad_tau_per_row,
+};
 pub use noise::{noise, MAX_ABS_STANDARD_GUMBEL};
-pub use sample::{gumbel_softmax, sample};
+pub use sample::{gumbel_softmax, gumbel_softmax_per_row, sample};
 pub use shape::Shape;
-pub use softmax::{tempered_softmax, ACCUMULATORS};
+pub use softmax::{tempered_softmax, tempered_softmax_per_row, ACCUMULATORS};
 pub use stream::{CHUNK_ELEMENTS, LANES};
 
 /// The number of stream ids one sampling call on `shape` consumes: a caller

@@ -1,8 +1,10 @@
-//! Checks of logits and temperatures shared by the sampling kernels.
+//! Checks of the inputs shared by the kernels: logits, temperatures, soft
+//! samples and incoming gradients.
 //!
 //! Logits are finite numbers or `-inf` (a masked class). A NaN or `+inf`
 //! logit, or a row whose classes are all masked, is an error found before
-//! anything is written.
+//! anything is written. Temperatures are finite and `> 0`. Soft samples are
+//! finite and in `[0, 1]`; incoming gradients are finite.
 
 use rayon::prelude::*;
 
@@ -11,18 +13,109 @@ use crate::exec::PARALLEL_MIN_ELEMENTS;
 use crate::float::Float;
 use crate::shape::Shape;
 
+/// True for a valid temperature: finite and `> 0` (subnormal values too).
+#[inline]
+fn is_valid_tau<F: Float>(tau: F) -> bool {
+    tau.is_finite() && tau > F::ZERO
+}
+
 /// Checks a temperature: finite and `> 0` (subnormal values are accepted).
 ///
 /// # Errors
 /// [`ErrorKind::InvalidTemperature`] otherwise.
 pub(crate) fn check_tau<F: Float>(tau: F) -> Result<()> {
-    if tau.is_finite() && tau > F::ZERO {
+    if is_valid_tau(tau) {
         Ok(())
     } else {
         Err(Error::new(
             ErrorKind::InvalidTemperature,
             format!("tau must be finite and > 0, got {tau}"),
         ))
+    }
+}
+
+/// Checks per-row temperatures (`tau[r]` for row `r`) like [`check_tau`].
+///
+/// # Errors
+/// [`ErrorKind::InvalidTemperature`] for the first bad entry, naming its row.
+pub(crate) fn check_tau_per_row<F: Float>(tau: &[F]) -> Result<()> {
+    match first_position(tau, |t| !is_valid_tau(*t)) {
+        Some(row) => Err(Error::new(
+            ErrorKind::InvalidTemperature,
+            format!(
+                "tau of row {row} is {}; every tau must be finite and > 0",
+                tau[row]
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Checks a soft sample `y` of a `shape` tensor (`y.len() == shape.len()`),
+/// an argument called `name`: every value finite and in `[0, 1]`. Row sums
+/// are not checked (see [`crate::gumbel_softmax_backward`]).
+///
+/// # Errors
+/// [`ErrorKind::InvalidValue`] for the first bad value in memory order,
+/// naming its row and class.
+pub(crate) fn check_soft_sample<F: Float>(shape: Shape, name: &str, y: &[F]) -> Result<()> {
+    // NaN fails both comparisons.
+    check_values(
+        shape,
+        name,
+        y,
+        |v| !(*v >= F::ZERO && *v <= F::ONE),
+        || "a soft sample is finite and in [0, 1]".into(),
+    )
+}
+
+/// Checks that every value of a `shape` tensor called `name` is finite.
+///
+/// # Errors
+/// [`ErrorKind::InvalidValue`] for the first NaN or infinite value in memory
+/// order, naming its row and class.
+pub(crate) fn check_finite<F: Float>(shape: Shape, name: &str, x: &[F]) -> Result<()> {
+    check_values(
+        shape,
+        name,
+        x,
+        |v| !v.is_finite(),
+        || format!("{name} must be finite"),
+    )
+}
+
+/// [`ErrorKind::InvalidValue`] for the first element of `x` (a `shape`
+/// tensor called `name`) where `bad` holds; `rule` says what is expected.
+fn check_values<F: Float>(
+    shape: Shape,
+    name: &str,
+    x: &[F],
+    bad: impl Fn(&F) -> bool + Sync + Send,
+    rule: impl FnOnce() -> String,
+) -> Result<()> {
+    match first_position(x, bad) {
+        Some(index) => {
+            let (row, class) = shape.position(index);
+            Err(Error::new(
+                ErrorKind::InvalidValue,
+                format!(
+                    "{name} at row {row}, class {class} is {}; {}",
+                    x[index],
+                    rule()
+                ),
+            ))
+        }
+        None => Ok(()),
+    }
+}
+
+/// The index of the first element of `x` where `bad` holds, scanning on
+/// rayon for long inputs.
+fn first_position<F: Float>(x: &[F], bad: impl Fn(&F) -> bool + Sync + Send) -> Option<usize> {
+    if x.len() >= PARALLEL_MIN_ELEMENTS {
+        x.par_iter().position_first(bad)
+    } else {
+        x.iter().position(bad)
     }
 }
 
@@ -34,13 +127,7 @@ pub(crate) fn check_tau<F: Float>(tau: F) -> Result<()> {
 /// `-inf`.
 pub(crate) fn check_logits<F: Float>(shape: Shape, logits: &[F]) -> Result<()> {
     let parallel = shape.len() >= PARALLEL_MIN_ELEMENTS;
-    let invalid = |x: &F| x.is_nan() || *x == F::INFINITY;
-    let bad = if parallel {
-        logits.par_iter().position_first(invalid)
-    } else {
-        logits.iter().position(invalid)
-    };
-    if let Some(index) = bad {
+    if let Some(index) = first_position(logits, |x| x.is_nan() || *x == F::INFINITY) {
         let (row, class) = shape.position(index);
         return Err(Error::new(
             ErrorKind::InvalidLogits,

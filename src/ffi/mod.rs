@@ -8,12 +8,14 @@
 mod boundary;
 mod buffer;
 pub mod categorical;
+pub mod grad;
 pub mod last_error;
 pub mod noise;
 pub mod status;
 pub mod version;
 
 pub use categorical::*;
+pub use grad::*;
 pub use last_error::gumbel_last_error;
 pub use noise::*;
 pub use status::*;

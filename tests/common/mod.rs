@@ -1,7 +1,12 @@
-//! Statistical helpers shared by the integration tests. Significance levels
-//! are about 1e-6, with fixed seeds, so the tests are stable and a wrong
-//! sampler fails them by many orders of magnitude.
+//! Helpers shared by the integration tests: statistical tests and the
+//! status checks of the C ABI tests. Significance levels are about 1e-6,
+//! with fixed seeds, so the tests are stable and a wrong sampler fails them
+//! by many orders of magnitude.
 #![allow(dead_code)]
+
+use std::ffi::CStr;
+
+use gumbel::ffi::{gumbel_last_error, gumbel_status, gumbel_status_str};
 
 use statrs::distribution::ContinuousCDF;
 use statrs::stats_tests::chisquare::chisquare;
@@ -86,4 +91,31 @@ pub fn tile<T: Copy>(row: &[T], times: usize) -> Vec<T> {
         .take(row.len() * times)
         .copied()
         .collect()
+}
+
+/// The calling thread's last error message, checking the returned length.
+pub fn last_error() -> String {
+    let mut buf = [0 as std::ffi::c_char; 512];
+    let n = unsafe { gumbel_last_error(buf.as_mut_ptr(), buf.len()) };
+    let s = unsafe { CStr::from_ptr(buf.as_ptr()) }
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(n, s.len());
+    s
+}
+
+/// Asserts `status` and that the last error mentions every word of `words`.
+pub fn expect(status: gumbel_status, want: gumbel_status, words: &[&str]) {
+    assert_eq!(
+        status,
+        want,
+        "status text: {:?}, message: {}",
+        unsafe { CStr::from_ptr(gumbel_status_str(status)) },
+        last_error()
+    );
+    let message = last_error();
+    for w in words {
+        assert!(message.contains(w), "message {message:?} lacks {w:?}");
+    }
 }
