@@ -172,7 +172,8 @@ uint64_t gumbel_streams(size_t outer, size_t classes, size_t inner);
  * With `hard`, `out` is instead the exact one-hot of
  * `argmax_k (logits_k + g_k)` (straight-through forward; lowest index on
  * ties); its gradient is the soft sample's (`hard = false` with the same
- * `seed` and `offset` recomputes the soft sample exactly).
+ * `seed` and `offset` recomputes the soft sample exactly; pass it to
+ * `gumbel_softmax_backward_f32` and `gumbel_softmax_grad_tau_f32`).
  *
  * Shapes: `logits` and `out` are row-major `(outer, classes, inner)`
  * tensors (`outer * classes * inner` floats); the class axis is the middle
@@ -236,6 +237,72 @@ gumbel_status gumbel_softmax_f64(const double *logits,
                                  bool hard,
                                  uint64_t seed,
                                  uint64_t offset);
+
+/**
+ * Gumbel-Softmax sample with one temperature per row: row `r` of `out` is
+ * `softmax((logits_r + g_r) / tau[r])` (Jang et al. 2017, eq. 1, with a
+ * row-dependent temperature), or with `hard` the exact one-hot of
+ * `argmax_k (logits_k + g_k)`, which does not depend on `tau`.
+ *
+ * Shapes: `logits` and `out` are row-major `(outer, classes, inner)`
+ * tensors as in `gumbel_softmax_f32`; `tau` has `outer * inner` entries in
+ * row order `(o, i)`, i.e. `tau[o * inner + i]` is the temperature of the
+ * row at outer index `o` and inner index `i`.
+ *
+ * Values: as `gumbel_softmax_f32`; every `tau[r]` is finite and `> 0`
+ * (checked even when `hard`).
+ *
+ * Randomness: exactly the noise of `gumbel_softmax_f32` for the same
+ * `(seed, offset)`: when every `tau[r]` equals `t`, `out` is bit for bit
+ * that of `gumbel_softmax_f32(.., t, hard, seed, offset)`. Consumes
+ * `gumbel_streams(outer, classes, inner)` stream ids. The gradient of the
+ * hard sample is the soft sample's (straight-through): a caller who kept
+ * only the hard output recovers the soft sample exactly by calling this
+ * function again with `hard = false` and the same `tau`, `seed` and
+ * `offset`, then passes it to `gumbel_softmax_backward_per_row_f32` and
+ * `gumbel_softmax_grad_tau_per_row_f32`.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+ * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if the element count
+ * overflows; `GUMBEL_STATUS_NULL_POINTER` if `logits`, `out` or `tau` is
+ * NULL with a non-empty shape; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_OVERLAP` if `out` overlaps `logits` or `tau`;
+ * `GUMBEL_STATUS_INVALID_TEMPERATURE` if some `tau[r]` is NaN, infinite or
+ * `<= 0` (the message names row `r`); `GUMBEL_STATUS_INVALID_LOGITS` if a
+ * logit is NaN or `+inf`; `GUMBEL_STATUS_ALL_MASKED` if a row is entirely
+ * `-inf`. An empty shape is a no-op. `out` is untouched on error.
+ * Thread-safe.
+ *
+ * # Safety
+ * `logits` must point to `outer * classes * inner` readable floats, `out`
+ * to as many writable ones and `tau` to `outer * inner` readable floats
+ * (any may be NULL when its length is 0).
+ */
+gumbel_status gumbel_softmax_per_row_f32(const float *logits,
+                                         float *out,
+                                         size_t outer,
+                                         size_t classes,
+                                         size_t inner,
+                                         const float *tau,
+                                         bool hard,
+                                         uint64_t seed,
+                                         uint64_t offset);
+
+/**
+ * The `double` twin of `gumbel_softmax_per_row_f32`, same contract.
+ *
+ * # Safety
+ * As `gumbel_softmax_per_row_f32`, with doubles.
+ */
+gumbel_status gumbel_softmax_per_row_f64(const double *logits,
+                                         double *out,
+                                         size_t outer,
+                                         size_t classes,
+                                         size_t inner,
+                                         const double *tau,
+                                         bool hard,
+                                         uint64_t seed,
+                                         uint64_t offset);
 
 /**
  * Gumbel-max sampling (Gumbel 1954; Maddison et al. 2014): for each row,
@@ -329,6 +396,49 @@ gumbel_status gumbel_tempered_softmax_f64(const double *logits,
                                           size_t classes,
                                           size_t inner,
                                           double tau);
+
+/**
+ * Tempered softmax without noise and with one temperature per row: row `r`
+ * of `out` is `softmax(logits_r / tau[r])`, computed as in
+ * `gumbel_tempered_softmax_f32`.
+ *
+ * Shapes and values: as `gumbel_softmax_per_row_f32` (`tau` has
+ * `outer * inner` entries in row order `(o, i)`). When every `tau[r]`
+ * equals `t`, `out` is bit for bit that of
+ * `gumbel_tempered_softmax_f32(.., t)`. Deterministic: takes no seed.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+ * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW`;
+ * `GUMBEL_STATUS_NULL_POINTER` if `logits`, `out` or `tau` is NULL with a
+ * non-empty shape; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_OVERLAP` if `out` overlaps `logits` or `tau`;
+ * `GUMBEL_STATUS_INVALID_TEMPERATURE` if some `tau[r]` is NaN, infinite or
+ * `<= 0` (the message names row `r`); `GUMBEL_STATUS_INVALID_LOGITS`;
+ * `GUMBEL_STATUS_ALL_MASKED`. An empty shape is a no-op. `out` is untouched
+ * on error. Thread-safe.
+ *
+ * # Safety
+ * As `gumbel_softmax_per_row_f32`.
+ */
+gumbel_status gumbel_tempered_softmax_per_row_f32(const float *logits,
+                                                  float *out,
+                                                  size_t outer,
+                                                  size_t classes,
+                                                  size_t inner,
+                                                  const float *tau);
+
+/**
+ * The `double` twin of `gumbel_tempered_softmax_per_row_f32`, same contract.
+ *
+ * # Safety
+ * As `gumbel_softmax_per_row_f64`.
+ */
+gumbel_status gumbel_tempered_softmax_per_row_f64(const double *logits,
+                                                  double *out,
+                                                  size_t outer,
+                                                  size_t classes,
+                                                  size_t inner,
+                                                  const double *tau);
 
 /**
  * Log-density of the Gumbel distribution Gumbel(`loc`, `scale`) (max
@@ -747,6 +857,236 @@ gumbel_status gumbel_dist_kl_f64(double loc1,
                                  double loc2,
                                  double scale2,
                                  double *out);
+
+/**
+ * Gradient with respect to the logits of a Gumbel-Softmax sample
+ * (vector-Jacobian product; Jang et al. 2017, section 2):
+ * `grad_logits = y_soft * (grad_out - <grad_out, y_soft>) / tau` along the
+ * class axis, where `<a, b> = sum_k a_k b_k` over one row.
+ *
+ * Derivation: with `u = (logits + g) / tau`, `y = softmax(u)` and
+ * `v = dL/dy`, the softmax Jacobian gives `dL/du = y * (v - <v, y>)`, and
+ * `du/dlogits = 1/tau`. The noise `g` and the logits are not needed.
+ *
+ * Straight-through: the hard sample (`gumbel_softmax_f32` with `hard`)
+ * takes the soft sample's gradient, so pass the soft sample here in both
+ * cases. A caller who kept only the hard output recovers the soft sample
+ * exactly by calling `gumbel_softmax_f32` again with `hard = false` and the
+ * same `logits`, `tau`, `seed` and `offset`.
+ *
+ * Shapes: `y_soft`, `grad_out` (`dL/dy`) and `grad_logits` are row-major
+ * `(outer, classes, inner)` tensors (`outer * classes * inner` floats, the
+ * class axis in the middle, as in `gumbel_softmax_f32`).
+ *
+ * Values: `y_soft` is the soft sample of the forward call with temperature
+ * `tau`: every value finite and in `[0, 1]`. Its row sums are not checked:
+ * that would cost a second strided pass over the class axis and need a
+ * tolerance (rows sum to 1 only within a few ulp), so a row that is not a
+ * soft sample silently gives the product of a point off the simplex.
+ * `grad_out` is finite; `tau` is finite and `> 0`. Classes with
+ * `y_soft == 0` (masked by `-inf` logits, or underflowed) get exactly 0,
+ * never NaN. Each row of `grad_logits` sums to 0 up to rounding.
+ * Deterministic: the same bits for any thread count.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+ * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if the element count
+ * overflows; `GUMBEL_STATUS_NULL_POINTER` if `y_soft`, `grad_out` or
+ * `grad_logits` is NULL with a non-empty shape;
+ * `GUMBEL_STATUS_MISALIGNED_POINTER`; `GUMBEL_STATUS_OVERLAP` if
+ * `grad_logits` overlaps `y_soft` or `grad_out` (the two inputs may
+ * overlap); `GUMBEL_STATUS_INVALID_TEMPERATURE` if `tau` is NaN, infinite
+ * or `<= 0`; `GUMBEL_STATUS_INVALID_VALUE` if a `y_soft` value is NaN or
+ * outside `[0, 1]`, or a `grad_out` value is not finite (the message names
+ * the argument, row and class). An empty shape is a no-op. `grad_logits`
+ * is untouched on error. Thread-safe.
+ *
+ * # Safety
+ * `y_soft` and `grad_out` must point to `outer * classes * inner` readable
+ * floats and `grad_logits` to as many writable ones (any may be NULL when
+ * that is 0).
+ */
+gumbel_status gumbel_softmax_backward_f32(const float *y_soft,
+                                          const float *grad_out,
+                                          float *grad_logits,
+                                          size_t outer,
+                                          size_t classes,
+                                          size_t inner,
+                                          float tau);
+
+/**
+ * The `double` twin of `gumbel_softmax_backward_f32`, same contract.
+ *
+ * # Safety
+ * As `gumbel_softmax_backward_f32`, with doubles.
+ */
+gumbel_status gumbel_softmax_backward_f64(const double *y_soft,
+                                          const double *grad_out,
+                                          double *grad_logits,
+                                          size_t outer,
+                                          size_t classes,
+                                          size_t inner,
+                                          double tau);
+
+/**
+ * Gradient with respect to the temperature of a Gumbel-Softmax sample
+ * `softmax((logits + g) / tau)` (Jang et al. 2017, eq. 1), summed over all
+ * rows: `*grad_tau = sum_rows dL/dtau` with, per row,
+ * `dL/dtau = -(1/tau) sum_k y_k (v_k - <v, y>) ln y_k` and `0 ln 0 = 0`
+ * (`y = y_soft`, `v = grad_out`).
+ *
+ * Derivation: `u = (logits + g) / tau` has `du/dtau = -u / tau`, so
+ * `dL/dtau = -(1/tau) sum_k y_k (v_k - <v, y>) u_k`. The weights
+ * `y_k (v_k - <v, y>)` sum to 0 over a row, so a per-row constant in `u`
+ * drops out, and `u_k = ln y_k + logsumexp(u)` gives the formula above: it
+ * needs neither the logits nor the noise. Straight-through as in
+ * `gumbel_softmax_backward_f32` (pass the soft sample).
+ *
+ * Shapes and values: as `gumbel_softmax_backward_f32`; `grad_tau` points
+ * to one float, always required (it receives 0 for an empty shape).
+ * The rows' terms are summed in double precision in an order fixed by the
+ * shape alone (within each unit of rows described at `gumbel_streams`,
+ * then over the units in order), so the result is the same bits for any
+ * thread count.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+ * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW`;
+ * `GUMBEL_STATUS_NULL_POINTER` if `grad_tau` is NULL, or `y_soft` or
+ * `grad_out` is NULL with a non-empty shape;
+ * `GUMBEL_STATUS_MISALIGNED_POINTER`; `GUMBEL_STATUS_OVERLAP` if
+ * `grad_tau` overlaps `y_soft` or `grad_out`;
+ * `GUMBEL_STATUS_INVALID_TEMPERATURE` if `tau` is NaN, infinite or `<= 0`;
+ * `GUMBEL_STATUS_INVALID_VALUE` if a `y_soft` value is NaN or outside
+ * `[0, 1]`, or a `grad_out` value is not finite (the message names the
+ * row and class). `*grad_tau` is untouched on error. Thread-safe.
+ *
+ * # Safety
+ * `y_soft` and `grad_out` must point to `outer * classes * inner` readable
+ * floats (or be NULL when that is 0); `grad_tau` to one writable float.
+ */
+gumbel_status gumbel_softmax_grad_tau_f32(const float *y_soft,
+                                          const float *grad_out,
+                                          size_t outer,
+                                          size_t classes,
+                                          size_t inner,
+                                          float tau,
+                                          float *grad_tau);
+
+/**
+ * The `double` twin of `gumbel_softmax_grad_tau_f32`, same contract.
+ *
+ * # Safety
+ * As `gumbel_softmax_grad_tau_f32`, with doubles.
+ */
+gumbel_status gumbel_softmax_grad_tau_f64(const double *y_soft,
+                                          const double *grad_out,
+                                          size_t outer,
+                                          size_t classes,
+                                          size_t inner,
+                                          double tau,
+                                          double *grad_tau);
+
+/**
+ * `gumbel_softmax_backward_f32` for the per-row temperatures of
+ * `gumbel_softmax_per_row_f32`: row `r` of `grad_logits` is
+ * `y_r * (v_r - <v_r, y_r>) / tau[r]` (Jang et al. 2017, section 2).
+ *
+ * Shapes: `y_soft`, `grad_out` and `grad_logits` are row-major
+ * `(outer, classes, inner)` tensors; `tau` has `outer * inner` entries in
+ * row order `(o, i)`, i.e. `tau[o * inner + i]`.
+ *
+ * Values: as `gumbel_softmax_backward_f32`, with every `tau[r]` finite and
+ * `> 0`. After a hard forward, recompute the soft sample with
+ * `gumbel_softmax_per_row_f32(.., tau, false, seed, offset)` (same `tau`,
+ * `seed` and `offset`). When every `tau[r]` equals `t`, the result is bit
+ * for bit that of `gumbel_softmax_backward_f32(.., t)`.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+ * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW`;
+ * `GUMBEL_STATUS_NULL_POINTER` if `y_soft`, `grad_out`, `tau` or
+ * `grad_logits` is NULL with a non-empty shape;
+ * `GUMBEL_STATUS_MISALIGNED_POINTER`; `GUMBEL_STATUS_OVERLAP` if
+ * `grad_logits` overlaps `y_soft`, `grad_out` or `tau`;
+ * `GUMBEL_STATUS_INVALID_TEMPERATURE` if some `tau[r]` is NaN, infinite or
+ * `<= 0` (the message names row `r`); `GUMBEL_STATUS_INVALID_VALUE` as in
+ * `gumbel_softmax_backward_f32`. An empty shape is a no-op. `grad_logits`
+ * is untouched on error. Thread-safe.
+ *
+ * # Safety
+ * As `gumbel_softmax_backward_f32`, and `tau` must point to
+ * `outer * inner` readable floats (or be NULL when that is 0).
+ */
+gumbel_status gumbel_softmax_backward_per_row_f32(const float *y_soft,
+                                                  const float *grad_out,
+                                                  float *grad_logits,
+                                                  size_t outer,
+                                                  size_t classes,
+                                                  size_t inner,
+                                                  const float *tau);
+
+/**
+ * The `double` twin of `gumbel_softmax_backward_per_row_f32`, same contract.
+ *
+ * # Safety
+ * As `gumbel_softmax_backward_per_row_f32`, with doubles.
+ */
+gumbel_status gumbel_softmax_backward_per_row_f64(const double *y_soft,
+                                                  const double *grad_out,
+                                                  double *grad_logits,
+                                                  size_t outer,
+                                                  size_t classes,
+                                                  size_t inner,
+                                                  const double *tau);
+
+/**
+ * Gradient with respect to each row's temperature of a sample of
+ * `gumbel_softmax_per_row_f32`:
+ * `grad_tau[r] = -(1/tau[r]) sum_k y_k (v_k - <v, y>) ln y_k` over row
+ * `r`, with `0 ln 0 = 0` (derivation in `gumbel_softmax_grad_tau_f32`).
+ *
+ * Shapes: `y_soft` and `grad_out` are row-major `(outer, classes, inner)`
+ * tensors; `tau` and `grad_tau` have `outer * inner` entries in row order
+ * `(o, i)`, i.e. index `o * inner + i`.
+ *
+ * Values: as `gumbel_softmax_backward_per_row_f32`. Deterministic: the same
+ * bits for any thread count.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+ * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW`;
+ * `GUMBEL_STATUS_NULL_POINTER` if `y_soft`, `grad_out`, `tau` or
+ * `grad_tau` is NULL with a non-empty shape;
+ * `GUMBEL_STATUS_MISALIGNED_POINTER`; `GUMBEL_STATUS_OVERLAP` if
+ * `grad_tau` overlaps `y_soft`, `grad_out` or `tau`;
+ * `GUMBEL_STATUS_INVALID_TEMPERATURE` if some `tau[r]` is NaN, infinite or
+ * `<= 0` (the message names row `r`); `GUMBEL_STATUS_INVALID_VALUE` as in
+ * `gumbel_softmax_backward_f32`. An empty shape is a no-op. `grad_tau` is
+ * untouched on error. Thread-safe.
+ *
+ * # Safety
+ * `y_soft` and `grad_out` must point to `outer * classes * inner` readable
+ * floats, `tau` to `outer * inner` readable floats and `grad_tau` to as
+ * many writable ones (any may be NULL when its length is 0).
+ */
+gumbel_status gumbel_softmax_grad_tau_per_row_f32(const float *y_soft,
+                                                  const float *grad_out,
+                                                  size_t outer,
+                                                  size_t classes,
+                                                  size_t inner,
+                                                  const float *tau,
+                                                  float *grad_tau);
+
+/**
+ * The `double` twin of `gumbel_softmax_grad_tau_per_row_f32`, same contract.
+ *
+ * # Safety
+ * As `gumbel_softmax_grad_tau_per_row_f32`, with doubles.
+ */
+gumbel_status gumbel_softmax_grad_tau_per_row_f64(const double *y_soft,
+                                                  const double *grad_out,
+                                                  size_t outer,
+                                                  size_t classes,
+                                                  size_t inner,
+                                                  const double *tau,
+                                                  double *grad_tau);
 
 /**
  * Copies the message of the last failed call on the calling thread into

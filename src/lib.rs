@@ -11,6 +11,13 @@
 //! Beside the samplers: the Gumbel distribution's density, distribution and
 //! quantile functions, moments and KL divergence ([`dist`]), and temperature
 //! schedules ([`Schedule`]).
+
+//! Temperatures are one `tau` per call or, in the `_per_row` functions, one
+//! per row. The gradients of a sample ([`gumbel_softmax_backward`],
+//! [`gumbel_softmax_grad_tau`] and their per-row forms) need only the soft
+//! sample and the incoming gradient, and serve the hard (straight-through)
+//! sample too; replaying the forward with the same `(seed, offset)` and
+//! `hard = false` recovers the soft sample exactly.
 //!
 //! ```
 //! use gumbel::{gumbel_softmax, Shape};
@@ -26,6 +33,7 @@ pub mod dist;
 mod error;
 mod exec;
 mod float;
+mod grad;
 mod math;
 mod noise;
 mod pool;
@@ -35,6 +43,7 @@ mod shape;
 mod softmax;
 mod special;
 pub mod stream;
+mod temperature;
 mod validate;
 
 pub mod ffi;
@@ -42,12 +51,16 @@ pub mod ffi;
 pub use error::{Error, ErrorKind, Result};
 pub use exec::PARALLEL_MIN_ELEMENTS;
 pub use float::Float;
+pub use grad::{
+    gumbel_softmax_backward, gumbel_softmax_backward_per_row, gumbel_softmax_grad_tau,
+    gumbel_softmax_grad_tau_per_row,
+};
 pub use noise::{noise, MAX_ABS_STANDARD_GUMBEL};
 pub use pool::{num_threads, set_num_threads, MAX_THREADS, NUM_THREADS_ENV};
-pub use sample::{gumbel_softmax, sample};
+pub use sample::{gumbel_softmax, gumbel_softmax_per_row, sample};
 pub use schedule::Schedule;
 pub use shape::Shape;
-pub use softmax::{tempered_softmax, ACCUMULATORS};
+pub use softmax::{tempered_softmax, tempered_softmax_per_row, ACCUMULATORS};
 pub use stream::{CHUNK_ELEMENTS, LANES};
 
 /// The number of stream ids one sampling call on `shape` consumes: a caller

@@ -17,7 +17,8 @@ use crate::exec::{self, Output};
 use crate::float::Float;
 use crate::shape::Shape;
 use crate::softmax::{argmax, softmax_row};
-use crate::validate::{check_logits, check_tau};
+use crate::temperature::Temperature;
+use crate::validate::check_logits;
 
 /// Gumbel-Softmax sample `out = softmax((logits + g) / tau)` along the class
 /// axis of a row-major `(outer, classes, inner)` tensor, or its exact one-hot
@@ -46,9 +47,69 @@ pub fn gumbel_softmax<F: Float>(
     seed: u64,
     offset: u64,
 ) -> Result<()> {
+    forward(
+        logits,
+        out,
+        shape,
+        Temperature::Scalar(tau),
+        hard,
+        seed,
+        offset,
+    )
+}
+
+/// [`gumbel_softmax`] with one temperature per row: row `r` of `out` is
+/// `softmax((logits_r + g_r) / tau[r])`, or its one-hot argmax when `hard`
+/// (which does not depend on `tau`, though `tau` is still checked).
+///
+/// `logits` and `out` have `shape.len()` elements; `tau` has `shape.rows()`
+/// entries in row order `(o, i)`, i.e. `tau[o * inner + i]`. The noise is
+/// exactly that of [`gumbel_softmax`] for the same `(seed, offset)`: when
+/// every `tau[r]` equals `t`, the output is bit for bit that of
+/// `gumbel_softmax(.., t, ..)`. Consumes [`crate::streams`]`(shape)` stream
+/// ids. Formula: Jang et al. 2017, eq. 1, with a row-dependent `tau`.
+///
+/// # Errors
+/// [`ErrorKind::InvalidShape`](crate::ErrorKind::InvalidShape) for buffer
+/// lengths that do not match `shape`;
+/// [`ErrorKind::InvalidTemperature`](crate::ErrorKind::InvalidTemperature) if
+/// some `tau[r]` is not finite or `<= 0` (the message names row `r`);
+/// [`ErrorKind::InvalidLogits`](crate::ErrorKind::InvalidLogits) for a NaN or
+/// `+inf` logit; [`ErrorKind::AllMasked`](crate::ErrorKind::AllMasked) for a
+/// row that is all `-inf`. `out` is untouched on error.
+pub fn gumbel_softmax_per_row<F: Float>(
+    logits: &[F],
+    out: &mut [F],
+    shape: Shape,
+    tau: &[F],
+    hard: bool,
+    seed: u64,
+    offset: u64,
+) -> Result<()> {
+    forward(
+        logits,
+        out,
+        shape,
+        Temperature::PerRow(tau),
+        hard,
+        seed,
+        offset,
+    )
+}
+
+/// The forward of [`gumbel_softmax`] and [`gumbel_softmax_per_row`].
+fn forward<F: Float>(
+    logits: &[F],
+    out: &mut [F],
+    shape: Shape,
+    tau: Temperature<'_, F>,
+    hard: bool,
+    seed: u64,
+    offset: u64,
+) -> Result<()> {
     shape.check_len("logits", logits.len(), shape.len())?;
     shape.check_len("out", out.len(), shape.len())?;
-    check_tau(tau)?;
+    tau.check(shape)?;
     check_logits(shape, logits)?;
     let noise = Some((seed, offset));
     if hard {
@@ -57,9 +118,14 @@ pub fn gumbel_softmax<F: Float>(
             y[argmax(z)] = F::ONE;
         })
     } else {
-        exec::map_rows(shape, logits, noise, out, Output::PerElement, |_, z, y| {
-            softmax_row(z, tau, y)
-        })
+        exec::map_rows(
+            shape,
+            logits,
+            noise,
+            out,
+            Output::PerElement,
+            |row, z, y| softmax_row(z, tau.of_row(row), y),
+        )
     }
 }
 

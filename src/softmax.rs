@@ -11,7 +11,8 @@ use crate::error::Result;
 use crate::exec::{self, Output};
 use crate::float::Float;
 use crate::shape::Shape;
-use crate::validate::{check_logits, check_tau};
+use crate::temperature::Temperature;
+use crate::validate::check_logits;
 
 /// The number of partial sums of a row sum (element `k` goes to `k % 16`).
 pub const ACCUMULATORS: usize = 16;
@@ -103,12 +104,47 @@ pub(crate) fn softmax_row<F: Float>(z: &[F], tau: F, out: &mut [F]) {
 /// or `+inf` logit; [`ErrorKind::AllMasked`](crate::ErrorKind::AllMasked)
 /// for a row that is all `-inf`. `out` is untouched on error.
 pub fn tempered_softmax<F: Float>(logits: &[F], out: &mut [F], shape: Shape, tau: F) -> Result<()> {
+    tempered(logits, out, shape, Temperature::Scalar(tau))
+}
+
+/// [`tempered_softmax`] with one temperature per row: row `r` of `out` is
+/// `softmax(logits_r / tau[r])`; no noise.
+///
+/// `logits` and `out` have `shape.len()` elements; `tau` has `shape.rows()`
+/// entries in row order `(o, i)`, i.e. `tau[o * inner + i]`. When every
+/// `tau[r]` equals `t` the output is bit for bit that of
+/// `tempered_softmax(.., t)`.
+///
+/// # Errors
+/// [`ErrorKind::InvalidShape`](crate::ErrorKind::InvalidShape) for buffer
+/// lengths that do not match `shape`;
+/// [`ErrorKind::InvalidTemperature`](crate::ErrorKind::InvalidTemperature) if
+/// some `tau[r]` is not finite or `<= 0` (the message names row `r`);
+/// [`ErrorKind::InvalidLogits`](crate::ErrorKind::InvalidLogits) for a NaN
+/// or `+inf` logit; [`ErrorKind::AllMasked`](crate::ErrorKind::AllMasked)
+/// for a row that is all `-inf`. `out` is untouched on error.
+pub fn tempered_softmax_per_row<F: Float>(
+    logits: &[F],
+    out: &mut [F],
+    shape: Shape,
+    tau: &[F],
+) -> Result<()> {
+    tempered(logits, out, shape, Temperature::PerRow(tau))
+}
+
+/// The body of [`tempered_softmax`] and [`tempered_softmax_per_row`].
+fn tempered<F: Float>(
+    logits: &[F],
+    out: &mut [F],
+    shape: Shape,
+    tau: Temperature<'_, F>,
+) -> Result<()> {
     shape.check_len("logits", logits.len(), shape.len())?;
     shape.check_len("out", out.len(), shape.len())?;
-    check_tau(tau)?;
+    tau.check(shape)?;
     check_logits(shape, logits)?;
-    exec::map_rows(shape, logits, None, out, Output::PerElement, |_, z, y| {
-        softmax_row(z, tau, y)
+    exec::map_rows(shape, logits, None, out, Output::PerElement, |row, z, y| {
+        softmax_row(z, tau.of_row(row), y)
     })
 }
 

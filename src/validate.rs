@@ -1,9 +1,10 @@
-//! Checks of logits, temperatures and distribution parameters shared by the
-//! kernels.
+//! Checks of the inputs shared by the kernels: logits, temperatures, soft
+//! samples, incoming gradients and distribution parameters.
 //!
 //! Logits are finite numbers or `-inf` (a masked class). A NaN or `+inf`
 //! logit, or a row whose classes are all masked, is an error found before
-//! anything is written.
+//! anything is written. Temperatures are finite and `> 0`. Soft samples are
+//! finite and in `[0, 1]`; incoming gradients are finite.
 
 use rayon::prelude::*;
 
@@ -13,6 +14,12 @@ use crate::float::Float;
 use crate::pool;
 use crate::shape::Shape;
 use crate::stream::CHUNK_ELEMENTS;
+
+/// True for a valid temperature: finite and `> 0` (subnormal values too).
+#[inline]
+fn is_valid_tau<F: Float>(tau: F) -> bool {
+    tau.is_finite() && tau > F::ZERO
+}
 
 /// Checks a temperature: finite and `> 0` (subnormal values are accepted).
 ///
@@ -27,7 +34,7 @@ pub(crate) fn check_tau<F: Float>(tau: F) -> Result<()> {
 /// # Errors
 /// [`ErrorKind::InvalidTemperature`] otherwise, naming the argument.
 pub(crate) fn check_temperature<F: Float>(value: F, name: &str) -> Result<()> {
-    if value.is_finite() && value > F::ZERO {
+    if is_valid_tau(value) {
         Ok(())
     } else {
         Err(Error::new(
@@ -64,6 +71,97 @@ pub(crate) fn check_location_scale<F: Float>(
     Ok(())
 }
 
+/// Checks per-row temperatures (`tau[r]` for row `r`) like [`check_tau`].
+///
+/// # Errors
+/// [`ErrorKind::InvalidTemperature`] for the first bad entry, naming its row.
+pub(crate) fn check_tau_per_row<F: Float>(tau: &[F]) -> Result<()> {
+    match first_position(tau, |t| !is_valid_tau(*t))? {
+        Some(row) => Err(Error::new(
+            ErrorKind::InvalidTemperature,
+            format!(
+                "tau of row {row} is {:?}; every tau must be finite and > 0",
+                tau[row]
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Checks a soft sample `y` of a `shape` tensor (`y.len() == shape.len()`),
+/// an argument called `name`: every value finite and in `[0, 1]`. Row sums
+/// are not checked (see [`crate::gumbel_softmax_backward`]).
+///
+/// # Errors
+/// [`ErrorKind::InvalidValue`] for the first bad value in memory order,
+/// naming its row and class.
+pub(crate) fn check_soft_sample<F: Float>(shape: Shape, name: &str, y: &[F]) -> Result<()> {
+    // NaN fails both comparisons.
+    check_values(
+        shape,
+        name,
+        y,
+        |v| !(*v >= F::ZERO && *v <= F::ONE),
+        || "a soft sample is finite and in [0, 1]".into(),
+    )
+}
+
+/// Checks that every value of a `shape` tensor called `name` is finite.
+///
+/// # Errors
+/// [`ErrorKind::InvalidValue`] for the first NaN or infinite value in memory
+/// order, naming its row and class.
+pub(crate) fn check_finite<F: Float>(shape: Shape, name: &str, x: &[F]) -> Result<()> {
+    check_values(
+        shape,
+        name,
+        x,
+        |v| !v.is_finite(),
+        || format!("{name} must be finite"),
+    )
+}
+
+/// [`ErrorKind::InvalidValue`] for the first element of `x` (a `shape`
+/// tensor called `name`) where `bad` holds; `rule` says what is expected.
+fn check_values<F: Float>(
+    shape: Shape,
+    name: &str,
+    x: &[F],
+    bad: impl Fn(&F) -> bool + Sync + Send,
+    rule: impl FnOnce() -> String,
+) -> Result<()> {
+    match first_position(x, bad)? {
+        Some(index) => {
+            let (row, class) = shape.position(index);
+            Err(Error::new(
+                ErrorKind::InvalidValue,
+                format!(
+                    "{name} at row {row}, class {class} is {:?}; {}",
+                    x[index],
+                    rule()
+                ),
+            ))
+        }
+        None => Ok(()),
+    }
+}
+
+/// The index of the first element of `x` where `bad` holds. Chunks are
+/// scanned with a branch-free fold (which vectorises), on the worker threads
+/// for long inputs; only a failing chunk is searched for the position.
+fn first_position<F: Float>(x: &[F], bad: impl Fn(&F) -> bool + Sync + Send) -> Result<Option<usize>> {
+    let chunk_is_bad = |c: &[F]| c.iter().fold(false, |any, v| any | bad(v));
+    let chunk = if x.len() >= PARALLEL_MIN_ELEMENTS {
+        pool::install(|| x.par_chunks(CHUNK_ELEMENTS).position_first(chunk_is_bad))?
+    } else {
+        x.chunks(CHUNK_ELEMENTS).position(chunk_is_bad)
+    };
+    Ok(chunk.and_then(|c| {
+        let start = c * CHUNK_ELEMENTS;
+        x[start..].iter().position(&bad).map(|i| start + i)
+    }))
+}
+
 /// Checks the logits of a `shape` tensor (`logits.len() == shape.len()`).
 ///
 /// # Errors
@@ -72,25 +170,13 @@ pub(crate) fn check_location_scale<F: Float>(
 /// `-inf`.
 pub(crate) fn check_logits<F: Float>(shape: Shape, logits: &[F]) -> Result<()> {
     let parallel = shape.len() >= PARALLEL_MIN_ELEMENTS;
-    // `!(x < inf)` holds for NaN and +inf; the branch-free fold vectorises,
-    // and only a failing chunk is searched for the exact position.
-    let invalid = |x: &F| !(*x < F::INFINITY);
-    let chunk_is_bad = |c: &[F]| c.iter().fold(false, |bad, x| bad | invalid(x));
-    let bad_chunk = if parallel {
-        pool::install(|| logits.par_chunks(CHUNK_ELEMENTS).position_first(chunk_is_bad))?
-    } else {
-        logits.chunks(CHUNK_ELEMENTS).position(chunk_is_bad)
-    };
-    let bad = bad_chunk.and_then(|c| {
-        let start = c * CHUNK_ELEMENTS;
-        logits[start..].iter().position(invalid).map(|i| start + i)
-    });
-    if let Some(index) = bad {
+    // `!(x < inf)` holds for NaN and +inf.
+    if let Some(index) = first_position(logits, |x| !(*x < F::INFINITY))? {
         let (row, class) = shape.position(index);
         return Err(Error::new(
             ErrorKind::InvalidLogits,
             format!(
-                "logit at row {row}, class {class} is {}; logits must be finite or -inf (masked)",
+                "logit at row {row}, class {class} is {:?}; logits must be finite or -inf (masked)",
                 logits[index]
             ),
         ));

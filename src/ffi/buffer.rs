@@ -120,3 +120,18 @@ pub(crate) unsafe fn write_scalar<T>(
     unsafe { out.as_mut_slice()[0] = value };
     Ok(())
 }
+
+/// Checks that an output buffer overlaps none of the `inputs` (buffer,
+/// argument name).
+///
+/// # Errors
+/// [`ErrorKind::Overlap`] for the first input that shares a byte with it.
+pub(crate) fn check_disjoint_from_all<T, U>(
+    inputs: &[(&Buffer<T>, &str)],
+    output: &Buffer<U>,
+    output_name: &str,
+) -> Result<()> {
+    inputs
+        .iter()
+        .try_for_each(|(input, name)| check_disjoint(input, name, output, output_name))
+}

@@ -1,8 +1,9 @@
 //! Categorical sampling along the class axis: Gumbel-Softmax (soft and hard),
-//! Gumbel-max indices, tempered softmax, and the stream count of a call.
+//! Gumbel-max indices, tempered softmax (with one temperature per call or
+//! per row), and the stream count of a call.
 
 use super::boundary::guard;
-use super::buffer::{check_disjoint, Buffer};
+use super::buffer::{check_disjoint, check_disjoint_from_all, Buffer};
 use super::status::gumbel_status;
 use crate::error::Result;
 use crate::float::Float;
@@ -33,7 +34,8 @@ pub extern "C" fn gumbel_streams(outer: usize, classes: usize, inner: usize) -> 
 /// With `hard`, `out` is instead the exact one-hot of
 /// `argmax_k (logits_k + g_k)` (straight-through forward; lowest index on
 /// ties); its gradient is the soft sample's (`hard = false` with the same
-/// `seed` and `offset` recomputes the soft sample exactly).
+/// `seed` and `offset` recomputes the soft sample exactly; pass it to
+/// `gumbel_softmax_backward_f32` and `gumbel_softmax_grad_tau_f32`).
 ///
 /// Shapes: `logits` and `out` are row-major `(outer, classes, inner)`
 /// tensors (`outer * classes * inner` floats); the class axis is the middle
@@ -114,6 +116,98 @@ pub unsafe extern "C" fn gumbel_softmax_f64(
 ) -> gumbel_status {
     guard(|| unsafe {
         softmax(
+            logits,
+            out,
+            [outer, classes, inner],
+            tau,
+            hard,
+            seed,
+            offset,
+        )
+    })
+}
+
+/// Gumbel-Softmax sample with one temperature per row: row `r` of `out` is
+/// `softmax((logits_r + g_r) / tau[r])` (Jang et al. 2017, eq. 1, with a
+/// row-dependent temperature), or with `hard` the exact one-hot of
+/// `argmax_k (logits_k + g_k)`, which does not depend on `tau`.
+///
+/// Shapes: `logits` and `out` are row-major `(outer, classes, inner)`
+/// tensors as in `gumbel_softmax_f32`; `tau` has `outer * inner` entries in
+/// row order `(o, i)`, i.e. `tau[o * inner + i]` is the temperature of the
+/// row at outer index `o` and inner index `i`.
+///
+/// Values: as `gumbel_softmax_f32`; every `tau[r]` is finite and `> 0`
+/// (checked even when `hard`).
+///
+/// Randomness: exactly the noise of `gumbel_softmax_f32` for the same
+/// `(seed, offset)`: when every `tau[r]` equals `t`, `out` is bit for bit
+/// that of `gumbel_softmax_f32(.., t, hard, seed, offset)`. Consumes
+/// `gumbel_streams(outer, classes, inner)` stream ids. The gradient of the
+/// hard sample is the soft sample's (straight-through): a caller who kept
+/// only the hard output recovers the soft sample exactly by calling this
+/// function again with `hard = false` and the same `tau`, `seed` and
+/// `offset`, then passes it to `gumbel_softmax_backward_per_row_f32` and
+/// `gumbel_softmax_grad_tau_per_row_f32`.
+///
+/// Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+/// `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if the element count
+/// overflows; `GUMBEL_STATUS_NULL_POINTER` if `logits`, `out` or `tau` is
+/// NULL with a non-empty shape; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+/// `GUMBEL_STATUS_OVERLAP` if `out` overlaps `logits` or `tau`;
+/// `GUMBEL_STATUS_INVALID_TEMPERATURE` if some `tau[r]` is NaN, infinite or
+/// `<= 0` (the message names row `r`); `GUMBEL_STATUS_INVALID_LOGITS` if a
+/// logit is NaN or `+inf`; `GUMBEL_STATUS_ALL_MASKED` if a row is entirely
+/// `-inf`. An empty shape is a no-op. `out` is untouched on error.
+/// Thread-safe.
+///
+/// # Safety
+/// `logits` must point to `outer * classes * inner` readable floats, `out`
+/// to as many writable ones and `tau` to `outer * inner` readable floats
+/// (any may be NULL when its length is 0).
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_softmax_per_row_f32(
+    logits: *const f32,
+    out: *mut f32,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: *const f32,
+    hard: bool,
+    seed: u64,
+    offset: u64,
+) -> gumbel_status {
+    guard(|| unsafe {
+        softmax_per_row(
+            logits,
+            out,
+            [outer, classes, inner],
+            tau,
+            hard,
+            seed,
+            offset,
+        )
+    })
+}
+
+/// The `double` twin of `gumbel_softmax_per_row_f32`, same contract.
+///
+/// # Safety
+/// As `gumbel_softmax_per_row_f32`, with doubles.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_softmax_per_row_f64(
+    logits: *const f64,
+    out: *mut f64,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: *const f64,
+    hard: bool,
+    seed: u64,
+    offset: u64,
+) -> gumbel_status {
+    guard(|| unsafe {
+        softmax_per_row(
             logits,
             out,
             [outer, classes, inner],
@@ -230,6 +324,55 @@ pub unsafe extern "C" fn gumbel_tempered_softmax_f64(
     guard(|| unsafe { tempered_softmax(logits, out, [outer, classes, inner], tau) })
 }
 
+/// Tempered softmax without noise and with one temperature per row: row `r`
+/// of `out` is `softmax(logits_r / tau[r])`, computed as in
+/// `gumbel_tempered_softmax_f32`.
+///
+/// Shapes and values: as `gumbel_softmax_per_row_f32` (`tau` has
+/// `outer * inner` entries in row order `(o, i)`). When every `tau[r]`
+/// equals `t`, `out` is bit for bit that of
+/// `gumbel_tempered_softmax_f32(.., t)`. Deterministic: takes no seed.
+///
+/// Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+/// `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW`;
+/// `GUMBEL_STATUS_NULL_POINTER` if `logits`, `out` or `tau` is NULL with a
+/// non-empty shape; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+/// `GUMBEL_STATUS_OVERLAP` if `out` overlaps `logits` or `tau`;
+/// `GUMBEL_STATUS_INVALID_TEMPERATURE` if some `tau[r]` is NaN, infinite or
+/// `<= 0` (the message names row `r`); `GUMBEL_STATUS_INVALID_LOGITS`;
+/// `GUMBEL_STATUS_ALL_MASKED`. An empty shape is a no-op. `out` is untouched
+/// on error. Thread-safe.
+///
+/// # Safety
+/// As `gumbel_softmax_per_row_f32`.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_tempered_softmax_per_row_f32(
+    logits: *const f32,
+    out: *mut f32,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: *const f32,
+) -> gumbel_status {
+    guard(|| unsafe { tempered_softmax_per_row(logits, out, [outer, classes, inner], tau) })
+}
+
+/// The `double` twin of `gumbel_tempered_softmax_per_row_f32`, same contract.
+///
+/// # Safety
+/// As `gumbel_softmax_per_row_f64`.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_tempered_softmax_per_row_f64(
+    logits: *const f64,
+    out: *mut f64,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: *const f64,
+) -> gumbel_status {
+    guard(|| unsafe { tempered_softmax_per_row(logits, out, [outer, classes, inner], tau) })
+}
+
 /// Checks an `(outer, classes, inner)` tensor and an output of `out_len(shape)`
 /// elements that must not overlap it.
 fn buffers<F, O>(
@@ -299,4 +442,58 @@ unsafe fn tempered_softmax<F: Float>(
     let (shape, logits, out) = buffers(logits, out, dims, "out", Shape::len)?;
     // SAFETY: sizes checked; validity is the caller's contract; disjoint.
     unsafe { crate::tempered_softmax(logits.as_slice(), out.as_mut_slice(), shape, tau) }
+}
+
+/// Checks the per-row temperatures (`shape.rows()` values) of a call whose
+/// output `out` must not overlap them.
+fn per_row_tau<F>(tau: *const F, shape: &Shape, out: &Buffer<F>) -> Result<Buffer<F>> {
+    let tau = Buffer::new(tau, shape.rows(), "tau")?;
+    check_disjoint_from_all(&[(&tau, "tau")], out, "out")?;
+    Ok(tau)
+}
+
+unsafe fn softmax_per_row<F: Float>(
+    logits: *const F,
+    out: *mut F,
+    dims: [usize; 3],
+    tau: *const F,
+    hard: bool,
+    seed: u64,
+    offset: u64,
+) -> Result<()> {
+    let (shape, logits, out) = buffers(logits, out, dims, "out", Shape::len)?;
+    let tau = per_row_tau(tau, &shape, &out)?;
+    // SAFETY: sizes checked; validity is the caller's contract; `out` is
+    // disjoint from both inputs.
+    unsafe {
+        crate::gumbel_softmax_per_row(
+            logits.as_slice(),
+            out.as_mut_slice(),
+            shape,
+            tau.as_slice(),
+            hard,
+            seed,
+            offset,
+        )
+    }
+}
+
+unsafe fn tempered_softmax_per_row<F: Float>(
+    logits: *const F,
+    out: *mut F,
+    dims: [usize; 3],
+    tau: *const F,
+) -> Result<()> {
+    let (shape, logits, out) = buffers(logits, out, dims, "out", Shape::len)?;
+    let tau = per_row_tau(tau, &shape, &out)?;
+    // SAFETY: sizes checked; validity is the caller's contract; `out` is
+    // disjoint from both inputs.
+    unsafe {
+        crate::tempered_softmax_per_row(
+            logits.as_slice(),
+            out.as_mut_slice(),
+            shape,
+            tau.as_slice(),
+        )
+    }
 }

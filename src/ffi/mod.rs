@@ -9,6 +9,8 @@ mod boundary;
 mod buffer;
 pub mod categorical;
 pub mod dist;
+
+pub mod grad;
 pub mod last_error;
 pub mod noise;
 pub mod schedule;
@@ -18,6 +20,8 @@ pub mod threads;
 
 pub use categorical::*;
 pub use dist::*;
+
+pub use grad::*;
 pub use last_error::gumbel_last_error;
 pub use noise::*;
 pub use schedule::*;

@@ -93,6 +93,31 @@ static void test_bad_input(void) {
     CHECK(gumbel_softmax_f32(NULL, NULL, 0, 3, 1, 1.0f, true, 0, 0) == GUMBEL_STATUS_OK);
 }
 
+static void test_backward(void) {
+    /* sum_k y_k (v_k - <v, y>) = 0, so every gradient row sums to 0. */
+    enum { ROWS = 64, K = 5 };
+    static float logits[ROWS * K], y[ROWS * K], v[ROWS * K], g[ROWS * K];
+    for (int i = 0; i < ROWS * K; i++) {
+        logits[i] = (float)((i * 13) % 7) * 0.5f - 1.5f;
+        v[i] = (float)((i * 29) % 17) * 0.25f - 2.0f;
+    }
+    logits[2] = -INFINITY; /* row 0, class 2 is masked */
+    CHECK(gumbel_softmax_f32(logits, y, ROWS, K, 1, 0.7f, false, 3, 0) == GUMBEL_STATUS_OK);
+    CHECK(gumbel_softmax_backward_f32(y, v, g, ROWS, K, 1, 0.7f) == GUMBEL_STATUS_OK);
+    int sums = 1;
+    for (int r = 0; r < ROWS; r++) {
+        float total = 0.0f, scale = 0.0f;
+        for (int k = 0; k < K; k++) {
+            total += g[r * K + k];
+            scale += fabsf(g[r * K + k]);
+        }
+        sums &= fabsf(total) <= 1e-5f * (1.0f + scale);
+    }
+    CHECK(sums);
+    CHECK(g[2] == 0.0f);
+    CHECK(gumbel_softmax_backward_f32(y, v, y, ROWS, K, 1, 0.7f) == GUMBEL_STATUS_OVERLAP);
+}
+
 static void test_noise(void) {
     enum { N = 100000 };
     static double g[N];
@@ -140,6 +165,7 @@ static void test_threads(void) {
     CHECK(gumbel_set_num_threads(1000000) == GUMBEL_STATUS_INVALID_PARAMETER);
     CHECK(gumbel_num_threads() == 3);
     CHECK(gumbel_set_num_threads(0) == GUMBEL_STATUS_OK);
+}
 
 static void test_dist_and_schedule(void) {
     /* The tails stay finite in float; in place works; KL links libm's lgamma_r. */
@@ -167,6 +193,7 @@ int main(void) {
     test_version();
     test_coupled_outputs();
     test_bad_input();
+    test_backward();
     test_noise();
     test_threads();
     test_fork();

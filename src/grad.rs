@@ -1,0 +1,274 @@
+//! Vector-Jacobian products of the Gumbel-Softmax sample: gradients with
+//! respect to the logits and to the temperature.
+//!
+//! # Derivation
+//!
+//! For one row, with fixed noise `g`, `u = (logits + g) / tau`,
+//! `y = softmax(u)` and an incoming gradient `v = dL/dy`:
+//!
+//! - The softmax Jacobian is `dy_j/du_k = y_j (delta_jk - y_k)`, so
+//!   `dL/du_k = sum_j v_j y_j (delta_jk - y_k) = y_k (v_k - <v, y>)`.
+//! - `du_k/dlogits_k = 1/tau`, hence
+//!   `dL/dlogits = y ⊙ (v - <v, y>) / tau`
+//!   (Jang et al. 2017, section 2; Maddison et al. 2017, eq. 10).
+//! - `du_k/dtau = -u_k / tau`, hence
+//!   `dL/dtau = -(1/tau) sum_k y_k (v_k - <v, y>) u_k`. Because
+//!   `sum_k y_k (v_k - <v, y>) = <v, y> - <v, y> sum_k y_k = 0`, adding a
+//!   constant to every `u_k` of the row leaves this unchanged; since
+//!   `u_k = ln y_k + logsumexp(u)`, it equals
+//!   `dL/dtau = -(1/tau) sum_k y_k (v_k - <v, y>) ln y_k`,
+//!   with `0 ln 0 = 0` (a masked class has `u_k = -inf` whatever `tau`, so it
+//!   contributes nothing). Both gradients therefore need only `y` and `v`:
+//!   neither the logits nor the noise.
+//!
+//! Straight-through (Jang et al. 2017, section 2.2): the hard sample's
+//! forward is the one-hot of `argmax y`, and its backward is the soft
+//! sample's, so the same functions serve both. A caller who kept only the
+//! hard output recovers `y` exactly by calling the forward again with
+//! `hard = false` and the same `(seed, offset)` (and temperatures).
+//!
+//! Masked classes (`y_k == 0` exactly, which includes every `-inf` logit)
+//! get exactly 0, never NaN. Row reductions use [`crate::softmax`]'s fixed
+//! accumulator layout, so results are the same bits for any thread count.
+
+use crate::error::Result;
+use crate::exec::{self, First, Output};
+use crate::float::Float;
+use crate::shape::Shape;
+use crate::softmax::sum;
+use crate::temperature::Temperature;
+use crate::validate::{check_finite, check_soft_sample};
+
+/// Gradient of a loss with respect to the logits of a Gumbel-Softmax
+/// sample (soft, or hard through the straight-through estimator):
+/// `grad_logits = y_soft ⊙ (grad_out - <grad_out, y_soft>) / tau` along the
+/// class axis of a row-major `(outer, classes, inner)` tensor
+/// (Jang et al. 2017; derivation in the module docs).
+///
+/// `y_soft`, `grad_out` (`dL/dy`) and `grad_logits` have `shape.len()`
+/// elements in the same layout. `y_soft` is the soft sample of the forward
+/// call ([`crate::gumbel_softmax`] with `hard = false`; after a hard forward,
+/// rerun it with `hard = false` and the same `(seed, offset)` to get it
+/// exactly) and `tau` its temperature. The gradient does not depend on the
+/// noise or the logits beyond `y_soft`. Classes with `y_soft == 0` (masked)
+/// get exactly 0; each row of `grad_logits` sums to 0 up to rounding.
+///
+/// `y_soft` values must be finite and in `[0, 1]`; their row sums are not
+/// checked: doing so would add a strided pass over the class axis and a
+/// tolerance that either misses wrong rows or rejects legitimately rounded
+/// ones (`f32` rows sum to 1 only within a few ulp), for every call. A row
+/// that is not a soft sample gives the vector-Jacobian product of a point
+/// off the simplex, not an error. Results overflow to infinity only when
+/// the exact gradient does, or when `<grad_out, y_soft>` overflows.
+///
+/// # Errors
+/// [`ErrorKind::InvalidShape`](crate::ErrorKind::InvalidShape) for buffer
+/// lengths that do not match `shape`;
+/// [`ErrorKind::InvalidTemperature`](crate::ErrorKind::InvalidTemperature) if
+/// `tau` is not finite or `<= 0`;
+/// [`ErrorKind::InvalidValue`](crate::ErrorKind::InvalidValue) for a `y_soft`
+/// value that is NaN or outside `[0, 1]`, or a `grad_out` value that is not
+/// finite (the message names its row and class). `grad_logits` is untouched
+/// on error.
+pub fn gumbel_softmax_backward<F: Float>(
+    y_soft: &[F],
+    grad_out: &[F],
+    grad_logits: &mut [F],
+    shape: Shape,
+    tau: F,
+) -> Result<()> {
+    backward(
+        y_soft,
+        grad_out,
+        grad_logits,
+        shape,
+        Temperature::Scalar(tau),
+    )
+}
+
+/// [`gumbel_softmax_backward`] for the per-row temperatures of
+/// [`crate::gumbel_softmax_per_row`]: row `r` of `grad_logits` is
+/// `y_r ⊙ (v_r - <v_r, y_r>) / tau[r]`.
+///
+/// `tau` has `shape.rows()` entries in row order `(o, i)`, i.e.
+/// `tau[o * inner + i]`; the other arguments are as in
+/// [`gumbel_softmax_backward`]. When every `tau[r]` equals `t` the result is
+/// bit for bit that of `gumbel_softmax_backward(.., t)`.
+///
+/// # Errors
+/// As [`gumbel_softmax_backward`], with
+/// [`ErrorKind::InvalidTemperature`](crate::ErrorKind::InvalidTemperature)
+/// naming the first row whose `tau` is not finite or `<= 0`, and
+/// [`ErrorKind::InvalidShape`](crate::ErrorKind::InvalidShape) if `tau` does
+/// not have `shape.rows()` entries.
+pub fn gumbel_softmax_backward_per_row<F: Float>(
+    y_soft: &[F],
+    grad_out: &[F],
+    grad_logits: &mut [F],
+    shape: Shape,
+    tau: &[F],
+) -> Result<()> {
+    backward(
+        y_soft,
+        grad_out,
+        grad_logits,
+        shape,
+        Temperature::PerRow(tau),
+    )
+}
+
+/// Gradient of a loss with respect to a temperature shared by all rows:
+/// `dL/dtau = sum_rows -(1/tau) sum_k y_k (v_k - <v, y>) ln y_k` with
+/// `0 ln 0 = 0`, `y = y_soft`, `v = grad_out` (derivation in the module docs;
+/// it needs neither the logits nor the noise).
+///
+/// Arguments as in [`gumbel_softmax_backward`]. The rows' terms are summed
+/// in `f64` in an order fixed by the shape (per unit of
+/// [`crate::stream`], then over units in order), so the result is the same
+/// bits for any thread count; it is rounded to `F` once. Returns 0 for an
+/// empty shape.
+///
+/// # Errors
+/// As [`gumbel_softmax_backward`].
+pub fn gumbel_softmax_grad_tau<F: Float>(
+    y_soft: &[F],
+    grad_out: &[F],
+    shape: Shape,
+    tau: F,
+) -> Result<F> {
+    let tau = Temperature::Scalar(tau);
+    check_inputs(y_soft, grad_out, shape, tau)?;
+    exec::sum_rows(shape, [y_soft, grad_out], |row, [y, v], scratch| {
+        grad_tau_row(y, v, tau.of_row(row), scratch)
+    })
+}
+
+/// Gradient of a loss with respect to the per-row temperatures of
+/// [`crate::gumbel_softmax_per_row`]:
+/// `grad_tau[r] = -(1/tau[r]) sum_k y_k (v_k - <v, y>) ln y_k` over row `r`,
+/// with `0 ln 0 = 0` (derivation in the module docs).
+///
+/// `tau` and `grad_tau` have `shape.rows()` entries in row order `(o, i)`;
+/// the other arguments are as in [`gumbel_softmax_backward`].
+///
+/// # Errors
+/// As [`gumbel_softmax_backward_per_row`], and
+/// [`ErrorKind::InvalidShape`](crate::ErrorKind::InvalidShape) if `grad_tau`
+/// does not have `shape.rows()` entries. `grad_tau` is untouched on error.
+pub fn gumbel_softmax_grad_tau_per_row<F: Float>(
+    y_soft: &[F],
+    grad_out: &[F],
+    shape: Shape,
+    tau: &[F],
+    grad_tau: &mut [F],
+) -> Result<()> {
+    shape.check_len("grad_tau", grad_tau.len(), shape.rows())?;
+    let tau = Temperature::PerRow(tau);
+    check_inputs(y_soft, grad_out, shape, tau)?;
+    exec::map_rows_n(
+        shape,
+        [y_soft, grad_out],
+        First::AsIs,
+        grad_tau,
+        Output::PerRow,
+        |row, [y, v], scratch, out| out[0] = grad_tau_row(y, v, tau.of_row(row), scratch),
+    )
+}
+
+/// The body of [`gumbel_softmax_backward`] and
+/// [`gumbel_softmax_backward_per_row`].
+fn backward<F: Float>(
+    y_soft: &[F],
+    grad_out: &[F],
+    grad_logits: &mut [F],
+    shape: Shape,
+    tau: Temperature<'_, F>,
+) -> Result<()> {
+    shape.check_len("grad_logits", grad_logits.len(), shape.len())?;
+    check_inputs(y_soft, grad_out, shape, tau)?;
+    exec::map_rows_n(
+        shape,
+        [y_soft, grad_out],
+        First::AsIs,
+        grad_logits,
+        Output::PerElement,
+        |row, [y, v], _, g| {
+            centred_row(y, v, g);
+            let tau = tau.of_row(row);
+            g.iter_mut().for_each(|g| *g = *g / tau);
+        },
+    )
+}
+
+/// Checks the lengths and values of the inputs of a backward call.
+fn check_inputs<F: Float>(
+    y_soft: &[F],
+    grad_out: &[F],
+    shape: Shape,
+    tau: Temperature<'_, F>,
+) -> Result<()> {
+    shape.check_len("y_soft", y_soft.len(), shape.len())?;
+    shape.check_len("grad_out", grad_out.len(), shape.len())?;
+    tau.check(shape)?;
+    check_soft_sample(shape, "y_soft", y_soft)?;
+    check_finite(shape, "grad_out", grad_out)
+}
+
+/// Writes `dL/du = y ⊙ (v - <v, y>)` of one row into `out` (all three of
+/// the same length), exactly 0 where `y == 0` (even if `v - <v, y>`
+/// overflowed).
+#[inline]
+fn centred_row<F: Float>(y: &[F], v: &[F], out: &mut [F]) {
+    for ((o, &y), &v) in out.iter_mut().zip(y).zip(v) {
+        *o = y * v;
+    }
+    let dot = sum(out);
+    for ((o, &y), &v) in out.iter_mut().zip(y).zip(v) {
+        *o = if y == F::ZERO { F::ZERO } else { y * (v - dot) };
+    }
+}
+
+/// `dL/dtau` of one row, `-(1/tau) sum_k y_k (v_k - <v, y>) ln y_k`, using
+/// `scratch` (as long as the row). The terms `y (v - <v, y>) ln y` stay
+/// finite (`|y ln y| <= 1/e`), so the result is never NaN; dividing by `tau`
+/// last overflows only if the exact value does.
+#[inline]
+fn grad_tau_row<F: Float>(y: &[F], v: &[F], tau: F, scratch: &mut [F]) -> F {
+    centred_row(y, v, scratch);
+    for (t, &y) in scratch.iter_mut().zip(y) {
+        if y != F::ZERO {
+            *t = *t * y.ln();
+        }
+    }
+    -sum(scratch) / tau
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn centred_rows_sum_to_zero_and_masked_classes_stay_zero() {
+        // <v, y> = 0.5 * 1 + 0.5 * 3 = 2, so dL/du = [0.5 (1 - 2), 0.5 (3 - 2), 0].
+        let mut out = [f64::NAN; 3];
+        centred_row(&[0.5, 0.5, 0.0], &[1.0, 3.0, f64::MAX], &mut out);
+        assert_eq!(out, [-0.5, 0.5, 0.0]);
+        assert_eq!(out[2].to_bits(), 0.0f64.to_bits());
+    }
+
+    #[test]
+    fn grad_tau_of_a_two_class_row_matches_the_closed_form() {
+        // y = [p, 1 - p], v = [1, 0]: <v, y> = p, dL/du = [p (1 - p), -p (1 - p)],
+        // so dL/dtau = -(1/tau) p (1 - p) (ln p - ln(1 - p)).
+        let (p, tau) = (0.3f64, 0.7);
+        let mut scratch = [0.0; 2];
+        let got = grad_tau_row(&[p, 1.0 - p], &[1.0, 0.0], tau, &mut scratch);
+        let want = -p * (1.0 - p) * (p.ln() - (1.0 - p).ln()) / tau;
+        assert!((got - want).abs() < 1e-15, "{got} vs {want}");
+        // A one-hot row has no temperature gradient (1 ln 1 = 0, 0 ln 0 = 0).
+        assert_eq!(
+            grad_tau_row(&[0.0, 1.0], &[5.0, -2.0], tau, &mut scratch),
+            0.0
+        );
+    }
+}
