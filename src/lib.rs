@@ -18,11 +18,13 @@
 //! # Ok::<(), gumbel::Error>(())
 //! ```
 
+mod concrete;
 mod error;
 mod exec;
 mod float;
 mod math;
 mod noise;
+mod relaxed_bernoulli;
 mod sample;
 mod shape;
 mod softmax;
@@ -31,11 +33,15 @@ mod validate;
 
 pub mod ffi;
 
+pub use concrete::{concrete_log_prob, exp_concrete_log_prob};
 pub use error::{Error, ErrorKind, Result};
 pub use exec::PARALLEL_MIN_ELEMENTS;
 pub use float::Float;
 pub use noise::{noise, MAX_ABS_STANDARD_GUMBEL};
-pub use sample::{gumbel_softmax, sample};
+pub use relaxed_bernoulli::{
+    relaxed_bernoulli, relaxed_bernoulli_backward, relaxed_bernoulli_log_prob,
+};
+pub use sample::{gumbel_log_softmax, gumbel_softmax, sample};
 pub use shape::Shape;
 pub use softmax::{tempered_softmax, ACCUMULATORS};
 pub use stream::{CHUNK_ELEMENTS, LANES};

@@ -1,36 +1,13 @@
 //! Every bad input of the C ABI gets its documented status and a message,
 //! and leaves the outputs untouched; good edge cases succeed.
 
+mod common;
+
 use std::ffi::CStr;
 use std::ptr::{null, null_mut};
 
+use common::expect;
 use gumbel::ffi::*;
-
-fn last_error() -> String {
-    let mut buf = [0 as std::ffi::c_char; 512];
-    let n = unsafe { gumbel_last_error(buf.as_mut_ptr(), buf.len()) };
-    let s = unsafe { CStr::from_ptr(buf.as_ptr()) }
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert_eq!(n, s.len());
-    s
-}
-
-/// Asserts `status` and that the last error mentions every word of `words`.
-fn expect(status: gumbel_status, want: gumbel_status, words: &[&str]) {
-    assert_eq!(
-        status,
-        want,
-        "status text: {:?}, message: {}",
-        unsafe { CStr::from_ptr(gumbel_status_str(status)) },
-        last_error()
-    );
-    let message = last_error();
-    for w in words {
-        assert!(message.contains(w), "message {message:?} lacks {w:?}");
-    }
-}
 
 const SENTINEL: f32 = 12345.0;
 

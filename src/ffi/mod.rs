@@ -8,13 +8,17 @@
 mod boundary;
 mod buffer;
 pub mod categorical;
+pub mod concrete;
 pub mod last_error;
 pub mod noise;
+pub mod relaxed_bernoulli;
 pub mod status;
 pub mod version;
 
 pub use categorical::*;
+pub use concrete::*;
 pub use last_error::gumbel_last_error;
 pub use noise::*;
+pub use relaxed_bernoulli::*;
 pub use status::*;
 pub use version::*;

@@ -1,8 +1,12 @@
 //! Statistical helpers shared by the integration tests. Significance levels
 //! are about 1e-6, with fixed seeds, so the tests are stable and a wrong
-//! sampler fails them by many orders of magnitude.
+//! sampler fails them by many orders of magnitude. Also the C ABI helpers
+//! of the bad-input tests.
 #![allow(dead_code)]
 
+use std::ffi::CStr;
+
+use gumbel::ffi::{gumbel_last_error, gumbel_status, gumbel_status_str};
 use statrs::distribution::ContinuousCDF;
 use statrs::stats_tests::chisquare::chisquare;
 use statrs::stats_tests::ks_test::{ks_onesample, KSOneSampleAlternativeMethod};
@@ -86,4 +90,31 @@ pub fn tile<T: Copy>(row: &[T], times: usize) -> Vec<T> {
         .take(row.len() * times)
         .copied()
         .collect()
+}
+
+/// The message of this thread's last failed C ABI call.
+pub fn last_error() -> String {
+    let mut buf = [0 as std::ffi::c_char; 512];
+    let n = unsafe { gumbel_last_error(buf.as_mut_ptr(), buf.len()) };
+    let s = unsafe { CStr::from_ptr(buf.as_ptr()) }
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(n, s.len());
+    s
+}
+
+/// Asserts `status` and that the last error mentions every word of `words`.
+pub fn expect(status: gumbel_status, want: gumbel_status, words: &[&str]) {
+    assert_eq!(
+        status,
+        want,
+        "status text: {:?}, message: {}",
+        unsafe { CStr::from_ptr(gumbel_status_str(status)) },
+        last_error()
+    );
+    let message = last_error();
+    for w in words {
+        assert!(message.contains(w), "message {message:?} lacks {w:?}");
+    }
 }
