@@ -148,6 +148,104 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * A short, static, NUL-terminated description of `status`, for any value:
+ * values that are not a `gumbel_status` give `"unknown status"`. Never NULL;
+ * the caller must not free it. Thread-safe.
+ */
+const char *gumbel_status_str(uint32_t status);
+
+/**
+ * Copies the message of the last failed call on the calling thread into
+ * `buf` and returns the message's full length in bytes (without the NUL).
+ *
+ * At most `cap - 1` bytes are copied, always followed by a NUL, so a message
+ * is truncated when the return value is `>= cap`. With `cap == 0` (or
+ * `buf == NULL`) nothing is written: call it that way to learn the size.
+ * Successful calls do not clear the message; before any failure it is empty
+ * (returns 0). Thread-safe: each thread has its own message.
+ *
+ * # Safety
+ * `buf` must be NULL or point to `cap` writable bytes.
+ */
+size_t gumbel_last_error(char *buf, size_t cap);
+
+/**
+ * The version of the loaded library, `"MAJOR.MINOR.PATCH"`: a static,
+ * NUL-terminated string that the caller must not free. Compare it with the
+ * `GUMBEL_VERSION_*` macros to detect a header/library mismatch.
+ * Thread-safe.
+ */
+const char *gumbel_version(void);
+
+/**
+ * Sets how many worker threads later large calls use (calls already running
+ * keep theirs); `threads == 0` restores the default: the
+ * `GUMBEL_NUM_THREADS` environment variable if set to a number in
+ * `1..=4096`, else the number of CPUs available to the process. Use it to
+ * leave cores to a host runtime's own threads. Outputs are identical for
+ * every thread count. The pool is the library's own (not rayon's global
+ * one) and is rebuilt automatically in a child process after `fork()`.
+ * A call made from inside a Rust rayon pool runs on that pool instead.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_PARAMETER` if
+ * `threads > 4096` or the threads cannot be started (the previous pool is
+ * kept); `GUMBEL_STATUS_PANIC` on an internal error. Thread-safe.
+ */
+gumbel_status gumbel_set_num_threads(size_t threads);
+
+/**
+ * The number of worker threads large calls from the calling thread use
+ * (at least 1). Thread-safe; no error status.
+ */
+size_t gumbel_num_threads(void);
+
+/**
+ * Fills `out[0..n)` with independent Gumbel(`loc`, `scale`) variates,
+ * `loc + scale * g` with `g = -log(E)`, `E ~ Exp(1)` (Gumbel 1954; the
+ * max-convention density is `exp(-z - exp(-z)) / scale`, `z = (x - loc) / scale`).
+ *
+ * Randomness: element `j` is a pure function of `(seed, offset, j)`; the
+ * call consumes `gumbel_streams(1, n, 1)` stream ids (`ceil(n / 16384)`),
+ * so the next independent call should use `offset + gumbel_streams(1, n, 1)`.
+ * The standard variate `g` is built from 64 random bits: it is always
+ * finite, reaches about 44.4 in the upper tail and about -3.8 in the lower.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_NULL_POINTER` if `out` is NULL
+ * and `n > 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if `n` floats exceed the
+ * address space; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_INVALID_PARAMETER` if `loc` is not finite, `scale` is not
+ * finite or `<= 0`, or `|loc| + 45 scale` overflows `float`. `n == 0` writes
+ * nothing; `GUMBEL_STATUS_PANIC` on an internal error. `out` is untouched on
+ * error. Thread-safe; runs on the library's
+ * worker threads for large `n`.
+ *
+ * # Safety
+ * `out` must be NULL or point to `n` writable floats.
+ */
+gumbel_status gumbel_noise_f32(float *out,
+                               size_t n,
+                               float loc,
+                               float scale,
+                               uint64_t seed,
+                               uint64_t offset);
+
+/**
+ * The `double` twin of `gumbel_noise_f32`, same contract. Element `j`
+ * comes from the same 64 random bits as in `gumbel_noise_f32`; the `float`
+ * version computes the same formula in single precision (they differ by a
+ * few `float` ulp, or about 1e-6 absolute near 0).
+ *
+ * # Safety
+ * `out` must be NULL or point to `n` writable doubles.
+ */
+gumbel_status gumbel_noise_f64(double *out,
+                               size_t n,
+                               double loc,
+                               double scale,
+                               uint64_t seed,
+                               uint64_t offset);
+
+/**
  * The number of stream ids one sampling call on a row-major
  * `(outer, classes, inner)` tensor consumes: make the next independent call
  * with `offset + gumbel_streams(outer, classes, inner)`, or replay a call
@@ -439,6 +537,583 @@ gumbel_status gumbel_tempered_softmax_per_row_f64(const double *logits,
                                                   size_t classes,
                                                   size_t inner,
                                                   const double *tau);
+
+/**
+ * Gradient with respect to the logits of a Gumbel-Softmax sample
+ * (vector-Jacobian product; Jang et al. 2017, section 2):
+ * `grad_logits = y_soft * (grad_out - <grad_out, y_soft>) / tau` along the
+ * class axis, where `<a, b> = sum_k a_k b_k` over one row.
+ *
+ * Derivation: with `u = (logits + g) / tau`, `y = softmax(u)` and
+ * `v = dL/dy`, the softmax Jacobian gives `dL/du = y * (v - <v, y>)`, and
+ * `du/dlogits = 1/tau`. The noise `g` and the logits are not needed.
+ *
+ * Straight-through: the hard sample (`gumbel_softmax_f32` with `hard`)
+ * takes the soft sample's gradient, so pass the soft sample here in both
+ * cases. A caller who kept only the hard output recovers the soft sample
+ * exactly by calling `gumbel_softmax_f32` again with `hard = false` and the
+ * same `logits`, `tau`, `seed` and `offset`.
+ *
+ * Shapes: `y_soft`, `grad_out` (`dL/dy`) and `grad_logits` are row-major
+ * `(outer, classes, inner)` tensors (`outer * classes * inner` floats, the
+ * class axis in the middle, as in `gumbel_softmax_f32`).
+ *
+ * Values: `y_soft` is the soft sample of the forward call with temperature
+ * `tau`: every value finite and in `[0, 1]`. Its row sums are not checked:
+ * that would cost a second strided pass over the class axis and need a
+ * tolerance (rows sum to 1 only within a few ulp), so a row that is not a
+ * soft sample silently gives the product of a point off the simplex.
+ * `grad_out` is finite; `tau` is finite and `> 0`. Classes with
+ * `y_soft == 0` (masked by `-inf` logits, or underflowed) get exactly 0,
+ * never NaN. Each row of `grad_logits` sums to 0 up to rounding.
+ * Deterministic: the same bits for any thread count.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+ * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if the element count
+ * overflows; `GUMBEL_STATUS_NULL_POINTER` if `y_soft`, `grad_out` or
+ * `grad_logits` is NULL with a non-empty shape;
+ * `GUMBEL_STATUS_MISALIGNED_POINTER`; `GUMBEL_STATUS_OVERLAP` if
+ * `grad_logits` overlaps `y_soft` or `grad_out` (the two inputs may
+ * overlap); `GUMBEL_STATUS_INVALID_TEMPERATURE` if `tau` is NaN, infinite
+ * or `<= 0`; `GUMBEL_STATUS_INVALID_VALUE` if a `y_soft` value is NaN or
+ * outside `[0, 1]`, or a `grad_out` value is not finite (the message names
+ * the argument, row and class). An empty shape is a no-op. `grad_logits`
+ * is untouched on error. Thread-safe.
+ *
+ * # Safety
+ * `y_soft` and `grad_out` must point to `outer * classes * inner` readable
+ * floats and `grad_logits` to as many writable ones (any may be NULL when
+ * that is 0).
+ */
+gumbel_status gumbel_softmax_backward_f32(const float *y_soft,
+                                          const float *grad_out,
+                                          float *grad_logits,
+                                          size_t outer,
+                                          size_t classes,
+                                          size_t inner,
+                                          float tau);
+
+/**
+ * The `double` twin of `gumbel_softmax_backward_f32`, same contract.
+ *
+ * # Safety
+ * As `gumbel_softmax_backward_f32`, with doubles.
+ */
+gumbel_status gumbel_softmax_backward_f64(const double *y_soft,
+                                          const double *grad_out,
+                                          double *grad_logits,
+                                          size_t outer,
+                                          size_t classes,
+                                          size_t inner,
+                                          double tau);
+
+/**
+ * Gradient with respect to the temperature of a Gumbel-Softmax sample
+ * `softmax((logits + g) / tau)` (Jang et al. 2017, eq. 1), summed over all
+ * rows: `*grad_tau = sum_rows dL/dtau` with, per row,
+ * `dL/dtau = -(1/tau) sum_k y_k (v_k - <v, y>) ln y_k` and `0 ln 0 = 0`
+ * (`y = y_soft`, `v = grad_out`).
+ *
+ * Derivation: `u = (logits + g) / tau` has `du/dtau = -u / tau`, so
+ * `dL/dtau = -(1/tau) sum_k y_k (v_k - <v, y>) u_k`. The weights
+ * `y_k (v_k - <v, y>)` sum to 0 over a row, so a per-row constant in `u`
+ * drops out, and `u_k = ln y_k + logsumexp(u)` gives the formula above: it
+ * needs neither the logits nor the noise. Straight-through as in
+ * `gumbel_softmax_backward_f32` (pass the soft sample).
+ *
+ * Shapes and values: as `gumbel_softmax_backward_f32`; `grad_tau` points
+ * to one float, always required (it receives 0 for an empty shape).
+ * The rows' terms are summed in double precision in an order fixed by the
+ * shape alone (within each unit of rows described at `gumbel_streams`,
+ * then over the units in order), so the result is the same bits for any
+ * thread count.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+ * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW`;
+ * `GUMBEL_STATUS_NULL_POINTER` if `grad_tau` is NULL, or `y_soft` or
+ * `grad_out` is NULL with a non-empty shape;
+ * `GUMBEL_STATUS_MISALIGNED_POINTER`; `GUMBEL_STATUS_OVERLAP` if
+ * `grad_tau` overlaps `y_soft` or `grad_out`;
+ * `GUMBEL_STATUS_INVALID_TEMPERATURE` if `tau` is NaN, infinite or `<= 0`;
+ * `GUMBEL_STATUS_INVALID_VALUE` if a `y_soft` value is NaN or outside
+ * `[0, 1]`, or a `grad_out` value is not finite (the message names the
+ * row and class). `*grad_tau` is untouched on error. Thread-safe.
+ *
+ * # Safety
+ * `y_soft` and `grad_out` must point to `outer * classes * inner` readable
+ * floats (or be NULL when that is 0); `grad_tau` to one writable float.
+ */
+gumbel_status gumbel_softmax_grad_tau_f32(const float *y_soft,
+                                          const float *grad_out,
+                                          size_t outer,
+                                          size_t classes,
+                                          size_t inner,
+                                          float tau,
+                                          float *grad_tau);
+
+/**
+ * The `double` twin of `gumbel_softmax_grad_tau_f32`, same contract.
+ *
+ * # Safety
+ * As `gumbel_softmax_grad_tau_f32`, with doubles.
+ */
+gumbel_status gumbel_softmax_grad_tau_f64(const double *y_soft,
+                                          const double *grad_out,
+                                          size_t outer,
+                                          size_t classes,
+                                          size_t inner,
+                                          double tau,
+                                          double *grad_tau);
+
+/**
+ * `gumbel_softmax_backward_f32` for the per-row temperatures of
+ * `gumbel_softmax_per_row_f32`: row `r` of `grad_logits` is
+ * `y_r * (v_r - <v_r, y_r>) / tau[r]` (Jang et al. 2017, section 2).
+ *
+ * Shapes: `y_soft`, `grad_out` and `grad_logits` are row-major
+ * `(outer, classes, inner)` tensors; `tau` has `outer * inner` entries in
+ * row order `(o, i)`, i.e. `tau[o * inner + i]`.
+ *
+ * Values: as `gumbel_softmax_backward_f32`, with every `tau[r]` finite and
+ * `> 0`. After a hard forward, recompute the soft sample with
+ * `gumbel_softmax_per_row_f32(.., tau, false, seed, offset)` (same `tau`,
+ * `seed` and `offset`). When every `tau[r]` equals `t`, the result is bit
+ * for bit that of `gumbel_softmax_backward_f32(.., t)`.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+ * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW`;
+ * `GUMBEL_STATUS_NULL_POINTER` if `y_soft`, `grad_out`, `tau` or
+ * `grad_logits` is NULL with a non-empty shape;
+ * `GUMBEL_STATUS_MISALIGNED_POINTER`; `GUMBEL_STATUS_OVERLAP` if
+ * `grad_logits` overlaps `y_soft`, `grad_out` or `tau`;
+ * `GUMBEL_STATUS_INVALID_TEMPERATURE` if some `tau[r]` is NaN, infinite or
+ * `<= 0` (the message names row `r`); `GUMBEL_STATUS_INVALID_VALUE` as in
+ * `gumbel_softmax_backward_f32`. An empty shape is a no-op. `grad_logits`
+ * is untouched on error. Thread-safe.
+ *
+ * # Safety
+ * As `gumbel_softmax_backward_f32`, and `tau` must point to
+ * `outer * inner` readable floats (or be NULL when that is 0).
+ */
+gumbel_status gumbel_softmax_backward_per_row_f32(const float *y_soft,
+                                                  const float *grad_out,
+                                                  float *grad_logits,
+                                                  size_t outer,
+                                                  size_t classes,
+                                                  size_t inner,
+                                                  const float *tau);
+
+/**
+ * The `double` twin of `gumbel_softmax_backward_per_row_f32`, same contract.
+ *
+ * # Safety
+ * As `gumbel_softmax_backward_per_row_f32`, with doubles.
+ */
+gumbel_status gumbel_softmax_backward_per_row_f64(const double *y_soft,
+                                                  const double *grad_out,
+                                                  double *grad_logits,
+                                                  size_t outer,
+                                                  size_t classes,
+                                                  size_t inner,
+                                                  const double *tau);
+
+/**
+ * Gradient with respect to each row's temperature of a sample of
+ * `gumbel_softmax_per_row_f32`:
+ * `grad_tau[r] = -(1/tau[r]) sum_k y_k (v_k - <v, y>) ln y_k` over row
+ * `r`, with `0 ln 0 = 0` (derivation in `gumbel_softmax_grad_tau_f32`).
+ *
+ * Shapes: `y_soft` and `grad_out` are row-major `(outer, classes, inner)`
+ * tensors; `tau` and `grad_tau` have `outer * inner` entries in row order
+ * `(o, i)`, i.e. index `o * inner + i`.
+ *
+ * Values: as `gumbel_softmax_backward_per_row_f32`. Deterministic: the same
+ * bits for any thread count.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+ * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW`;
+ * `GUMBEL_STATUS_NULL_POINTER` if `y_soft`, `grad_out`, `tau` or
+ * `grad_tau` is NULL with a non-empty shape;
+ * `GUMBEL_STATUS_MISALIGNED_POINTER`; `GUMBEL_STATUS_OVERLAP` if
+ * `grad_tau` overlaps `y_soft`, `grad_out` or `tau`;
+ * `GUMBEL_STATUS_INVALID_TEMPERATURE` if some `tau[r]` is NaN, infinite or
+ * `<= 0` (the message names row `r`); `GUMBEL_STATUS_INVALID_VALUE` as in
+ * `gumbel_softmax_backward_f32`. An empty shape is a no-op. `grad_tau` is
+ * untouched on error. Thread-safe.
+ *
+ * # Safety
+ * `y_soft` and `grad_out` must point to `outer * classes * inner` readable
+ * floats, `tau` to `outer * inner` readable floats and `grad_tau` to as
+ * many writable ones (any may be NULL when its length is 0).
+ */
+gumbel_status gumbel_softmax_grad_tau_per_row_f32(const float *y_soft,
+                                                  const float *grad_out,
+                                                  size_t outer,
+                                                  size_t classes,
+                                                  size_t inner,
+                                                  const float *tau,
+                                                  float *grad_tau);
+
+/**
+ * The `double` twin of `gumbel_softmax_grad_tau_per_row_f32`, same contract.
+ *
+ * # Safety
+ * As `gumbel_softmax_grad_tau_per_row_f32`, with doubles.
+ */
+gumbel_status gumbel_softmax_grad_tau_per_row_f64(const double *y_soft,
+                                                  const double *grad_out,
+                                                  size_t outer,
+                                                  size_t classes,
+                                                  size_t inner,
+                                                  const double *tau,
+                                                  double *grad_tau);
+
+/**
+ * ExpConcrete (log-space Gumbel-Softmax) sample along the class axis
+ * (Maddison et al. 2017, appendix on the ExpConcrete):
+ * `out = log_softmax((logits + g) / tau)`, with exactly the noise `g` of
+ * `gumbel_softmax_f32` for the same `(seed, offset)`. So `exp(out)` equals
+ * that soft sample up to rounding, and the argmax of `out` is the index of
+ * `gumbel_sample_f32` (up to exact ties). Feed it to
+ * `gumbel_exp_concrete_log_prob_f32`.
+ *
+ * Computed as `(z - max z) / tau - log(sum_j exp((z_j - max z) / tau))`
+ * with `z = logits + g`: values are `<= 0` and stay finite where the soft
+ * sample underflows to 0 (small `tau`, many classes). Masked (`-inf`)
+ * classes get `-inf`; an unmasked class gets `-inf` only if
+ * `(z_k - max z) / tau` overflows `float` (e.g. for a subnormal `tau`).
+ * Each row's `logsumexp` is 0 within a few ulp.
+ *
+ * Shapes: `logits` and `out` are row-major `(outer, classes, inner)`
+ * tensors; there are `outer * inner` rows. `tau` is finite and `> 0`.
+ *
+ * Randomness: as `gumbel_softmax_f32`; consumes
+ * `gumbel_streams(outer, classes, inner)` stream ids.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+ * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if the element count
+ * overflows; `GUMBEL_STATUS_NULL_POINTER` if `logits` or `out` is NULL with
+ * a non-empty shape; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_OVERLAP` if `logits` and `out` overlap;
+ * `GUMBEL_STATUS_INVALID_TEMPERATURE` if `tau` is NaN, infinite or `<= 0`;
+ * `GUMBEL_STATUS_INVALID_LOGITS` if a logit is NaN or `+inf`;
+ * `GUMBEL_STATUS_ALL_MASKED` if a row is entirely `-inf`. An empty shape is
+ * a no-op. `out` is untouched on error. Thread-safe.
+ *
+ * # Safety
+ * `logits` must point to `outer * classes * inner` readable floats and
+ * `out` to as many writable ones (either may be NULL when that is 0).
+ */
+gumbel_status gumbel_log_softmax_f32(const float *logits,
+                                     float *out,
+                                     size_t outer,
+                                     size_t classes,
+                                     size_t inner,
+                                     float tau,
+                                     uint64_t seed,
+                                     uint64_t offset);
+
+/**
+ * The `double` twin of `gumbel_log_softmax_f32`, same contract.
+ *
+ * # Safety
+ * As `gumbel_log_softmax_f32`, with doubles.
+ */
+gumbel_status gumbel_log_softmax_f64(const double *logits,
+                                     double *out,
+                                     size_t outer,
+                                     size_t classes,
+                                     size_t inner,
+                                     double tau,
+                                     uint64_t seed,
+                                     uint64_t offset);
+
+/**
+ * Concrete (Gumbel-Softmax) log-density, one value per row (Maddison et
+ * al. 2017, Definition 1; Jang et al. 2017, eq. 3): with `K` unmasked
+ * classes,
+ * `out[r] = lgamma(K) + (K-1) log tau + sum_k (l_k - (tau+1) log y_k) - K logsumexp_k(l_k - tau log y_k)`,
+ * evaluated in double precision in log space, so it is finite at every
+ * point of the open simplex (where the plain product under- or overflows)
+ * and may be positive. Base measure: Lebesgue measure on the first `K - 1`
+ * coordinates `(y_1, ..., y_{K-1})` of the simplex of the unmasked classes.
+ * A row with one unmasked class is a point mass: its log-density is 0.
+ *
+ * Shapes: `y` and `logits` are row-major `(outer, classes, inner)` tensors;
+ * `out` has `outer * inner` values in row order `(o, i)`, i.e.
+ * `out[o * inner + i]`.
+ *
+ * Values: logits are finite or `-inf` (a masked class; the density is that
+ * of the Concrete over the unmasked classes). Each row of `y` lies in
+ * `[0, 1]`, is exactly 0 on masked classes and `> 0` on the others, and sums
+ * to 1 within `(512 + K) * FLT_EPSILON` (about `6e-5` for a few classes;
+ * `DBL_EPSILON` for the `double` twin). The row is evaluated at
+ * `y / sum(y)`, which removes the bias of `-K log(sum y)` that rounding in
+ * the sum would otherwise add. `tau` is finite and `> 0`. Deterministic.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+ * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW`;
+ * `GUMBEL_STATUS_NULL_POINTER` if `y`, `logits` or `out` is NULL with a
+ * non-empty shape; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_OVERLAP` if `out` overlaps `y` or `logits`;
+ * `GUMBEL_STATUS_INVALID_TEMPERATURE`; `GUMBEL_STATUS_INVALID_LOGITS` if a
+ * logit is NaN or `+inf`; `GUMBEL_STATUS_ALL_MASKED` if a row of logits is
+ * entirely `-inf`; `GUMBEL_STATUS_INVALID_VALUE` for the first row of `y`
+ * (the message names it) with an entry that is NaN or outside `[0, 1]`,
+ * nonzero on a masked class, zero on an unmasked class (off the open
+ * simplex), or a sum off 1 beyond the tolerance. An empty shape is a no-op.
+ * `out` is untouched on error. Thread-safe.
+ *
+ * # Safety
+ * `y` and `logits` must point to `outer * classes * inner` readable floats
+ * and `out` to `outer * inner` writable ones.
+ */
+gumbel_status gumbel_concrete_log_prob_f32(const float *y,
+                                           const float *logits,
+                                           float *out,
+                                           size_t outer,
+                                           size_t classes,
+                                           size_t inner,
+                                           float tau);
+
+/**
+ * The `double` twin of `gumbel_concrete_log_prob_f32`, same contract (the
+ * sum tolerance is `(512 + K) * DBL_EPSILON`).
+ *
+ * # Safety
+ * As `gumbel_concrete_log_prob_f32`, with doubles.
+ */
+gumbel_status gumbel_concrete_log_prob_f64(const double *y,
+                                           const double *logits,
+                                           double *out,
+                                           size_t outer,
+                                           size_t classes,
+                                           size_t inner,
+                                           double tau);
+
+/**
+ * ExpConcrete log-density, one value per row: the law of `x = log y` for
+ * `y ~ Concrete(logits, tau)` (Maddison et al. 2017, appendix on the
+ * ExpConcrete; the form of TensorFlow Probability's
+ * `ExpRelaxedOneHotCategorical`): with `K` unmasked classes,
+ * `out[r] = lgamma(K) + (K-1) log tau + sum_k (l_k - tau x_k) - K logsumexp_k(l_k - tau x_k)`,
+ * evaluated in double precision in log space. It is finite at every
+ * output of `gumbel_log_softmax_f32` (also where the soft sample underflows
+ * to 0) and may be positive.
+ *
+ * Base measure: `exp(-x_K) dx_1 ... dx_{K-1}` on the log-simplex
+ * (symmetric in the classes; equivalently Lebesgue measure on the
+ * log-ratios `x_k - x_K`, `k < K`), NOT Lebesgue measure on
+ * `x_1..x_{K-1}`:
+ * `out = concrete_log_prob(exp(x)) + sum_k x_k` over all `K` unmasked
+ * classes, while the Lebesgue density of `(x_1, ..., x_{K-1})` is
+ * `out - x_K` (subtract the last unmasked coordinate). A row with one
+ * unmasked class has log-density 0.
+ *
+ * Shapes: `x` and `logits` are row-major `(outer, classes, inner)` tensors;
+ * `out` has `outer * inner` values in row order `(o, i)`.
+ *
+ * Values: logits are finite or `-inf` (masked). Each row of `x` is exactly
+ * `-inf` on masked classes and finite on the others, with
+ * `|logsumexp_k x_k| <= (512 + K) * FLT_EPSILON` (`DBL_EPSILON` for the
+ * `double` twin). The value does not change when a constant is added to a
+ * row of `x`, so the tolerance does not bias it. `tau` is finite and
+ * `> 0`. Deterministic.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+ * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW`;
+ * `GUMBEL_STATUS_NULL_POINTER` if `x`, `logits` or `out` is NULL with a
+ * non-empty shape; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_OVERLAP` if `out` overlaps `x` or `logits`;
+ * `GUMBEL_STATUS_INVALID_TEMPERATURE`; `GUMBEL_STATUS_INVALID_LOGITS` if a
+ * logit is NaN or `+inf`; `GUMBEL_STATUS_ALL_MASKED` if a row of logits is
+ * entirely `-inf`; `GUMBEL_STATUS_INVALID_VALUE` for the first row of `x`
+ * (the message names it) with a NaN or `+inf` entry, a finite entry on a
+ * masked class, `-inf` on an unmasked class (off the open simplex), or a
+ * `logsumexp` off 0 beyond the tolerance. An empty shape is a no-op. `out`
+ * is untouched on error. Thread-safe.
+ *
+ * # Safety
+ * `x` and `logits` must point to `outer * classes * inner` readable floats
+ * and `out` to `outer * inner` writable ones.
+ */
+gumbel_status gumbel_exp_concrete_log_prob_f32(const float *x,
+                                               const float *logits,
+                                               float *out,
+                                               size_t outer,
+                                               size_t classes,
+                                               size_t inner,
+                                               float tau);
+
+/**
+ * The `double` twin of `gumbel_exp_concrete_log_prob_f32`, same contract
+ * (the tolerance is `(512 + K) * DBL_EPSILON`).
+ *
+ * # Safety
+ * As `gumbel_exp_concrete_log_prob_f32`, with doubles.
+ */
+gumbel_status gumbel_exp_concrete_log_prob_f64(const double *x,
+                                               const double *logits,
+                                               double *out,
+                                               size_t outer,
+                                               size_t classes,
+                                               size_t inner,
+                                               double tau);
+
+/**
+ * Relaxed Bernoulli (binary Concrete) samples, elementwise over `n` logits
+ * (Maddison et al. 2017, Sec. 3.3; Jang et al. 2017):
+ * `out[j] = sigmoid((logits[j] + L_j) / tau)`, `L_j` i.i.d. standard
+ * logistic noise; the first coordinate of a two-class Gumbel-Softmax sample
+ * with logits `(logits[j], 0)`. With `hard`, `out[j]` is instead exactly 1
+ * where `logits[j] + L_j > 0` and 0 otherwise (a tie at 0 gives 0): the
+ * straight-through forward, an exact `Bernoulli(sigmoid(logits[j]))` draw.
+ * Its gradient is the soft sample's: recompute the soft sample with
+ * `hard = false` and the same `(seed, offset)` and pass it to
+ * `gumbel_relaxed_bernoulli_backward_f32`.
+ *
+ * Values: `logits` are finite (`-inf` masks nothing here); `tau` is finite
+ * and `> 0`. Soft samples lie in the closed interval
+ * `[FLT_MIN, 1 - FLT_EPSILON / 2]` (smallest positive normal, largest
+ * float below 1), inside the open interval `(0, 1)`: the sigmoid rounds to
+ * exactly 1 or 0 when `(logits[j] + L_j) / tau` is beyond about 17.3 or
+ * below -87.3 (36.7 and -708 for `double`) and is clamped there, so every
+ * sample has a finite `gumbel_relaxed_bernoulli_log_prob_f32`.
+ *
+ * Randomness: `L_j` comes from the same 64 random bits as element `j` of
+ * `gumbel_noise_f32` with the same `(seed, offset)`: it is the logistic
+ * quantile of that Gumbel variate `g_j`, `L = logit(exp(-exp(-g)))`, finite
+ * and within `+-44.4`. Chunk `c` of 16384 elements draws from stream
+ * `offset + c`; the call consumes `gumbel_streams(1, n, 1)` stream ids.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_NULL_POINTER` if `logits` or
+ * `out` is NULL and `n > 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if `n` floats
+ * exceed the address space; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_OVERLAP` if `logits` and `out` overlap;
+ * `GUMBEL_STATUS_INVALID_TEMPERATURE` if `tau` is NaN, infinite or `<= 0`;
+ * `GUMBEL_STATUS_INVALID_LOGITS` if a logit is NaN or infinite (the message
+ * names the first). `n == 0` is a no-op. `out` is untouched on error.
+ * Thread-safe.
+ *
+ * # Safety
+ * `logits` must point to `n` readable floats and `out` to `n` writable
+ * ones (either may be NULL when `n == 0`).
+ */
+gumbel_status gumbel_relaxed_bernoulli_f32(const float *logits,
+                                           float *out,
+                                           size_t n,
+                                           float tau,
+                                           bool hard,
+                                           uint64_t seed,
+                                           uint64_t offset);
+
+/**
+ * The `double` twin of `gumbel_relaxed_bernoulli_f32`, same contract (soft
+ * samples lie in `[DBL_MIN, 1 - DBL_EPSILON / 2]`); the noise of element
+ * `j` is the same random variate rounded differently.
+ *
+ * # Safety
+ * As `gumbel_relaxed_bernoulli_f32`, with doubles.
+ */
+gumbel_status gumbel_relaxed_bernoulli_f64(const double *logits,
+                                           double *out,
+                                           size_t n,
+                                           double tau,
+                                           bool hard,
+                                           uint64_t seed,
+                                           uint64_t offset);
+
+/**
+ * Vector-Jacobian product of the soft relaxed Bernoulli sample,
+ * elementwise: `grad_logits[j] = grad_out[j] * y[j] * (1 - y[j]) / tau`,
+ * since `dy/dl = y (1 - y) / tau` for `y = sigmoid((l + L) / tau)` with the
+ * noise `L` fixed by `(seed, offset)`. `y` is the soft sample of
+ * `gumbel_relaxed_bernoulli_f32` (`hard = false`). For a hard
+ * (straight-through) sample the gradient is the soft sample's: pass the
+ * soft sample recomputed from the same `(seed, offset)`, not the 0/1 values.
+ *
+ * Values: `y` in the open interval `(0, 1)` (every soft sample is);
+ * `grad_out` finite; `tau` finite and `> 0`, the one used for the sample.
+ * Computed in double precision; a result is infinite only if its exact
+ * value exceeds the range of `float`. Deterministic.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_NULL_POINTER` if `y`,
+ * `grad_out` or `grad_logits` is NULL and `n > 0`;
+ * `GUMBEL_STATUS_SIZE_OVERFLOW`; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_OVERLAP` if `grad_logits` overlaps `y` or `grad_out`;
+ * `GUMBEL_STATUS_INVALID_TEMPERATURE`; `GUMBEL_STATUS_INVALID_VALUE` for the
+ * first `y[j]` outside `(0, 1)` or NaN (a 0 or 1 is usually a hard sample
+ * passed by mistake), then for the first non-finite `grad_out[j]`.
+ * `n == 0` is a no-op. `grad_logits` is untouched on error. Thread-safe.
+ *
+ * # Safety
+ * `y` and `grad_out` must point to `n` readable floats and `grad_logits`
+ * to `n` writable ones.
+ */
+gumbel_status gumbel_relaxed_bernoulli_backward_f32(const float *y,
+                                                    const float *grad_out,
+                                                    float *grad_logits,
+                                                    size_t n,
+                                                    float tau);
+
+/**
+ * The `double` twin of `gumbel_relaxed_bernoulli_backward_f32`, same
+ * contract.
+ *
+ * # Safety
+ * As `gumbel_relaxed_bernoulli_backward_f32`, with doubles.
+ */
+gumbel_status gumbel_relaxed_bernoulli_backward_f64(const double *y,
+                                                    const double *grad_out,
+                                                    double *grad_logits,
+                                                    size_t n,
+                                                    double tau);
+
+/**
+ * Relaxed Bernoulli (binary Concrete) log-density, elementwise (Maddison et
+ * al. 2017, Sec. 3.3): with `t = tau * logit(y) - l`,
+ * `out[j] = log tau - t - 2 log(1 + exp(-t)) - log y - log(1 - y)`, the
+ * logistic log-density of `t` plus the log-Jacobian of `y -> t`, evaluated
+ * in double precision as
+ * `log tau - |t| - 2 log1p(exp(-|t|)) - log y - log1p(-y)`, which cannot
+ * overflow for either sign of `t`. A density with respect to Lebesgue
+ * measure on `(0, 1)`; equal to `gumbel_concrete_log_prob_f32` with two
+ * classes, logits `(l, 0)`, at `(y, 1 - y)`. Finite at every sample of
+ * `gumbel_relaxed_bernoulli_f32`; values may be positive.
+ *
+ * Values: `y` in the open interval `(0, 1)`; `logits` finite; `tau` finite
+ * and `> 0`. Deterministic.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_NULL_POINTER` if `y`,
+ * `logits` or `out` is NULL and `n > 0`; `GUMBEL_STATUS_SIZE_OVERFLOW`;
+ * `GUMBEL_STATUS_MISALIGNED_POINTER`; `GUMBEL_STATUS_OVERLAP` if `out`
+ * overlaps `y` or `logits`; `GUMBEL_STATUS_INVALID_TEMPERATURE`;
+ * `GUMBEL_STATUS_INVALID_LOGITS` for the first NaN or infinite logit;
+ * `GUMBEL_STATUS_INVALID_VALUE` for the first `y[j]` outside `(0, 1)` or
+ * NaN. `n == 0` is a no-op. `out` is untouched on error. Thread-safe.
+ *
+ * # Safety
+ * `y` and `logits` must point to `n` readable floats and `out` to `n`
+ * writable ones.
+ */
+gumbel_status gumbel_relaxed_bernoulli_log_prob_f32(const float *y,
+                                                    const float *logits,
+                                                    float *out,
+                                                    size_t n,
+                                                    float tau);
+
+/**
+ * The `double` twin of `gumbel_relaxed_bernoulli_log_prob_f32`, same
+ * contract.
+ *
+ * # Safety
+ * As `gumbel_relaxed_bernoulli_log_prob_f32`, with doubles.
+ */
+gumbel_status gumbel_relaxed_bernoulli_log_prob_f64(const double *y,
+                                                    const double *logits,
+                                                    double *out,
+                                                    size_t n,
+                                                    double tau);
 
 /**
  * Log-density of the Gumbel distribution Gumbel(`loc`, `scale`) (max
@@ -859,297 +1534,6 @@ gumbel_status gumbel_dist_kl_f64(double loc1,
                                  double *out);
 
 /**
- * Gradient with respect to the logits of a Gumbel-Softmax sample
- * (vector-Jacobian product; Jang et al. 2017, section 2):
- * `grad_logits = y_soft * (grad_out - <grad_out, y_soft>) / tau` along the
- * class axis, where `<a, b> = sum_k a_k b_k` over one row.
- *
- * Derivation: with `u = (logits + g) / tau`, `y = softmax(u)` and
- * `v = dL/dy`, the softmax Jacobian gives `dL/du = y * (v - <v, y>)`, and
- * `du/dlogits = 1/tau`. The noise `g` and the logits are not needed.
- *
- * Straight-through: the hard sample (`gumbel_softmax_f32` with `hard`)
- * takes the soft sample's gradient, so pass the soft sample here in both
- * cases. A caller who kept only the hard output recovers the soft sample
- * exactly by calling `gumbel_softmax_f32` again with `hard = false` and the
- * same `logits`, `tau`, `seed` and `offset`.
- *
- * Shapes: `y_soft`, `grad_out` (`dL/dy`) and `grad_logits` are row-major
- * `(outer, classes, inner)` tensors (`outer * classes * inner` floats, the
- * class axis in the middle, as in `gumbel_softmax_f32`).
- *
- * Values: `y_soft` is the soft sample of the forward call with temperature
- * `tau`: every value finite and in `[0, 1]`. Its row sums are not checked:
- * that would cost a second strided pass over the class axis and need a
- * tolerance (rows sum to 1 only within a few ulp), so a row that is not a
- * soft sample silently gives the product of a point off the simplex.
- * `grad_out` is finite; `tau` is finite and `> 0`. Classes with
- * `y_soft == 0` (masked by `-inf` logits, or underflowed) get exactly 0,
- * never NaN. Each row of `grad_logits` sums to 0 up to rounding.
- * Deterministic: the same bits for any thread count.
- *
- * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
- * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if the element count
- * overflows; `GUMBEL_STATUS_NULL_POINTER` if `y_soft`, `grad_out` or
- * `grad_logits` is NULL with a non-empty shape;
- * `GUMBEL_STATUS_MISALIGNED_POINTER`; `GUMBEL_STATUS_OVERLAP` if
- * `grad_logits` overlaps `y_soft` or `grad_out` (the two inputs may
- * overlap); `GUMBEL_STATUS_INVALID_TEMPERATURE` if `tau` is NaN, infinite
- * or `<= 0`; `GUMBEL_STATUS_INVALID_VALUE` if a `y_soft` value is NaN or
- * outside `[0, 1]`, or a `grad_out` value is not finite (the message names
- * the argument, row and class). An empty shape is a no-op. `grad_logits`
- * is untouched on error. Thread-safe.
- *
- * # Safety
- * `y_soft` and `grad_out` must point to `outer * classes * inner` readable
- * floats and `grad_logits` to as many writable ones (any may be NULL when
- * that is 0).
- */
-gumbel_status gumbel_softmax_backward_f32(const float *y_soft,
-                                          const float *grad_out,
-                                          float *grad_logits,
-                                          size_t outer,
-                                          size_t classes,
-                                          size_t inner,
-                                          float tau);
-
-/**
- * The `double` twin of `gumbel_softmax_backward_f32`, same contract.
- *
- * # Safety
- * As `gumbel_softmax_backward_f32`, with doubles.
- */
-gumbel_status gumbel_softmax_backward_f64(const double *y_soft,
-                                          const double *grad_out,
-                                          double *grad_logits,
-                                          size_t outer,
-                                          size_t classes,
-                                          size_t inner,
-                                          double tau);
-
-/**
- * Gradient with respect to the temperature of a Gumbel-Softmax sample
- * `softmax((logits + g) / tau)` (Jang et al. 2017, eq. 1), summed over all
- * rows: `*grad_tau = sum_rows dL/dtau` with, per row,
- * `dL/dtau = -(1/tau) sum_k y_k (v_k - <v, y>) ln y_k` and `0 ln 0 = 0`
- * (`y = y_soft`, `v = grad_out`).
- *
- * Derivation: `u = (logits + g) / tau` has `du/dtau = -u / tau`, so
- * `dL/dtau = -(1/tau) sum_k y_k (v_k - <v, y>) u_k`. The weights
- * `y_k (v_k - <v, y>)` sum to 0 over a row, so a per-row constant in `u`
- * drops out, and `u_k = ln y_k + logsumexp(u)` gives the formula above: it
- * needs neither the logits nor the noise. Straight-through as in
- * `gumbel_softmax_backward_f32` (pass the soft sample).
- *
- * Shapes and values: as `gumbel_softmax_backward_f32`; `grad_tau` points
- * to one float, always required (it receives 0 for an empty shape).
- * The rows' terms are summed in double precision in an order fixed by the
- * shape alone (within each unit of rows described at `gumbel_streams`,
- * then over the units in order), so the result is the same bits for any
- * thread count.
- *
- * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
- * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW`;
- * `GUMBEL_STATUS_NULL_POINTER` if `grad_tau` is NULL, or `y_soft` or
- * `grad_out` is NULL with a non-empty shape;
- * `GUMBEL_STATUS_MISALIGNED_POINTER`; `GUMBEL_STATUS_OVERLAP` if
- * `grad_tau` overlaps `y_soft` or `grad_out`;
- * `GUMBEL_STATUS_INVALID_TEMPERATURE` if `tau` is NaN, infinite or `<= 0`;
- * `GUMBEL_STATUS_INVALID_VALUE` if a `y_soft` value is NaN or outside
- * `[0, 1]`, or a `grad_out` value is not finite (the message names the
- * row and class). `*grad_tau` is untouched on error. Thread-safe.
- *
- * # Safety
- * `y_soft` and `grad_out` must point to `outer * classes * inner` readable
- * floats (or be NULL when that is 0); `grad_tau` to one writable float.
- */
-gumbel_status gumbel_softmax_grad_tau_f32(const float *y_soft,
-                                          const float *grad_out,
-                                          size_t outer,
-                                          size_t classes,
-                                          size_t inner,
-                                          float tau,
-                                          float *grad_tau);
-
-/**
- * The `double` twin of `gumbel_softmax_grad_tau_f32`, same contract.
- *
- * # Safety
- * As `gumbel_softmax_grad_tau_f32`, with doubles.
- */
-gumbel_status gumbel_softmax_grad_tau_f64(const double *y_soft,
-                                          const double *grad_out,
-                                          size_t outer,
-                                          size_t classes,
-                                          size_t inner,
-                                          double tau,
-                                          double *grad_tau);
-
-/**
- * `gumbel_softmax_backward_f32` for the per-row temperatures of
- * `gumbel_softmax_per_row_f32`: row `r` of `grad_logits` is
- * `y_r * (v_r - <v_r, y_r>) / tau[r]` (Jang et al. 2017, section 2).
- *
- * Shapes: `y_soft`, `grad_out` and `grad_logits` are row-major
- * `(outer, classes, inner)` tensors; `tau` has `outer * inner` entries in
- * row order `(o, i)`, i.e. `tau[o * inner + i]`.
- *
- * Values: as `gumbel_softmax_backward_f32`, with every `tau[r]` finite and
- * `> 0`. After a hard forward, recompute the soft sample with
- * `gumbel_softmax_per_row_f32(.., tau, false, seed, offset)` (same `tau`,
- * `seed` and `offset`). When every `tau[r]` equals `t`, the result is bit
- * for bit that of `gumbel_softmax_backward_f32(.., t)`.
- *
- * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
- * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW`;
- * `GUMBEL_STATUS_NULL_POINTER` if `y_soft`, `grad_out`, `tau` or
- * `grad_logits` is NULL with a non-empty shape;
- * `GUMBEL_STATUS_MISALIGNED_POINTER`; `GUMBEL_STATUS_OVERLAP` if
- * `grad_logits` overlaps `y_soft`, `grad_out` or `tau`;
- * `GUMBEL_STATUS_INVALID_TEMPERATURE` if some `tau[r]` is NaN, infinite or
- * `<= 0` (the message names row `r`); `GUMBEL_STATUS_INVALID_VALUE` as in
- * `gumbel_softmax_backward_f32`. An empty shape is a no-op. `grad_logits`
- * is untouched on error. Thread-safe.
- *
- * # Safety
- * As `gumbel_softmax_backward_f32`, and `tau` must point to
- * `outer * inner` readable floats (or be NULL when that is 0).
- */
-gumbel_status gumbel_softmax_backward_per_row_f32(const float *y_soft,
-                                                  const float *grad_out,
-                                                  float *grad_logits,
-                                                  size_t outer,
-                                                  size_t classes,
-                                                  size_t inner,
-                                                  const float *tau);
-
-/**
- * The `double` twin of `gumbel_softmax_backward_per_row_f32`, same contract.
- *
- * # Safety
- * As `gumbel_softmax_backward_per_row_f32`, with doubles.
- */
-gumbel_status gumbel_softmax_backward_per_row_f64(const double *y_soft,
-                                                  const double *grad_out,
-                                                  double *grad_logits,
-                                                  size_t outer,
-                                                  size_t classes,
-                                                  size_t inner,
-                                                  const double *tau);
-
-/**
- * Gradient with respect to each row's temperature of a sample of
- * `gumbel_softmax_per_row_f32`:
- * `grad_tau[r] = -(1/tau[r]) sum_k y_k (v_k - <v, y>) ln y_k` over row
- * `r`, with `0 ln 0 = 0` (derivation in `gumbel_softmax_grad_tau_f32`).
- *
- * Shapes: `y_soft` and `grad_out` are row-major `(outer, classes, inner)`
- * tensors; `tau` and `grad_tau` have `outer * inner` entries in row order
- * `(o, i)`, i.e. index `o * inner + i`.
- *
- * Values: as `gumbel_softmax_backward_per_row_f32`. Deterministic: the same
- * bits for any thread count.
- *
- * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
- * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW`;
- * `GUMBEL_STATUS_NULL_POINTER` if `y_soft`, `grad_out`, `tau` or
- * `grad_tau` is NULL with a non-empty shape;
- * `GUMBEL_STATUS_MISALIGNED_POINTER`; `GUMBEL_STATUS_OVERLAP` if
- * `grad_tau` overlaps `y_soft`, `grad_out` or `tau`;
- * `GUMBEL_STATUS_INVALID_TEMPERATURE` if some `tau[r]` is NaN, infinite or
- * `<= 0` (the message names row `r`); `GUMBEL_STATUS_INVALID_VALUE` as in
- * `gumbel_softmax_backward_f32`. An empty shape is a no-op. `grad_tau` is
- * untouched on error. Thread-safe.
- *
- * # Safety
- * `y_soft` and `grad_out` must point to `outer * classes * inner` readable
- * floats, `tau` to `outer * inner` readable floats and `grad_tau` to as
- * many writable ones (any may be NULL when its length is 0).
- */
-gumbel_status gumbel_softmax_grad_tau_per_row_f32(const float *y_soft,
-                                                  const float *grad_out,
-                                                  size_t outer,
-                                                  size_t classes,
-                                                  size_t inner,
-                                                  const float *tau,
-                                                  float *grad_tau);
-
-/**
- * The `double` twin of `gumbel_softmax_grad_tau_per_row_f32`, same contract.
- *
- * # Safety
- * As `gumbel_softmax_grad_tau_per_row_f32`, with doubles.
- */
-gumbel_status gumbel_softmax_grad_tau_per_row_f64(const double *y_soft,
-                                                  const double *grad_out,
-                                                  size_t outer,
-                                                  size_t classes,
-                                                  size_t inner,
-                                                  const double *tau,
-                                                  double *grad_tau);
-
-/**
- * Copies the message of the last failed call on the calling thread into
- * `buf` and returns the message's full length in bytes (without the NUL).
- *
- * At most `cap - 1` bytes are copied, always followed by a NUL, so a message
- * is truncated when the return value is `>= cap`. With `cap == 0` (or
- * `buf == NULL`) nothing is written: call it that way to learn the size.
- * Successful calls do not clear the message; before any failure it is empty
- * (returns 0). Thread-safe: each thread has its own message.
- *
- * # Safety
- * `buf` must be NULL or point to `cap` writable bytes.
- */
-size_t gumbel_last_error(char *buf, size_t cap);
-
-/**
- * Fills `out[0..n)` with independent Gumbel(`loc`, `scale`) variates,
- * `loc + scale * g` with `g = -log(E)`, `E ~ Exp(1)` (Gumbel 1954; the
- * max-convention density is `exp(-z - exp(-z)) / scale`, `z = (x - loc) / scale`).
- *
- * Randomness: element `j` is a pure function of `(seed, offset, j)`; the
- * call consumes `gumbel_streams(1, n, 1)` stream ids (`ceil(n / 16384)`),
- * so the next independent call should use `offset + gumbel_streams(1, n, 1)`.
- * The standard variate `g` is built from 64 random bits: it is always
- * finite, reaches about 44.4 in the upper tail and about -3.8 in the lower.
- *
- * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_NULL_POINTER` if `out` is NULL
- * and `n > 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if `n` floats exceed the
- * address space; `GUMBEL_STATUS_MISALIGNED_POINTER`;
- * `GUMBEL_STATUS_INVALID_PARAMETER` if `loc` is not finite, `scale` is not
- * finite or `<= 0`, or `|loc| + 45 scale` overflows `float`. `n == 0` writes
- * nothing; `GUMBEL_STATUS_PANIC` on an internal error. `out` is untouched on
- * error. Thread-safe; runs on the library's
- * worker threads for large `n`.
- *
- * # Safety
- * `out` must be NULL or point to `n` writable floats.
- */
-gumbel_status gumbel_noise_f32(float *out,
-                               size_t n,
-                               float loc,
-                               float scale,
-                               uint64_t seed,
-                               uint64_t offset);
-
-/**
- * The `double` twin of `gumbel_noise_f32`, same contract. Element `j`
- * comes from the same 64 random bits as in `gumbel_noise_f32`; the `float`
- * version computes the same formula in single precision (they differ by a
- * few `float` ulp, or about 1e-6 absolute near 0).
- *
- * # Safety
- * `out` must be NULL or point to `n` writable doubles.
- */
-gumbel_status gumbel_noise_f64(double *out,
-                               size_t n,
-                               double loc,
-                               double scale,
-                               uint64_t seed,
-                               uint64_t offset);
-
-/**
  * Exponential temperature annealing (Jang et al. 2017, the schedule of their
  * experiments): `*out = max(tau_min, tau0 * exp(-rate * t))` with
  * `t = every * floor(step / every)`, i.e. the temperature is updated every
@@ -1220,43 +1604,6 @@ gumbel_status gumbel_schedule_cosine(double tau0,
                                      uint64_t step,
                                      uint64_t total_steps,
                                      double *out);
-
-/**
- * A short, static, NUL-terminated description of `status`, for any value:
- * values that are not a `gumbel_status` give `"unknown status"`. Never NULL;
- * the caller must not free it. Thread-safe.
- */
-const char *gumbel_status_str(uint32_t status);
-
-/**
- * The version of the loaded library, `"MAJOR.MINOR.PATCH"`: a static,
- * NUL-terminated string that the caller must not free. Compare it with the
- * `GUMBEL_VERSION_*` macros to detect a header/library mismatch.
- * Thread-safe.
- */
-const char *gumbel_version(void);
-
-/**
- * Sets how many worker threads later large calls use (calls already running
- * keep theirs); `threads == 0` restores the default: the
- * `GUMBEL_NUM_THREADS` environment variable if set to a number in
- * `1..=4096`, else the number of CPUs available to the process. Use it to
- * leave cores to a host runtime's own threads. Outputs are identical for
- * every thread count. The pool is the library's own (not rayon's global
- * one) and is rebuilt automatically in a child process after `fork()`.
- * A call made from inside a Rust rayon pool runs on that pool instead.
- *
- * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_PARAMETER` if
- * `threads > 4096` or the threads cannot be started (the previous pool is
- * kept); `GUMBEL_STATUS_PANIC` on an internal error. Thread-safe.
- */
-gumbel_status gumbel_set_num_threads(size_t threads);
-
-/**
- * The number of worker threads large calls from the calling thread use
- * (at least 1). Thread-safe; no error status.
- */
-size_t gumbel_num_threads(void);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -42,6 +42,13 @@ pub trait Float:
     const INFINITY: Self;
     /// Negative infinity: the value of a masked logit.
     const NEG_INFINITY: Self;
+    /// The smallest positive normal value.
+    const MIN_POSITIVE: Self;
+    /// Machine epsilon: the gap between 1 and the next larger value
+    /// (`2^-23` for `f32`, `2^-52` for `f64`).
+    const EPSILON: Self;
+    /// The largest value below 1, `1 - EPSILON / 2`.
+    const ONE_BELOW: Self;
 
     /// Exact conversion of a value below 2^31 (both types hold 24+ bits; larger
     /// values round to nearest in `f32`, which is part of the noise contract).
@@ -71,6 +78,9 @@ macro_rules! impl_float {
             const HALF: Self = 0.5;
             const INFINITY: Self = <$t>::INFINITY;
             const NEG_INFINITY: Self = <$t>::NEG_INFINITY;
+            const MIN_POSITIVE: Self = <$t>::MIN_POSITIVE;
+            const EPSILON: Self = <$t>::EPSILON;
+            const ONE_BELOW: Self = 1.0 - <$t>::EPSILON / 2.0;
 
             #[inline(always)]
             fn from_i32(x: i32) -> Self {

@@ -29,6 +29,7 @@
 //! # Ok::<(), gumbel::Error>(())
 //! ```
 
+mod concrete;
 pub mod dist;
 mod error;
 mod exec;
@@ -37,6 +38,7 @@ mod grad;
 mod math;
 mod noise;
 mod pool;
+mod relaxed_bernoulli;
 mod sample;
 mod schedule;
 mod shape;
@@ -48,6 +50,7 @@ mod validate;
 
 pub mod ffi;
 
+pub use concrete::{concrete_log_prob, exp_concrete_log_prob};
 pub use error::{Error, ErrorKind, Result};
 pub use exec::PARALLEL_MIN_ELEMENTS;
 pub use float::Float;
@@ -57,7 +60,10 @@ pub use grad::{
 };
 pub use noise::{noise, MAX_ABS_STANDARD_GUMBEL};
 pub use pool::{num_threads, set_num_threads, MAX_THREADS, NUM_THREADS_ENV};
-pub use sample::{gumbel_softmax, gumbel_softmax_per_row, sample};
+pub use relaxed_bernoulli::{
+    relaxed_bernoulli, relaxed_bernoulli_backward, relaxed_bernoulli_log_prob,
+};
+pub use sample::{gumbel_log_softmax, gumbel_softmax, gumbel_softmax_per_row, sample};
 pub use schedule::Schedule;
 pub use shape::Shape;
 pub use softmax::{tempered_softmax, tempered_softmax_per_row, ACCUMULATORS};

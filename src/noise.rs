@@ -10,6 +10,14 @@
 //! near both ends. The noise therefore reaches `64 ln 2 ~ 44.36` in the upper
 //! tail and about `-3.8` in the lower one in both precisions, instead of the
 //! ~16.6 cap of a variate built from 24 random bits.
+//!
+//! The same bits also give a standard logistic variate (for the relaxed
+//! Bernoulli): with `U = exp(-E)` (`1 - t` in the lower half, `t` in the
+//! upper one), `U` is the Gumbel CDF at `g`, `exp(-exp(-g))`, and
+//! `L = logit(U) = ln U - ln(1 - U)` is standard logistic. In terms of `t`,
+//! `L = ln t - ln(1 - t)` in the upper half and its negation in the lower
+//! half, computed as `ln t - ln_1p(-t)`. `L` is the quantile transform of `g`
+//! (both increase with `U`), is finite, and reaches `+-44.4`.
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::exec;
@@ -22,34 +30,88 @@ use rand_xoshiro::rand_core::Rng;
 /// rounded up: `64 ln 2 < 45`.
 pub const MAX_ABS_STANDARD_GUMBEL: f64 = 45.0;
 
-/// Maps 64 random bits to a standard Gumbel variate (see the module docs).
+/// The 64 random bits `(hi, lo)` as `(t, upper)`: `t` in `(0, 1/2]` from
+/// the low 62 bits, and `upper` from the top bit of `hi`, which picks the
+/// half of the unit interval (see the module docs).
 #[inline(always)]
-pub(crate) fn standard_gumbel<F: Float>(hi: u32, lo: u32) -> F {
+fn half_uniform<F: Float>(hi: u32, lo: u32) -> (F, bool) {
     let two_pow_m31 = F::from_f64(1.0 / 2_147_483_648.0);
     let two_pow_m32 = F::from_f64(1.0 / 4_294_967_296.0);
     let y_hi = F::from_i32((hi & 0x7fff_ffff) as i32);
     let y_lo = F::from_i32((lo >> 1) as i32);
     let t = (y_hi + (y_lo + F::HALF) * two_pow_m31) * two_pow_m32;
-    let e = if hi >> 31 == 0 {
-        -(-t).ln_1p()
-    } else {
-        -t.ln()
-    };
+    (t, hi >> 31 != 0)
+}
+
+/// Maps 64 random bits to a standard Gumbel variate (see the module docs).
+#[inline(always)]
+pub(crate) fn standard_gumbel<F: Float>(hi: u32, lo: u32) -> F {
+    let (t, upper) = half_uniform::<F>(hi, lo);
+    let e = if upper { -t.ln() } else { -(-t).ln_1p() };
     -e.ln()
 }
 
-/// Fills `out` (at most [`CHUNK_ELEMENTS`] elements) with the standard
-/// Gumbel noise of stream `stream` under `seed`.
-pub(crate) fn fill_stream<F: Float>(seed: u64, stream: u64, out: &mut [F]) {
+/// Maps 64 random bits to a standard logistic variate, the quantile
+/// transform of the Gumbel variate [`standard_gumbel`] of the same bits:
+/// `L = logit(U)` with `U = exp(-exp(-g))` (see the module docs).
+#[inline(always)]
+pub(crate) fn standard_logistic<F: Float>(hi: u32, lo: u32) -> F {
+    let (t, upper) = half_uniform::<F>(hi, lo);
+    // logit(t) <= 0: U = t in the upper half, U = 1 - t (logit -logit(t))
+    // in the lower one.
+    let logit_t = t.ln() - (-t).ln_1p();
+    if upper {
+        logit_t
+    } else {
+        -logit_t
+    }
+}
+
+/// Fills `out` (at most [`CHUNK_ELEMENTS`] elements) with `variate` of the
+/// random bits of stream `stream` under `seed`: element `j` takes the
+/// `j / LANES`-th pair of words of lane `j % LANES`.
+#[inline(always)]
+fn fill_stream_with<F: Float>(
+    seed: u64,
+    stream: u64,
+    out: &mut [F],
+    variate: impl Fn(u32, u32) -> F,
+) {
     debug_assert!(out.len() <= CHUNK_ELEMENTS);
     let mut lanes = stream::lanes(seed, stream);
     for block in out.chunks_mut(LANES) {
         let hi: [u32; LANES] = std::array::from_fn(|l| lanes[l].next_u32());
         let lo: [u32; LANES] = std::array::from_fn(|l| lanes[l].next_u32());
         for (l, x) in block.iter_mut().enumerate() {
-            *x = standard_gumbel(hi[l], lo[l]);
+            *x = variate(hi[l], lo[l]);
         }
     }
+}
+
+/// Fills `out` (at most [`CHUNK_ELEMENTS`] elements) with the standard
+/// Gumbel noise of stream `stream` under `seed`.
+pub(crate) fn fill_stream<F: Float>(seed: u64, stream: u64, out: &mut [F]) {
+    fill_stream_with(seed, stream, out, standard_gumbel);
+}
+
+/// Fills a flat buffer of `out.len()` elements with one `variate` per
+/// element (chunk `c` of [`CHUNK_ELEMENTS`] elements draws from stream
+/// `offset + c`, the layout of [`noise`]), then calls `finish(start, chunk)`
+/// on each chunk, `start` being the index of its first element. Consumes
+/// `ceil(out.len() / CHUNK_ELEMENTS)` stream ids.
+pub(crate) fn fill_flat<F: Float>(
+    out: &mut [F],
+    seed: u64,
+    offset: u64,
+    variate: impl Fn(u32, u32) -> F + Copy + Sync,
+    finish: impl Fn(usize, &mut [F]) + Sync,
+) -> Result<()> {
+    let units = Units::new(out.len(), 1);
+    let parallel = out.len() >= exec::PARALLEL_MIN_ELEMENTS;
+    exec::for_each_chunk_mut(out, CHUNK_ELEMENTS, parallel, |unit, chunk| {
+        fill_stream_with(seed, units.first_stream(offset, unit), chunk, variate);
+        finish(unit * CHUNK_ELEMENTS, chunk);
+    })
 }
 
 /// Fills the elements of one unit: its pieces of [`CHUNK_ELEMENTS`] draw
@@ -73,10 +135,7 @@ pub(crate) fn fill_unit<F: Float>(seed: u64, first_stream: u64, out: &mut [F]) {
 /// could then be infinite). `out` is untouched on error.
 pub fn noise<F: Float>(out: &mut [F], loc: F, scale: F, seed: u64, offset: u64) -> Result<()> {
     check_noise_parameters(loc, scale)?;
-    let units = Units::new(out.len(), 1);
-    let parallel = out.len() >= exec::PARALLEL_MIN_ELEMENTS;
-    exec::for_each_chunk_mut(out, CHUNK_ELEMENTS, parallel, |unit, chunk| {
-        fill_stream(seed, units.first_stream(offset, unit), chunk);
+    fill_flat(out, seed, offset, standard_gumbel, |_, chunk| {
         if loc != F::ZERO || scale != F::ONE {
             chunk.iter_mut().for_each(|g| *g = loc + scale * *g);
         }
@@ -132,6 +191,47 @@ mod tests {
                 (median32 as f64 + std::f64::consts::LN_2.ln()).abs() < 1e-6,
                 "{median32}"
             );
+        }
+    }
+
+    #[test]
+    fn logistic_variates_are_the_quantile_transform_of_the_gumbel_ones() {
+        // L = logit(U), U = exp(-exp(-g)): ln U = -exp(-g) and
+        // ln(1 - U) = ln(-expm1(-exp(-g))).
+        let from_gumbel = |g: f64| -(-g).exp() - (-(-(-g).exp()).exp_m1()).ln();
+        for (hi, lo) in [
+            (0u32, 0u32),
+            (0x8000_0000, 0),
+            (0x7fff_ffff, u32::MAX),
+            (0xffff_ffff, u32::MAX),
+            (0x1234_5678, 0x9abc_def0),
+            (0xc000_0001, 7),
+            (3, 5),
+        ] {
+            let g: f64 = standard_gumbel(hi, lo);
+            let l: f64 = standard_logistic(hi, lo);
+            assert!(
+                (l - from_gumbel(g)).abs() < 1e-9 * (1.0 + l.abs()),
+                "{hi:x} {lo:x}: {l} vs {g}"
+            );
+            let l32: f32 = standard_logistic(hi, lo);
+            assert!(
+                (l32 as f64 - l).abs() < 1e-5 * (1.0 + l.abs()),
+                "{l32} vs {l}"
+            );
+        }
+        // The extremes: t = 2^-64 gives L = +-(64 ln 2 + 2^-64), finite in f32 too.
+        let top: f64 = standard_logistic(0, 0);
+        let bottom: f64 = standard_logistic(0x8000_0000, 0);
+        assert!((top - 44.3614195558365).abs() < 1e-9, "{top}");
+        assert_eq!(bottom, -top);
+        let top32: f32 = standard_logistic(0, 0);
+        assert!((top32 as f64 - 44.3614195558365).abs() < 1e-4, "{top32}");
+        // t = 1/2 is the median from both sides.
+        for hi in [0x7fff_ffffu32, 0xffff_ffff] {
+            let mid32: f32 = standard_logistic(hi, u32::MAX);
+            let mid64: f64 = standard_logistic(hi, u32::MAX);
+            assert!(mid32.abs() < 1e-6 && mid64.abs() < 1e-15, "{mid32} {mid64}");
         }
     }
 

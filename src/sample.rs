@@ -1,4 +1,5 @@
-//! Gumbel-Softmax forward (soft and hard) and Gumbel-max class indices.
+//! Gumbel-Softmax forward (soft, hard and log-space) and Gumbel-max class
+//! indices.
 //!
 //! With standard Gumbel noise `g` drawn per element from `(seed, offset)`
 //! (see [`crate::stream`]), the perturbed logits are `z = logits + g`:
@@ -7,18 +8,22 @@
 //! - hard sample (straight-through forward): the exact one-hot of
 //!   `argmax z`, lowest index on ties;
 //! - Gumbel-max index (Gumbel 1954; Maddison et al. 2014): `argmax z`, an
-//!   exact sample of `Categorical(softmax(logits))`.
+//!   exact sample of `Categorical(softmax(logits))`;
+//! - log-space (ExpConcrete) sample (Maddison et al. 2017, appendix on the
+//!   ExpConcrete): `x = log_softmax(z / tau)`, so that `exp(x)` is the soft
+//!   sample.
 //!
-//! For the same `(seed, offset)` the three are coupled: the hard one-hot and
-//! the index sit at the argmax of the soft sample (up to exact ties of `y`).
+//! For the same `(seed, offset)` the four are coupled: the hard one-hot and
+//! the index sit at the argmax of the soft sample and of the log-space one
+//! (up to exact ties of `y`).
 
 use crate::error::Result;
 use crate::exec::{self, Output};
 use crate::float::Float;
 use crate::shape::Shape;
-use crate::softmax::{argmax, softmax_row};
+use crate::softmax::{argmax, log_softmax_row, softmax_row};
 use crate::temperature::Temperature;
-use crate::validate::check_logits;
+use crate::validate::{check_logits, check_tau};
 
 /// Gumbel-Softmax sample `out = softmax((logits + g) / tau)` along the class
 /// axis of a row-major `(outer, classes, inner)` tensor, or its exact one-hot
@@ -127,6 +132,53 @@ fn forward<F: Float>(
             |row, z, y| softmax_row(z, tau.of_row(row), y),
         )
     }
+}
+
+/// ExpConcrete (log-space Gumbel-Softmax) sample
+/// `out = log_softmax((logits + g) / tau)` along the class axis of a
+/// row-major `(outer, classes, inner)` tensor (Maddison et al. 2017,
+/// appendix on the ExpConcrete), with exactly the noise `g` of
+/// [`gumbel_softmax`] for the same `(seed, offset)`: `exp(out)` is its soft
+/// sample up to rounding, and the argmax of `out` is [`sample`]'s index (up
+/// to exact ties).
+///
+/// Computed as `(z - max z) / tau - ln(sum_j exp((z_j - max z) / tau))` with
+/// `z = logits + g`, so values are `<= 0` and finite where the soft sample
+/// underflows to 0 (small `tau`, many classes): this is the form to feed to
+/// [`exp_concrete_log_prob`](crate::exp_concrete_log_prob). Masked (`-inf`)
+/// classes get `-inf`; an unmasked class gets `-inf` only if
+/// `(z_k - max z) / tau` overflows the type (`tau` below about
+/// `|z_k - max z| / MAX`, e.g. subnormal). Each row's `logsumexp` is 0 within
+/// a few ulp. Consumes [`crate::streams`]`(shape)` stream ids.
+///
+/// # Errors
+/// [`ErrorKind::InvalidShape`](crate::ErrorKind::InvalidShape) for buffer
+/// lengths that do not match `shape`;
+/// [`ErrorKind::InvalidTemperature`](crate::ErrorKind::InvalidTemperature) if
+/// `tau` is not finite or `<= 0`;
+/// [`ErrorKind::InvalidLogits`](crate::ErrorKind::InvalidLogits) for a NaN or
+/// `+inf` logit; [`ErrorKind::AllMasked`](crate::ErrorKind::AllMasked) for a
+/// row that is all `-inf`. `out` is untouched on error.
+pub fn gumbel_log_softmax<F: Float>(
+    logits: &[F],
+    out: &mut [F],
+    shape: Shape,
+    tau: F,
+    seed: u64,
+    offset: u64,
+) -> Result<()> {
+    shape.check_len("logits", logits.len(), shape.len())?;
+    shape.check_len("out", out.len(), shape.len())?;
+    check_tau(tau)?;
+    check_logits(shape, logits)?;
+    exec::map_rows(
+        shape,
+        logits,
+        Some((seed, offset)),
+        out,
+        Output::PerElement,
+        |_, z, x| log_softmax_row(z, tau, x),
+    )
 }
 
 /// Gumbel-max sampling: one class index per row, `argmax(logits + g)` with

@@ -1,4 +1,5 @@
-//! Tempered softmax along the class axis, and the row reductions it uses.
+//! Tempered softmax and log-softmax along the class axis, and the row
+//! reductions they use.
 //!
 //! `softmax(z / tau)_k = exp((z_k - max z) / tau) / sum_j exp((z_j - max z) / tau)`.
 //! Subtracting the maximum before dividing by `tau` keeps every exponent in
@@ -77,16 +78,38 @@ fn striped_sum<F: Float>(x: &[F]) -> F {
     acc[0]
 }
 
-/// Writes `softmax(z / tau)` of one row into `out` (same length as `z`).
-/// `z` must contain no NaN and at least one value above `-inf`.
+/// Writes `exp((z - max z) / tau)` of one row into `out` (same length as
+/// `z`) and returns `(max z, sum)`; the sum is at least 1.
 #[inline]
-pub(crate) fn softmax_row<F: Float>(z: &[F], tau: F, out: &mut [F]) {
+fn exp_shifted<F: Float>(z: &[F], tau: F, out: &mut [F]) -> (F, F) {
     let m = max(z.iter().copied());
     for (y, &x) in out.iter_mut().zip(z) {
         *y = ((x - m) / tau).exp();
     }
-    let scale = F::ONE / sum(out);
+    (m, sum(out))
+}
+
+/// Writes `softmax(z / tau)` of one row into `out` (same length as `z`).
+/// `z` must contain no NaN and at least one value above `-inf`.
+#[inline]
+pub(crate) fn softmax_row<F: Float>(z: &[F], tau: F, out: &mut [F]) {
+    let scale = F::ONE / exp_shifted(z, tau, out).1;
     out.iter_mut().for_each(|y| *y = *y * scale);
+}
+
+/// Writes `log_softmax(z / tau)` of one row into `out` (same length as
+/// `z`): `(z - max z) / tau - ln(sum exp((z - max z) / tau))`, from the same
+/// exponentials and sum as [`softmax_row`]. Entries are `<= 0`, `-inf` where
+/// `z` is `-inf`, and finite where the softmax underflows to 0 (unless
+/// `(z - max z) / tau` itself overflows). `z` must contain no NaN and at
+/// least one value above `-inf`.
+#[inline]
+pub(crate) fn log_softmax_row<F: Float>(z: &[F], tau: F, out: &mut [F]) {
+    let (m, total) = exp_shifted(z, tau, out);
+    let log_sum = total.ln();
+    for (y, &x) in out.iter_mut().zip(z) {
+        *y = (x - m) / tau - log_sum;
+    }
 }
 
 /// Tempered softmax `out = softmax(logits / tau)` along the class axis of a
@@ -181,6 +204,21 @@ mod tests {
         assert_eq!(argmax(&[1.0f32, 3.0, 3.0, -1.0]), 1);
         assert_eq!(argmax(&[f32::NEG_INFINITY, -5.0]), 1);
         assert_eq!(argmax(&[2.0f64]), 0);
+    }
+
+    #[test]
+    fn log_softmax_is_finite_where_softmax_underflows() {
+        // z = (0, -100, -inf), tau = 0.5: the sum is 1 + e^-200, so the
+        // values are (-ln(1 + e^-200), -200 - ln(1 + e^-200), -inf).
+        let z = [0.0f32, -100.0, f32::NEG_INFINITY];
+        let mut y = [0.0f32; 3];
+        softmax_row(&z, 0.5, &mut y);
+        assert_eq!(y, [1.0, 0.0, 0.0]);
+        log_softmax_row(&z, 0.5, &mut y);
+        assert_eq!(y, [0.0, -200.0, f32::NEG_INFINITY]);
+        let mut y = [0.0f64; 2];
+        log_softmax_row(&[1.0, 1.0], 1.0, &mut y);
+        assert_eq!(y, [-std::f64::consts::LN_2; 2]);
     }
 
     #[test]

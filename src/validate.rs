@@ -1,9 +1,9 @@
 //! Checks of the inputs shared by the kernels: logits, temperatures, soft
-//! samples, incoming gradients and distribution parameters.
+//! samples, incoming gradients, lengths and distribution parameters.
 //!
-//! Logits are finite numbers or `-inf` (a masked class). A NaN or `+inf`
-//! logit, or a row whose classes are all masked, is an error found before
-//! anything is written. Temperatures are finite and `> 0`. Soft samples are
+//! Categorical logits are finite numbers or `-inf` (a masked class). A NaN
+//! or `+inf` logit, or a row whose classes are all masked, is an error found
+//! before anything is written. Elementwise (Bernoulli) logits must be finite. Temperatures are finite and `> 0`. Soft samples are
 //! finite and in `[0, 1]`; incoming gradients are finite.
 
 use rayon::prelude::*;
@@ -192,6 +192,83 @@ pub(crate) fn check_logits<F: Float>(shape: Shape, logits: &[F]) -> Result<()> {
         Some(row) => Err(Error::new(
             ErrorKind::AllMasked,
             format!("row {row} has every class masked (-inf): there is nothing to sample"),
+        )),
+        None => Ok(()),
+    }
+}
+
+
+/// Runs `check(row)` on every row of `shape` (in parallel for large shapes)
+/// and returns the error of the first failing row.
+pub(crate) fn check_rows(shape: Shape, check: impl Fn(usize) -> Result<()> + Sync) -> Result<()> {
+    let first = if shape.len() >= PARALLEL_MIN_ELEMENTS {
+        pool::install(|| (0..shape.rows()).into_par_iter().find_map_first(|row| check(row).err()))?
+    } else {
+        (0..shape.rows()).find_map(|row| check(row).err())
+    };
+    first.map_or(Ok(()), Err)
+}
+
+/// Checks that the buffer `name` of an elementwise call has `len` elements,
+/// the length `expected` of its first buffer `first`.
+///
+/// # Errors
+/// [`ErrorKind::InvalidShape`] otherwise.
+pub(crate) fn check_same_len(name: &str, len: usize, first: &str, expected: usize) -> Result<()> {
+    if len == expected {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorKind::InvalidShape,
+            format!("{name} has {len} elements but {first} has {expected}"),
+        ))
+    }
+}
+
+/// Checks elementwise logits: every one finite.
+///
+/// # Errors
+/// [`ErrorKind::InvalidLogits`] for the first NaN or infinite logit.
+pub(crate) fn check_finite_logits<F: Float>(logits: &[F]) -> Result<()> {
+    match first_position(logits, |x| !x.is_finite())? {
+        Some(j) => Err(Error::new(
+            ErrorKind::InvalidLogits,
+            format!(
+                "logit {j} is {:?}; elementwise (Bernoulli) logits must be finite",
+                logits[j]
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Checks that every element of the buffer `name` lies in the open interval
+/// `(0, 1)`.
+///
+/// # Errors
+/// [`ErrorKind::InvalidValue`] for the first element outside it (or NaN).
+pub(crate) fn check_open_unit<F: Float>(name: &str, x: &[F]) -> Result<()> {
+    match first_position(x, |v| !(*v > F::ZERO && *v < F::ONE))? {
+        Some(j) => Err(Error::new(
+            ErrorKind::InvalidValue,
+            format!(
+                "{name}[{j}] is {:?}; it must lie in the open interval (0, 1)",
+                x[j]
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Checks that every element of the flat buffer `name` is finite.
+///
+/// # Errors
+/// [`ErrorKind::InvalidValue`] for the first NaN or infinite element.
+pub(crate) fn check_finite_flat<F: Float>(name: &str, x: &[F]) -> Result<()> {
+    match first_position(x, |v| !v.is_finite())? {
+        Some(j) => Err(Error::new(
+            ErrorKind::InvalidValue,
+            format!("{name}[{j}] is {:?}; it must be finite", x[j]),
         )),
         None => Ok(()),
     }

@@ -375,7 +375,7 @@ pub unsafe extern "C" fn gumbel_tempered_softmax_per_row_f64(
 
 /// Checks an `(outer, classes, inner)` tensor and an output of `out_len(shape)`
 /// elements that must not overlap it.
-fn buffers<F, O>(
+pub(super) fn buffers<F, O>(
     logits: *const F,
     out: *mut O,
     [outer, classes, inner]: [usize; 3],

@@ -4,26 +4,29 @@
 //! This layer holds no maths: it checks pointers and sizes, converts, calls
 //! the safe Rust API inside a panic boundary, and turns errors into
 //! [`status::gumbel_status`] values with a message for `gumbel_last_error`.
+//! The modules are listed in the order the header presents them.
 
 mod boundary;
 mod buffer;
-pub mod categorical;
-pub mod dist;
-
-pub mod grad;
-pub mod last_error;
-pub mod noise;
-pub mod schedule;
 pub mod status;
+pub mod last_error;
 pub mod version;
 pub mod threads;
+pub mod noise;
+pub mod categorical;
+pub mod grad;
+pub mod concrete;
+pub mod relaxed_bernoulli;
+pub mod dist;
+pub mod schedule;
 
 pub use categorical::*;
+pub use concrete::*;
 pub use dist::*;
-
 pub use grad::*;
 pub use last_error::gumbel_last_error;
 pub use noise::*;
+pub use relaxed_bernoulli::*;
 pub use schedule::*;
 pub use status::*;
 pub use threads::*;

@@ -189,6 +189,44 @@ static void test_dist_and_schedule(void) {
     CHECK(message_has("total_steps"));
 }
 
+/* Concrete family: the log-space sample is the log of the soft one, the
+ * ExpConcrete log-density is the Concrete one plus sum_k x_k, and relaxed
+ * Bernoulli samples lie in (0, 1) with finite log-densities. */
+static void test_concrete(void) {
+    enum { ROWS = 4, K = 5, N = 6 };
+    double logits[ROWS * K], y[ROWS * K], x[ROWS * K], p[ROWS], q[ROWS];
+    for (int i = 0; i < ROWS * K; i++) logits[i] = (double)((i * 7) % 5) * 0.5 - 1.0;
+    logits[2] = -INFINITY;
+    CHECK(gumbel_softmax_f64(logits, y, ROWS, K, 1, 0.5, false, 3, 4) == GUMBEL_STATUS_OK);
+    CHECK(gumbel_log_softmax_f64(logits, x, ROWS, K, 1, 0.5, 3, 4) == GUMBEL_STATUS_OK);
+    CHECK(gumbel_concrete_log_prob_f64(y, logits, p, ROWS, K, 1, 0.5) == GUMBEL_STATUS_OK);
+    CHECK(gumbel_exp_concrete_log_prob_f64(x, logits, q, ROWS, K, 1, 0.5) == GUMBEL_STATUS_OK);
+    int related = 1;
+    for (int r = 0; r < ROWS; r++) {
+        double sum_x = 0.0;
+        for (int k = 0; k < K; k++) {
+            if (isfinite(x[r * K + k])) sum_x += x[r * K + k];
+            related &= fabs(exp(x[r * K + k]) - y[r * K + k]) < 1e-12;
+        }
+        related &= fabs(q[r] - (p[r] + sum_x)) < 1e-9 * (1.0 + fabs(q[r]));
+    }
+    CHECK(related);
+    y[0] = 0.0; /* an unmasked class at 0: off the open simplex */
+    CHECK(gumbel_concrete_log_prob_f64(y, logits, p, ROWS, K, 1, 0.5) == GUMBEL_STATUS_INVALID_VALUE);
+    CHECK(message_has("row 0"));
+
+    const float bl[N] = {80.0f, -80.0f, 0.0f, 1.5f, -2.0f, 0.25f};
+    float by[N], lp[N];
+    CHECK(gumbel_relaxed_bernoulli_f32(bl, by, N, 1e-3f, false, 5, 6) == GUMBEL_STATUS_OK);
+    CHECK(gumbel_relaxed_bernoulli_log_prob_f32(by, bl, lp, N, 1e-3f) == GUMBEL_STATUS_OK);
+    int inside = 1;
+    for (int j = 0; j < N; j++) inside &= by[j] > 0.0f && by[j] < 1.0f && isfinite(lp[j]);
+    CHECK(inside);
+    by[2] = 1.0f;
+    CHECK(gumbel_relaxed_bernoulli_backward_f32(by, bl, lp, N, 1e-3f) == GUMBEL_STATUS_INVALID_VALUE);
+    CHECK(message_has("y[2]"));
+}
+
 int main(void) {
     test_version();
     test_coupled_outputs();
@@ -198,6 +236,7 @@ int main(void) {
     test_threads();
     test_fork();
     test_dist_and_schedule();
+    test_concrete();
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
 }

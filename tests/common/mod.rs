@@ -1,13 +1,12 @@
-//! Helpers shared by the integration tests: statistical tests and the
-//! status checks of the C ABI tests. Significance levels are about 1e-6,
-//! with fixed seeds, so the tests are stable and a wrong sampler fails them
-//! by many orders of magnitude.
+//! Statistical helpers shared by the integration tests. Significance levels
+//! are about 1e-6, with fixed seeds, so the tests are stable and a wrong
+//! sampler fails them by many orders of magnitude. Also the C ABI helpers
+//! of the bad-input tests.
 #![allow(dead_code)]
 
 use std::ffi::CStr;
 
 use gumbel::ffi::{gumbel_last_error, gumbel_status, gumbel_status_str};
-
 use statrs::distribution::ContinuousCDF;
 use statrs::stats_tests::chisquare::chisquare;
 use statrs::stats_tests::ks_test::{ks_onesample, KSOneSampleAlternativeMethod};
@@ -93,7 +92,7 @@ pub fn tile<T: Copy>(row: &[T], times: usize) -> Vec<T> {
         .collect()
 }
 
-/// The calling thread's last error message, checking the returned length.
+/// The message of this thread's last failed C ABI call.
 pub fn last_error() -> String {
     let mut buf = [0 as std::ffi::c_char; 512];
     let n = unsafe { gumbel_last_error(buf.as_mut_ptr(), buf.len()) };
