@@ -18,7 +18,7 @@ INCLUDES  := -Iinclude -Iexamples/common
 LDLIBS    := -L$(LIBDIR) -lgumbel -Wl,-rpath,$(abspath $(LIBDIR)) -lm
 SOURCES   := $(wildcard src/*.rs src/*/*.rs) Cargo.toml Cargo.lock
 
-.PHONY: all lib header demo examples test test-rust test-c install clean
+.PHONY: all lib header demo train examples test test-rust test-c install clean
 
 all: lib
 
@@ -44,16 +44,23 @@ $(BUILD)/demo_cpp: examples/cpp/demo.cpp examples/common/npy.c examples/common/n
 $(BUILD)/quickstart: examples/c/quickstart.c include/gumbel.h lib | $(BUILD)
 	$(CC) -std=c99 $(WARN) $(CFLAGS) $(INCLUDES) $< -o $@ $(LDLIBS)
 
+$(BUILD)/train: examples/c/train.c include/gumbel.h lib | $(BUILD)
+	$(CC) -std=c99 $(WARN) $(CFLAGS) $(INCLUDES) $< -o $@ $(LDLIBS)
+
 $(BUILD)/test_abi: tests/c/abi.c include/gumbel.h lib | $(BUILD)
 	$(CC) -std=c99 -pedantic $(WARN) $(CFLAGS) $(INCLUDES) $< -o $@ $(LDLIBS)
 
 $(BUILD)/test_two_units: tests/cpp/unit_a.cpp tests/cpp/unit_b.cpp include/gumbel.h lib | $(BUILD)
 	$(CXX) -std=c++17 -pedantic $(WARN) $(CXXFLAGS) $(INCLUDES) tests/cpp/unit_a.cpp tests/cpp/unit_b.cpp -o $@ $(LDLIBS)
 
-examples: $(BUILD)/demo_c $(BUILD)/demo_cpp $(BUILD)/quickstart
+examples: $(BUILD)/demo_c $(BUILD)/demo_cpp $(BUILD)/quickstart $(BUILD)/train
 
 demo: $(BUILD)/demo_c
 	$(BUILD)/demo_c
+
+# Fits a categorical distribution through hard samples with an annealed temperature.
+train: $(BUILD)/train
+	$(BUILD)/train
 
 test: test-rust test-c
 
@@ -66,6 +73,7 @@ test-c: examples $(BUILD)/test_abi $(BUILD)/test_two_units
 	$(BUILD)/test_abi
 	$(BUILD)/test_two_units
 	$(BUILD)/quickstart
+	$(BUILD)/train > $(BUILD)/train.out
 	GUMBEL_DEMO_QUICK=1 $(BUILD)/demo_c > $(BUILD)/demo_c.out
 	GUMBEL_DEMO_QUICK=1 $(BUILD)/demo_cpp > $(BUILD)/demo_cpp.out
 	$(CC) -std=c99 $(WARN) $(CFLAGS) $(INCLUDES) tests/c/abi.c -o $(BUILD)/test_abi_static \
