@@ -26,15 +26,25 @@ pub(crate) fn for_each_chunk_mut<T: Send>(
     body: impl Fn(usize, &mut [T]) + Sync + Send,
 ) -> Result<()> {
     if parallel {
-        pool::install(|| data.par_chunks_mut(chunk).enumerate().for_each(|(i, c)| body(i, c)))
+        pool::install(|| {
+            data.par_chunks_mut(chunk)
+                .enumerate()
+                .for_each(|(i, c)| body(i, c))
+        })
     } else {
-        data.chunks_mut(chunk).enumerate().for_each(|(i, c)| body(i, c));
+        data.chunks_mut(chunk)
+            .enumerate()
+            .for_each(|(i, c)| body(i, c));
         Ok(())
     }
 }
 
 /// Calls `body(i)` for `i` in `0..count`, on the worker threads when `parallel`.
-pub(crate) fn for_each_index(count: usize, parallel: bool, body: impl Fn(usize) + Sync + Send) -> Result<()> {
+pub(crate) fn for_each_index(
+    count: usize,
+    parallel: bool,
+    body: impl Fn(usize) + Sync + Send,
+) -> Result<()> {
     if parallel {
         pool::install(|| (0..count).into_par_iter().for_each(body))
     } else {
@@ -99,9 +109,14 @@ pub(crate) fn map_rows<F: Float, O: Copy + Default + Send>(
     output: Output,
     kernel: impl Fn(usize, &[F], &mut [O]) + Sync,
 ) -> Result<()> {
-    map_rows_n(shape, [logits], First::Logits(noise), out, output, |row, [z], _, o| {
-        kernel(row, z, o)
-    })
+    map_rows_n(
+        shape,
+        [logits],
+        First::Logits(noise),
+        out,
+        output,
+        |row, [z], _, o| kernel(row, z, o),
+    )
 }
 
 /// The `N`-input form of [`map_rows`]: applies
@@ -176,9 +191,16 @@ pub(crate) fn sum_rows<F: Float, const N: usize>(
     let units = Units::new(shape.rows(), shape.classes());
     let unit_sum = |unit: usize| {
         let mut values = Vec::with_capacity(units.rows(unit).len());
-        for_each_row_of_unit(shape, units, inputs, First::AsIs, unit, |row, x, scratch| {
-            values.push(kernel(row, x, scratch).to_f64());
-        });
+        for_each_row_of_unit(
+            shape,
+            units,
+            inputs,
+            First::AsIs,
+            unit,
+            |row, x, scratch| {
+                values.push(kernel(row, x, scratch).to_f64());
+            },
+        );
         softmax::sum(&values)
     };
     let partials: Vec<f64> = if shape.len() >= PARALLEL_MIN_ELEMENTS {
@@ -234,7 +256,11 @@ fn for_each_row_of_unit<F: Float, const N: usize>(
 /// order.
 fn row_values<F: Float>(shape: Shape, x: &[F], row: usize) -> impl Iterator<Item = F> + Clone + '_ {
     let start = shape.index(row, 0);
-    x[start..].iter().step_by(shape.inner()).take(shape.classes()).copied()
+    x[start..]
+        .iter()
+        .step_by(shape.inner())
+        .take(shape.classes())
+        .copied()
 }
 
 /// Writes row `row`'s logits minus their maximum into `z_row`, adding them

@@ -46,7 +46,12 @@ fn build(threads: usize) -> Result<Arc<ThreadPool>> {
         .thread_name(|i| format!("gumbel-{i}"))
         .build()
         .map(Arc::new)
-        .map_err(|e| Error::new(ErrorKind::InvalidParameter, format!("cannot start {threads} worker threads: {e}")))
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidParameter,
+                format!("cannot start {threads} worker threads: {e}"),
+            )
+        })
 }
 
 /// The pool of this process, built on first use (or after a fork).
@@ -63,7 +68,10 @@ fn current() -> Result<Arc<ThreadPool>> {
                 std::mem::forget(s);
             }
             let pool = build(threads)?;
-            *slot = Some(Slot { pid, pool: Arc::clone(&pool) });
+            *slot = Some(Slot {
+                pid,
+                pool: Arc::clone(&pool),
+            });
             Ok(pool)
         }
     }
@@ -95,7 +103,11 @@ pub fn set_num_threads(threads: usize) -> Result<()> {
             format!("threads must be at most {MAX_THREADS}, got {threads}"),
         ));
     }
-    let pool = build(if threads == 0 { default_threads() } else { threads })?;
+    let pool = build(if threads == 0 {
+        default_threads()
+    } else {
+        threads
+    })?;
     let mut slot = POOL.lock().unwrap_or_else(PoisonError::into_inner);
     let pid = std::process::id();
     if let Some(old) = slot.replace(Slot { pid, pool }) {

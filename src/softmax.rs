@@ -177,9 +177,14 @@ mod tests {
 
     #[test]
     fn long_sums_split_in_halves_and_stay_accurate() {
-        let x: Vec<f32> = (0..1_000_003).map(|k| 0.1 + (k % 7) as f32 * 1e-3).collect();
+        let x: Vec<f32> = (0..1_000_003)
+            .map(|k| 0.1 + (k % 7) as f32 * 1e-3)
+            .collect();
         let half = 1_000_003 / 32 * 16;
-        assert_eq!(sum(&x).to_bits(), (sum(&x[..half]) + sum(&x[half..])).to_bits());
+        assert_eq!(
+            sum(&x).to_bits(),
+            (sum(&x[..half]) + sum(&x[half..])).to_bits()
+        );
         let exact: f64 = x.iter().map(|&v| f64::from(v)).sum();
         assert!((f64::from(sum(&x)) - exact).abs() < 8.0 * f64::from(f32::EPSILON) * exact);
     }

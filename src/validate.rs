@@ -149,7 +149,10 @@ fn check_values<F: Float>(
 /// The index of the first element of `x` where `bad` holds. Chunks are
 /// scanned with a branch-free fold (which vectorises), on the worker threads
 /// for long inputs; only a failing chunk is searched for the position.
-fn first_position<F: Float>(x: &[F], bad: impl Fn(&F) -> bool + Sync + Send) -> Result<Option<usize>> {
+fn first_position<F: Float>(
+    x: &[F],
+    bad: impl Fn(&F) -> bool + Sync + Send,
+) -> Result<Option<usize>> {
     let chunk_is_bad = |c: &[F]| c.iter().fold(false, |any, v| any | bad(v));
     let chunk = if x.len() >= PARALLEL_MIN_ELEMENTS {
         pool::install(|| x.par_chunks(CHUNK_ELEMENTS).position_first(chunk_is_bad))?
@@ -170,8 +173,7 @@ fn first_position<F: Float>(x: &[F], bad: impl Fn(&F) -> bool + Sync + Send) -> 
 /// `-inf`.
 pub(crate) fn check_logits<F: Float>(shape: Shape, logits: &[F]) -> Result<()> {
     let parallel = shape.len() >= PARALLEL_MIN_ELEMENTS;
-    // `!(x < inf)` holds for NaN and +inf.
-    if let Some(index) = first_position(logits, |x| !(*x < F::INFINITY))? {
+    if let Some(index) = first_position(logits, |x| x.is_nan() || *x == F::INFINITY)? {
         let (row, class) = shape.position(index);
         return Err(Error::new(
             ErrorKind::InvalidLogits,
@@ -197,12 +199,15 @@ pub(crate) fn check_logits<F: Float>(shape: Shape, logits: &[F]) -> Result<()> {
     }
 }
 
-
 /// Runs `check(row)` on every row of `shape` (in parallel for large shapes)
 /// and returns the error of the first failing row.
 pub(crate) fn check_rows(shape: Shape, check: impl Fn(usize) -> Result<()> + Sync) -> Result<()> {
     let first = if shape.len() >= PARALLEL_MIN_ELEMENTS {
-        pool::install(|| (0..shape.rows()).into_par_iter().find_map_first(|row| check(row).err()))?
+        pool::install(|| {
+            (0..shape.rows())
+                .into_par_iter()
+                .find_map_first(|row| check(row).err())
+        })?
     } else {
         (0..shape.rows()).find_map(|row| check(row).err())
     };
