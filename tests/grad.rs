@@ -5,6 +5,9 @@
 //!
 //! The loss is `L = sum_e v_e y_e` over every element, so `dL/dy = v`.
 
+mod common;
+
+use common::in_pool;
 use gumbel::{
     gumbel_softmax, gumbel_softmax_backward, gumbel_softmax_backward_per_row,
     gumbel_softmax_grad_tau, gumbel_softmax_grad_tau_per_row, gumbel_softmax_per_row,
@@ -387,14 +390,6 @@ fn equal_per_row_temperatures_give_the_scalar_bits() {
     gumbel_softmax_grad_tau_per_row(&y, &v, shape, &[1.3], &mut row).unwrap();
     let total = gumbel_softmax_grad_tau(&y, &v, shape, 1.3).unwrap();
     assert_eq!(total.to_bits(), row[0].to_bits());
-}
-
-fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap()
-        .install(f)
 }
 
 #[test]

@@ -3,20 +3,15 @@
 //! layout (`inner`), and of the rows after a row; `streams` tells how far to
 //! advance `offset` so consecutive calls continue one another exactly.
 
+mod common;
+
+use common::in_pool;
 use gumbel::{gumbel_softmax, noise, sample, streams, Shape, CHUNK_ELEMENTS};
 
 fn logits(n: usize) -> Vec<f32> {
     (0..n)
         .map(|i| ((i * 2_654_435_761usize) % 1000) as f32 / 100.0 - 5.0)
         .collect()
-}
-
-fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap()
-        .install(f)
 }
 
 fn bits(x: &[f32]) -> Vec<u32> {

@@ -118,3 +118,13 @@ pub fn expect(status: gumbel_status, want: gumbel_status, words: &[&str]) {
         assert!(message.contains(w), "message {message:?} lacks {w:?}");
     }
 }
+
+/// Runs `f` inside a fresh rayon pool of `threads` threads (the library
+/// runs its parallel work on the caller's pool when called from one).
+pub fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(f)
+}
