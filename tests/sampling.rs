@@ -283,3 +283,18 @@ fn long_soft_rows_sum_to_one_within_a_few_ulp() {
         assert!(drift <= 4.0, "K = {k}: the row sums to 1 + {drift:.1} eps");
     }
 }
+
+#[test]
+fn large_logits_keep_the_noise_precision() {
+    // 1e7 + g rounds g to whole numbers in f32 (and 1e15 + g in f64); the
+    // row maximum is subtracted before the noise is added, so the
+    // frequencies stay those of softmax(logits).
+    let draws = 200_000;
+    for row in [[1e7f32, 1e7], [1e7, 1e7 - 1.0], [3e38, 3e38]] {
+        let probs = softmax(&[0.0, f64::from(row[1] - row[0])], 1.0);
+        let p = chi_square_p(&sample_counts_f32(&row.map(f64::from), draws, 77), &probs);
+        assert!(p > ALPHA, "f32 row {row:?}: p = {p:e}");
+    }
+    let p = chi_square_p(&sample_counts_f64(&[1e15, 1e15], draws, 78), &[0.5, 0.5]);
+    assert!(p > ALPHA, "f64 row [1e15, 1e15]: p = {p:e}");
+}
