@@ -89,10 +89,11 @@ struct Shape {
     std::size_t inner = 1;
     /// Number of elements (throws std::overflow_error when it overflows).
     std::size_t size() const {
-        std::size_t n = 0;
-        if (__builtin_mul_overflow(outer, classes, &n) || __builtin_mul_overflow(n, inner, &n))
+        const std::size_t max = static_cast<std::size_t>(-1);
+        if ((classes != 0 && outer > max / classes) ||
+            (inner != 0 && outer * classes > max / inner))
             throw std::overflow_error("gumbel: shape size overflows");
-        return n;
+        return outer * classes * inner;
     }
     /// Number of rows (distributions): outer * inner.
     std::size_t rows() const { return outer * inner; }
