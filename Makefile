@@ -18,7 +18,7 @@ INCLUDES  := -Iinclude -Iexamples/common
 LDLIBS    := -L$(LIBDIR) -lgumbel -Wl,-rpath,$(abspath $(LIBDIR)) -lm
 SOURCES   := $(wildcard src/*.rs src/*/*.rs) Cargo.toml Cargo.lock
 
-.PHONY: all lib header demo train examples test test-rust test-c test-cpp-wrapper python test-python install clean
+.PHONY: all lib header demo train examples test test-rust test-c test-cpp-wrapper python test-python vae install clean
 
 all: lib
 
@@ -127,6 +127,11 @@ $(BUILD)/c_reference: $(PYPKG)/tests/c_reference.c include/gumbel.h lib | $(BUIL
 test-python: python $(BUILD)/c_reference
 	cd $(PYPKG)/tests && GUMBEL_C_REFERENCE=$(abspath $(BUILD))/c_reference \
 	  $(abspath $(VPY)) -m pytest -q -p no:cacheprovider .
+
+# The categorical VAE example (not part of `make test`: it needs scikit-learn).
+vae: python
+	$(VPY) -m pip install --quiet scikit-learn
+	$(VPY) examples/python/categorical_vae.py
 
 # The C++17 wrapper: its example and a test including it from two units.
 $(BUILD)/cpp_wrapper_test: tests/cpp/wrapper_a.cpp tests/cpp/wrapper_b.cpp bindings/cpp/gumbel.hpp include/gumbel.h lib | $(BUILD)
