@@ -97,7 +97,7 @@ PYTHON    ?= python3
 VENV      := $(BUILD)/venv
 VPY       := $(VENV)/bin/python
 PYPKG     := bindings/python
-PYSOURCES := $(shell find $(PYPKG)/python -name '*.py' -o -name py.typed) $(PYPKG)/pyproject.toml
+PYSOURCES := $(shell find $(PYPKG)/python -name '*.py' -o -name py.typed) $(wildcard $(PYPKG)/*.py) $(PYPKG)/pyproject.toml
 
 $(VENV)/.ready: | $(BUILD)
 	$(PYTHON) -m venv $(VENV)
@@ -105,16 +105,11 @@ $(VENV)/.ready: | $(BUILD)
 	$(VPY) -m pip install --quiet "maturin>=1.5,<2" cffi numpy pytest torch
 	touch $@
 
-# maturin reads target/header.h when it exists: the committed header, minus
-# the preprocessor lines cffi cannot parse.
-target/header.h: include/gumbel.h $(PYPKG)/cffi_header.py | $(VENV)/.ready
-	mkdir -p target
-	$(VPY) $(PYPKG)/cffi_header.py include/gumbel.h $@
-
-$(BUILD)/python.stamp: $(VENV)/.ready target/header.h $(SOURCES) $(PYSOURCES)
+# pip runs bindings/python/build_backend.py: it writes the cffi header from
+# include/gumbel.h, then maturin builds the wheel.
+$(BUILD)/python.stamp: $(VENV)/.ready include/gumbel.h $(SOURCES) $(PYSOURCES)
 	rm -rf $(BUILD)/wheels
-	cd $(PYPKG) && $(abspath $(VENV))/bin/maturin build --release --locked --quiet \
-	  --interpreter $(abspath $(VPY)) --out $(abspath $(BUILD))/wheels
+	PATH=$(abspath $(VENV))/bin:$$PATH $(VPY) -m pip wheel --quiet --no-build-isolation --no-deps --wheel-dir $(BUILD)/wheels ./$(PYPKG)
 	$(VPY) -m pip install --quiet --force-reinstall --no-deps $(BUILD)/wheels/gumbel-*.whl
 	touch $@
 
