@@ -22,7 +22,7 @@ SOURCES   := $(wildcard src/*.rs src/*/*.rs) Cargo.toml Cargo.lock
 
 all: lib
 
-lib: $(LIBDIR)/libgumbel.so
+lib: $(LIBDIR)/libgumbel.so $(LIBDIR)/libgumbel.a
 
 $(LIBDIR)/libgumbel.so $(LIBDIR)/libgumbel.a: $(SOURCES)
 	$(CARGO) build --release --locked
