@@ -18,11 +18,11 @@ INCLUDES  := -Iinclude -Iexamples/common
 LDLIBS    := -L$(LIBDIR) -lgumbel -Wl,-rpath,$(abspath $(LIBDIR)) -lm
 SOURCES   := $(wildcard src/*.rs src/*/*.rs) Cargo.toml Cargo.lock
 
-.PHONY: all lib header demo train examples test test-rust test-c install clean
+.PHONY: all lib header demo train examples test test-rust test-c test-cpp-wrapper python test-python vae install clean
 
 all: lib
 
-lib: $(LIBDIR)/libgumbel.so
+lib: $(LIBDIR)/libgumbel.so $(LIBDIR)/libgumbel.a
 
 $(LIBDIR)/libgumbel.so $(LIBDIR)/libgumbel.a: $(SOURCES)
 	$(CARGO) build --release --locked
@@ -62,7 +62,7 @@ demo: $(BUILD)/demo_c
 train: $(BUILD)/train
 	$(BUILD)/train
 
-test: test-rust test-c
+test: test-rust test-c test-cpp-wrapper test-python
 
 test-rust:
 	$(CARGO) test --release --locked
@@ -88,6 +88,56 @@ test-c: examples $(BUILD)/test_abi $(BUILD)/test_two_units
 	  $(CC) -std=c99 $(WARN) examples/c/quickstart.c -o $(BUILD)/quickstart_pkgconfig \
 	    $$(PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config --cflags --libs gumbel) -Wl,-rpath,$(STAGE)/lib \
 	    && $(BUILD)/quickstart_pkgconfig > /dev/null; fi
+
+# Python: a virtual environment under build/ with the build and test tools
+# (PyTorch from PyPI, with its CUDA wheels: the only torch PyPI has for Linux;
+# the tests use its CPU side), the wheel built by maturin (cffi over
+# include/gumbel.h, the shared library inside the wheel), then pytest.
+PYTHON    ?= python3
+VENV      := $(BUILD)/venv
+VPY       := $(VENV)/bin/python
+PYPKG     := bindings/python
+PYSOURCES := $(shell find $(PYPKG)/python -name '*.py' -o -name py.typed) $(wildcard $(PYPKG)/*.py) $(PYPKG)/pyproject.toml
+
+$(VENV)/.ready: | $(BUILD)
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --upgrade pip
+	$(VPY) -m pip install --quiet "maturin>=1.5,<2" cffi numpy pytest torch
+	touch $@
+
+# pip runs bindings/python/build_backend.py: it writes the cffi header from
+# include/gumbel.h, then maturin builds the wheel.
+$(BUILD)/python.stamp: $(VENV)/.ready include/gumbel.h $(SOURCES) $(PYSOURCES)
+	rm -rf $(BUILD)/wheels
+	PATH=$(abspath $(VENV))/bin:$$PATH $(VPY) -m pip wheel --quiet --no-build-isolation --no-deps --wheel-dir $(BUILD)/wheels ./$(PYPKG)
+	$(VPY) -m pip install --quiet --force-reinstall --no-deps $(BUILD)/wheels/gumbel-*.whl
+	touch $@
+
+python: $(BUILD)/python.stamp
+
+$(BUILD)/c_reference: $(PYPKG)/tests/c_reference.c include/gumbel.h lib | $(BUILD)
+	$(CC) -std=c99 $(WARN) $(CFLAGS) $(INCLUDES) $< -o $@ $(LDLIBS)
+
+# Run from the tests folder so that `import gumbel` is the installed wheel.
+test-python: python $(BUILD)/c_reference
+	cd $(PYPKG)/tests && GUMBEL_C_REFERENCE=$(abspath $(BUILD))/c_reference \
+	  $(abspath $(VPY)) -m pytest -q -p no:cacheprovider .
+
+# The categorical VAE example (not part of `make test`: it needs scikit-learn).
+vae: python
+	$(VPY) -m pip install --quiet scikit-learn
+	$(VPY) examples/python/categorical_vae.py
+
+# The C++17 wrapper: its example and a test including it from two units.
+$(BUILD)/cpp_wrapper_test: tests/cpp/wrapper_a.cpp tests/cpp/wrapper_b.cpp bindings/cpp/gumbel.hpp include/gumbel.h lib | $(BUILD)
+	$(CXX) -std=c++17 -pedantic $(WARN) $(CXXFLAGS) $(INCLUDES) -Ibindings/cpp tests/cpp/wrapper_a.cpp tests/cpp/wrapper_b.cpp -o $@ $(LDLIBS)
+
+$(BUILD)/cpp_wrapper_example: examples/cpp/wrapper.cpp bindings/cpp/gumbel.hpp include/gumbel.h lib | $(BUILD)
+	$(CXX) -std=c++17 -pedantic $(WARN) $(CXXFLAGS) $(INCLUDES) -Ibindings/cpp $< -o $@ $(LDLIBS)
+
+test-cpp-wrapper: $(BUILD)/cpp_wrapper_test $(BUILD)/cpp_wrapper_example
+	$(BUILD)/cpp_wrapper_test
+	$(BUILD)/cpp_wrapper_example > $(BUILD)/cpp_wrapper_example.out
 
 install: lib
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
