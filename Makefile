@@ -50,6 +50,9 @@ $(BUILD)/train: examples/c/train.c include/gumbel.h lib | $(BUILD)
 $(BUILD)/test_abi: tests/c/abi.c include/gumbel.h lib | $(BUILD)
 	$(CC) -std=c99 -pedantic $(WARN) $(CFLAGS) $(INCLUDES) $< -o $@ $(LDLIBS)
 
+$(BUILD)/test_concurrency: tests/c/concurrency.c include/gumbel.h lib | $(BUILD)
+	$(CC) -std=c99 -pedantic $(WARN) $(CFLAGS) $(INCLUDES) $< -o $@ $(LDLIBS) -lpthread
+
 $(BUILD)/test_two_units: tests/cpp/unit_a.cpp tests/cpp/unit_b.cpp include/gumbel.h lib | $(BUILD)
 	$(CXX) -std=c++17 -pedantic $(WARN) $(CXXFLAGS) $(INCLUDES) tests/cpp/unit_a.cpp tests/cpp/unit_b.cpp -o $@ $(LDLIBS)
 
@@ -69,8 +72,10 @@ test-rust:
 
 # C and C++ programs built with warnings as errors against the shared library,
 # then the static library and an installed copy found through pkg-config.
-test-c: examples $(BUILD)/test_abi $(BUILD)/test_two_units
+test-c: examples $(BUILD)/test_abi $(BUILD)/test_two_units $(BUILD)/test_concurrency
+	CC="$(CC)" CXX="$(CXX)" python3 tests/abi_check.py $(LIBDIR) $(BUILD)
 	$(BUILD)/test_abi
+	$(BUILD)/test_concurrency
 	$(BUILD)/test_two_units
 	$(BUILD)/quickstart
 	$(BUILD)/train > $(BUILD)/train.out
