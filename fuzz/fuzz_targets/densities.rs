@@ -68,6 +68,6 @@ fuzz_target!(|data: &[u8]| {
         _ => len,
     };
     for &v in &out[..written.min(out.len())] {
-        assert!(!v.is_nan(), "NaN output (f {f}): {:?}", &out[..written.min(out.len())]);
+        assert!(!v.is_nan(), "NaN output (f {f}): {:?} shape {:?} tau {tau:e} y {y:?} g {g:?} taus {taus:?}", &out[..written.min(out.len())], (o, k, i));
     }
 });
