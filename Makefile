@@ -110,8 +110,9 @@ fuzz:
 # AddressSanitizer + UBSan over the C and C++ tests and examples (linked
 # against the release library), then Miri over the FFI layer's unit tests
 # and valgrind over the C examples. Each step is also a target of its own.
-# Miri uses Tree Borrows: crossbeam-epoch (under rayon) is not Stacked
-# Borrows clean.
+# Miri uses Tree Borrows (crossbeam-epoch, under rayon, is not Stacked
+# Borrows clean) and deterministic floats (tests compare the library's
+# kernels with std's libm, which Miri otherwise perturbs by a few ulps).
 SAN       := $(BUILD)/sanitize
 SANFLAGS  := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 SANENV    := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -141,7 +142,7 @@ sanitize-c: lib
 # `rustup component add --toolchain nightly miri`. Tests too slow for the
 # interpreter are marked #[cfg_attr(miri, ignore)].
 miri:
-	MIRIFLAGS="-Zmiri-disable-isolation -Zmiri-tree-borrows -Zmiri-permissive-provenance" $(CARGO) +nightly miri test --lib
+	MIRIFLAGS="-Zmiri-disable-isolation -Zmiri-tree-borrows -Zmiri-permissive-provenance -Zmiri-deterministic-floats" $(CARGO) +nightly miri test --lib
 
 # valgrind (memcheck) over the C examples and tests built normally. A child
 # after fork() is not checked: it inherits memory of its parent's worker

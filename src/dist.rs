@@ -458,7 +458,6 @@ mod tests {
     }
 
     #[test]
-    #[cfg_attr(miri, ignore = "Miri perturbs libm results, this test needs them exact")]
     fn quantile_helpers_meet_at_one_half() {
         assert!((minus_ln(0.5) - std::f64::consts::LN_2).abs() < 1e-16);
         assert!((minus_ln(0.5000000000000001) - std::f64::consts::LN_2).abs() < 1e-15);
