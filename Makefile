@@ -138,11 +138,12 @@ sanitize-c: lib
 	$(SANENV) GUMBEL_DEMO_QUICK=1 $(SAN)/demo_cpp > /dev/null
 	@echo "sanitize-c: 7 programs clean under ASan+UBSan"
 
-# Miri over the library's unit tests (src/, including src/ffi): needs
+# Miri over the library's unit tests (src/, including src/ffi) and the
+# bad-input matrix (every C ABI function, called from Rust): needs
 # `rustup component add --toolchain nightly miri`. Tests too slow for the
 # interpreter are marked #[cfg_attr(miri, ignore)].
 miri:
-	MIRIFLAGS="-Zmiri-disable-isolation -Zmiri-tree-borrows -Zmiri-permissive-provenance -Zmiri-deterministic-floats" $(CARGO) +nightly miri test --lib
+	MIRIFLAGS="-Zmiri-disable-isolation -Zmiri-tree-borrows -Zmiri-permissive-provenance -Zmiri-deterministic-floats" $(CARGO) +nightly miri test --lib --test bad_input_matrix
 
 # valgrind (memcheck) over the C examples and tests built normally. A child
 # after fork() is not checked: it inherits memory of its parent's worker

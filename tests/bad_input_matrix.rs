@@ -491,7 +491,7 @@ fn every_header_function_has_a_matrix_entry() {
     );
 }
 
-/// A buffer of `len` elements surrounded by guards, 8-byte aligned.
+/// A buffer of `len` elements surrounded by guards.
 struct Guarded<T> {
     data: Vec<T>,
     len: usize,
@@ -897,9 +897,11 @@ fn rows_matrix<T: Fl>(fns: Vec<RowsFn<T>>) {
                 } else {
                     c.tau.data.iter().map(|v| v.bits()).collect()
                 };
-                // Keep 8-byte alignment for the index output.
+                // Keep 8-byte alignment for the index output (a float
+                // buffer is only as aligned as its element type).
                 let shift = if okind == Out::Indices {
-                    shift * 8 / std::mem::size_of::<T>()
+                    let size = std::mem::size_of::<T>();
+                    (8 - base as usize % 8) % 8 / size + shift * 8 / size
                 } else {
                     shift
                 };
