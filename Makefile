@@ -20,6 +20,8 @@ SOURCES   := $(wildcard src/*.rs src/*/*.rs) Cargo.toml Cargo.lock
 
 .PHONY: all lib header demo train examples test test-rust test-c test-cpp-wrapper python test-python vae install clean
 
+.PHONY: all lib header demo train examples test test-rust test-c install clean fuzz sanitize sanitize-c miri valgrind
+
 all: lib
 
 lib: $(LIBDIR)/libgumbel.so $(LIBDIR)/libgumbel.a
@@ -50,6 +52,9 @@ $(BUILD)/train: examples/c/train.c include/gumbel.h lib | $(BUILD)
 $(BUILD)/test_abi: tests/c/abi.c include/gumbel.h lib | $(BUILD)
 	$(CC) -std=c99 -pedantic $(WARN) $(CFLAGS) $(INCLUDES) $< -o $@ $(LDLIBS)
 
+$(BUILD)/test_concurrency: tests/c/concurrency.c include/gumbel.h lib | $(BUILD)
+	$(CC) -std=c99 -pedantic $(WARN) $(CFLAGS) $(INCLUDES) $< -o $@ $(LDLIBS) -lpthread
+
 $(BUILD)/test_two_units: tests/cpp/unit_a.cpp tests/cpp/unit_b.cpp include/gumbel.h lib | $(BUILD)
 	$(CXX) -std=c++17 -pedantic $(WARN) $(CXXFLAGS) $(INCLUDES) tests/cpp/unit_a.cpp tests/cpp/unit_b.cpp -o $@ $(LDLIBS)
 
@@ -69,8 +74,10 @@ test-rust:
 
 # C and C++ programs built with warnings as errors against the shared library,
 # then the static library and an installed copy found through pkg-config.
-test-c: examples $(BUILD)/test_abi $(BUILD)/test_two_units
+test-c: examples $(BUILD)/test_abi $(BUILD)/test_two_units $(BUILD)/test_concurrency
+	CC="$(CC)" CXX="$(CXX)" python3 tests/abi_check.py $(LIBDIR) $(BUILD)
 	$(BUILD)/test_abi
+	$(BUILD)/test_concurrency
 	$(BUILD)/test_two_units
 	$(BUILD)/quickstart
 	$(BUILD)/train > $(BUILD)/train.out
@@ -138,6 +145,72 @@ $(BUILD)/cpp_wrapper_example: examples/cpp/wrapper.cpp bindings/cpp/gumbel.hpp i
 test-cpp-wrapper: $(BUILD)/cpp_wrapper_test $(BUILD)/cpp_wrapper_example
 	$(BUILD)/cpp_wrapper_test
 	$(BUILD)/cpp_wrapper_example > $(BUILD)/cpp_wrapper_example.out
+
+# Fuzzes each C ABI entry point for FUZZ_SECONDS (not in CI). Needs a
+# nightly toolchain; installs cargo-fuzz if it is missing. A crash stops the
+# run and leaves its input in fuzz/artifacts/<target>/: add it to
+# tests/fuzz_regressions.rs.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := categorical elementwise densities
+fuzz:
+	command -v cargo-fuzz > /dev/null || $(CARGO) install cargo-fuzz --locked
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	  mkdir -p corpus/$$t && \
+	  $(CARGO) +nightly fuzz run -O $$t corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+	    || exit 1; done
+
+# AddressSanitizer + UBSan over the C and C++ tests and examples (linked
+# against the release library), then Miri over the FFI layer's unit tests
+# and valgrind over the C examples. Each step is also a target of its own.
+# Miri uses Tree Borrows (crossbeam-epoch, under rayon, is not Stacked
+# Borrows clean) and deterministic floats (tests compare the library's
+# kernels with std's libm, which Miri otherwise perturbs by a few ulps).
+SAN       := $(BUILD)/sanitize
+SANFLAGS  := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SANENV    := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+sanitize: sanitize-c miri valgrind
+
+sanitize-c: lib
+	mkdir -p $(SAN)
+	$(CC) -std=c99 $(WARN) $(SANFLAGS) $(INCLUDES) tests/c/abi.c -o $(SAN)/test_abi $(LDLIBS)
+	$(CC) -std=c99 $(WARN) $(SANFLAGS) $(INCLUDES) tests/c/concurrency.c -o $(SAN)/test_concurrency $(LDLIBS) -lpthread
+	$(CXX) -std=c++17 $(WARN) $(SANFLAGS) $(INCLUDES) tests/cpp/unit_a.cpp tests/cpp/unit_b.cpp -o $(SAN)/test_two_units $(LDLIBS)
+	$(CC) -std=c99 $(WARN) $(SANFLAGS) $(INCLUDES) examples/c/quickstart.c -o $(SAN)/quickstart $(LDLIBS)
+	$(CC) -std=c99 $(WARN) $(SANFLAGS) $(INCLUDES) examples/c/train.c -o $(SAN)/train $(LDLIBS)
+	$(CC) -std=c99 $(WARN) $(SANFLAGS) $(INCLUDES) examples/c/demo.c examples/common/npy.c -o $(SAN)/demo_c $(LDLIBS)
+	$(CC) -std=c99 $(WARN) $(SANFLAGS) $(INCLUDES) -c examples/common/npy.c -o $(SAN)/npy.o
+	$(CXX) -std=c++17 $(WARN) $(SANFLAGS) $(INCLUDES) examples/cpp/demo.cpp $(SAN)/npy.o -o $(SAN)/demo_cpp $(LDLIBS)
+	$(SANENV) $(SAN)/test_abi
+	$(SANENV) $(SAN)/test_concurrency
+	$(SANENV) $(SAN)/test_two_units
+	$(SANENV) $(SAN)/quickstart > /dev/null
+	$(SANENV) $(SAN)/train > /dev/null
+	$(SANENV) GUMBEL_DEMO_QUICK=1 $(SAN)/demo_c > /dev/null
+	$(SANENV) GUMBEL_DEMO_QUICK=1 $(SAN)/demo_cpp > /dev/null
+	@echo "sanitize-c: 7 programs clean under ASan+UBSan"
+
+# Miri over the library's unit tests (src/, including src/ffi) and the
+# bad-input matrix (every C ABI function, called from Rust): needs
+# `rustup component add --toolchain nightly miri`. Tests too slow for the
+# interpreter are marked #[cfg_attr(miri, ignore)].
+miri:
+	MIRIFLAGS="-Zmiri-disable-isolation -Zmiri-tree-borrows -Zmiri-permissive-provenance -Zmiri-deterministic-floats" $(CARGO) +nightly miri test --lib --test bad_input_matrix
+
+# valgrind (memcheck) over the C examples and tests built normally. A child
+# after fork() is not checked: it inherits memory of its parent's worker
+# threads that it can neither reach nor free (see valgrind.supp), and since
+# memcheck still counts the child's leaks into its exit status, the forking
+# test_abi is checked for memory errors only; the others for leaks too.
+VALGRIND  := valgrind --child-silent-after-fork=yes --error-exitcode=1 --leak-check=full --show-leak-kinds=definite,indirect,possible \
+	--errors-for-leak-kinds=definite,indirect,possible --suppressions=examples/common/valgrind.supp
+valgrind: examples $(BUILD)/test_abi $(BUILD)/test_concurrency
+	$(VALGRIND) $(BUILD)/quickstart > /dev/null
+	$(VALGRIND) $(BUILD)/train > /dev/null
+	GUMBEL_DEMO_QUICK=1 $(VALGRIND) $(BUILD)/demo_c > /dev/null
+	$(VALGRIND) --errors-for-leak-kinds=none $(BUILD)/test_abi > /dev/null
+	$(VALGRIND) $(BUILD)/test_concurrency > /dev/null
+	@echo "valgrind: no errors, no leaks"
 
 install: lib
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include

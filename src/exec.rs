@@ -173,8 +173,8 @@ pub(crate) fn map_rows_n<F: Float, O: Copy + Default + Send, const N: usize>(
 }
 
 /// The sum over all rows of `kernel(row, rows, scratch)` (arguments as in
-/// [`map_rows_n`], inputs as given), accumulated in `f64` and rounded to `F`
-/// once.
+/// [`map_rows_n`], inputs as given), accumulated and returned in `f64` (the
+/// caller rounds it once).
 ///
 /// The order of the additions is fixed by the shape alone: the rows of each
 /// unit of [`crate::stream`] are summed with [`softmax::sum`], then the unit
@@ -184,9 +184,9 @@ pub(crate) fn sum_rows<F: Float, const N: usize>(
     shape: Shape,
     inputs: [&[F]; N],
     kernel: impl Fn(usize, [&[F]; N], &mut [F]) -> F + Sync,
-) -> Result<F> {
+) -> Result<f64> {
     if shape.is_empty() {
-        return Ok(F::ZERO);
+        return Ok(0.0);
     }
     let units = Units::new(shape.rows(), shape.classes());
     let unit_sum = |unit: usize| {
@@ -208,7 +208,7 @@ pub(crate) fn sum_rows<F: Float, const N: usize>(
     } else {
         (0..units.count()).map(unit_sum).collect()
     };
-    Ok(F::from_f64(softmax::sum(&partials)))
+    Ok(softmax::sum(&partials))
 }
 
 /// Gathers the rows of unit `unit` of every input (preparing the first as

@@ -136,11 +136,14 @@ pub fn gumbel_softmax_grad_tau<F: Float>(
     shape: Shape,
     tau: F,
 ) -> Result<F> {
-    let tau = Temperature::Scalar(tau);
-    check_inputs(y_soft, grad_out, shape, tau)?;
-    exec::sum_rows(shape, [y_soft, grad_out], |row, [y, v], scratch| {
-        grad_tau_row(y, v, tau.of_row(row), scratch)
-    })
+    check_inputs(y_soft, grad_out, shape, Temperature::Scalar(tau))?;
+    // Divide the total by `tau` once, not each row: with a tiny `tau` the
+    // rows' quotients overflow to infinities of both signs, whose sum would
+    // be NaN (found by fuzzing; tests/fuzz_regressions.rs).
+    let total = exec::sum_rows(shape, [y_soft, grad_out], |_, [y, v], scratch| {
+        grad_tau_row_times_tau(y, v, scratch)
+    })?;
+    Ok(F::from_f64(-total / tau.to_f64()))
 }
 
 /// Gradient of a loss with respect to the per-row temperatures of
@@ -234,13 +237,20 @@ fn centred_row<F: Float>(y: &[F], v: &[F], out: &mut [F]) {
 /// last overflows only if the exact value does.
 #[inline]
 fn grad_tau_row<F: Float>(y: &[F], v: &[F], tau: F, scratch: &mut [F]) -> F {
+    -grad_tau_row_times_tau(y, v, scratch) / tau
+}
+
+/// `sum_k y_k (v_k - <v, y>) ln y_k` of one row (`-tau dL/dtau`), using
+/// `scratch` (as long as the row): finite for finite `v`.
+#[inline]
+fn grad_tau_row_times_tau<F: Float>(y: &[F], v: &[F], scratch: &mut [F]) -> F {
     centred_row(y, v, scratch);
     for (t, &y) in scratch.iter_mut().zip(y) {
         if y != F::ZERO {
             *t = *t * y.ln();
         }
     }
-    -sum(scratch) / tau
+    sum(scratch)
 }
 
 #[cfg(test)]

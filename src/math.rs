@@ -1057,6 +1057,7 @@ mod tests {
     // ----- ln ---------------------------------------------------------------
 
     #[test]
+    #[cfg_attr(miri, ignore = "accuracy sweep, too slow for Miri")]
     fn ln_f32_all_exponents() {
         let mut c = Check32::new("ln_f32", ln_f32, f32::ln, f64::ln);
         // Positive normals (every 307th pattern: ~7e6 points), then
@@ -1081,6 +1082,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "accuracy sweep, too slow for Miri")]
     fn ln_f64_random() {
         ln_f64_points(pick(80_000, 8_000), 1);
     }
@@ -1167,6 +1169,7 @@ mod tests {
     // ----- ln_1p ------------------------------------------------------------
 
     #[test]
+    #[cfg_attr(miri, ignore = "accuracy sweep, too slow for Miri")]
     fn ln_1p_f32_hot_range() {
         // ln_1p(-t), t in (0, 0.5]: every 5th value of [0.25, 0.5] and every
         // 307th pattern below (~5e6 points in all).
@@ -1187,6 +1190,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "accuracy sweep, too slow for Miri")]
     fn ln_1p_f32_whole_domain() {
         let mut c = Check32::new("ln_1p_f32", ln_1p_f32, f32::ln_1p, f64::ln_1p);
         // (-1, -0.5] and all positive finite values.
@@ -1207,6 +1211,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "accuracy sweep, too slow for Miri")]
     fn ln_1p_f32_tiny_is_identity() {
         // |x| <= 2^-25: ln(1+x) = x - x^2/2 + ... rounds to x.
         let top = (1.0f32 / 33_554_432.0).to_bits();
@@ -1228,6 +1233,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "accuracy sweep, too slow for Miri")]
     fn ln_1p_f64_random() {
         ln_1p_f64_points(pick(80_000, 8_000), 2);
     }
@@ -1308,6 +1314,7 @@ mod tests {
     // ----- exp --------------------------------------------------------------
 
     #[test]
+    #[cfg_attr(miri, ignore = "accuracy sweep, too slow for Miri")]
     fn exp_f32_softmax_range() {
         // x in [-110, 0]: every 211th pattern (~5e6 points) and every 5th value
         // with a subnormal result (x in [-104, -87.33], ~4e5 points).
@@ -1318,6 +1325,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "accuracy sweep, too slow for Miri")]
     fn exp_f32_positive() {
         let mut c = Check32::new("exp_f32 on [0, 89]", exp_f32, f32::exp, f64::exp);
         c.sweep(0, 89.0f32.to_bits(), pick(307, 2_503));
@@ -1332,6 +1340,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "accuracy sweep, too slow for Miri")]
     fn exp_f64_random() {
         exp_f64_points(pick(80_000, 8_000), 3);
     }

@@ -254,6 +254,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "large input, too slow for Miri")]
     fn loc_and_scale_are_an_affine_map_of_the_standard_noise() {
         let mut g = vec![0.0f64; 40_000];
         let mut h = g.clone();

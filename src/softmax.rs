@@ -176,6 +176,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg_attr(miri, ignore = "large input, too slow for Miri")]
     fn long_sums_split_in_halves_and_stay_accurate() {
         let x: Vec<f32> = (0..1_000_003)
             .map(|k| 0.1 + (k % 7) as f32 * 1e-3)
