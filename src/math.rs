@@ -259,7 +259,7 @@ fn ln_kernel_f64(k: f64, f: f64, corr: f64) -> f64 {
 /// Method: `x = 2^k m`, `m` in `[sqrt(1/2), sqrt(2)]`, `f = m - 1` (exact),
 /// `ln x = k ln 2 + 2 atanh(f/(2+f))` with a degree-4 (in `s^2`) Taylor
 /// series and `ln 2` split in hi/lo parts.
-#[inline]
+#[inline(always)]
 pub fn ln_f32(x: f32) -> f32 {
     let sub = x < f32::MIN_POSITIVE;
     let xs = if sub { x * TWO_P24_F32 } else { x };
@@ -290,7 +290,7 @@ pub fn ln_f32(x: f32) -> f32 {
 ///   differ.
 ///
 /// Method: as [`ln_f32`], with a degree-10 (in `s^2`) Taylor series.
-#[inline]
+#[inline(always)]
 pub fn ln_f64(x: f64) -> f64 {
     let sub = x < f64::MIN_POSITIVE;
     let xs = if sub { x * TWO_P54_F64 } else { x };
@@ -329,7 +329,7 @@ pub fn ln_f64(x: f64) -> f64 {
 /// `1 + x`. Otherwise `f = m - 1` and the rounding error `c = x - (u - 1)` of
 /// `u` is added as the first-order correction `c / u`; then `|ln_1p(x)| >=
 /// 0.34`, so the neglected `c^2 / (2 u^2)` is far below an ulp.
-#[inline]
+#[inline(always)]
 pub fn ln_1p_f32(x: f32) -> f32 {
     let u = 1.0 + x;
     let (k, m) = reduce_f32(u);
@@ -363,7 +363,7 @@ pub fn ln_1p_f32(x: f32) -> f32 {
 ///   `log1p` is the less accurate one there).
 ///
 /// Method: as [`ln_1p_f32`].
-#[inline]
+#[inline(always)]
 pub fn ln_1p_f64(x: f64) -> f64 {
     let u = 1.0 + x;
     let (k, m) = reduce_f64(u);
@@ -406,7 +406,7 @@ pub fn ln_1p_f64(x: f64) -> f64 {
 /// by `2^n` as `2^(n>>1) * 2^(n - (n>>1))`, both factors normal and built
 /// from bits, so only the last multiplication can round (into the
 /// subnormal range) or overflow.
-#[inline]
+#[inline(always)]
 pub fn exp_f32(x: f32) -> f32 {
     // Clamp; comparisons with NaN are false, so NaN passes through. (A SIMD
     // version must keep these compare+select semantics, or use min/max
@@ -459,7 +459,7 @@ pub fn exp_f32(x: f32) -> f32 {
 ///   `f64::exp` (glibc), from which 1% of the results differ.
 ///
 /// Method: as [`exp_f32`], with a degree-13 Taylor series.
-#[inline]
+#[inline(always)]
 pub fn exp_f64(x: f64) -> f64 {
     let xc = if x > EXP_MAX_F64 { EXP_MAX_F64 } else { x };
     let xc = if xc < EXP_MIN_F64 { EXP_MIN_F64 } else { xc };
