@@ -382,6 +382,48 @@ pub fn ln_1p_f64(x: f64) -> f64 {
     }
 }
 
+/// `ln(t)` when `upper`, else `ln_1p(-t)`, for a normal `t` in
+/// `[MIN_POSITIVE, 1/2]` (the noise's `t` is at least `2^-64`; this is its
+/// `E = -ln(...)` step in [`crate::noise`]): the same bits as
+/// [`ln_f32`]`(t)` resp. [`ln_1p_f32`]`(-t)`, with one kernel evaluation
+/// instead of two. On that range none of their special-value selects fire
+/// (`t` and `1 - t` are positive, normal and finite; `-t` is neither 0 nor
+/// -1), so each is `ln_kernel_f32` of its reduced arguments, and selecting
+/// the arguments rather than the results gives the same bits.
+#[inline(always)]
+pub(crate) fn ln_or_ln_1p_neg_f32(t: f32, upper: bool) -> f32 {
+    let (e, m) = reduce_f32(t);
+    let x = -t;
+    let u = 1.0 + x;
+    let (k1, m1) = reduce_f32(u);
+    let near = k1 == 0;
+    let f1 = if near { x } else { m1 - 1.0 };
+    let c = (x - (u - 1.0)) / u;
+    let corr1 = if near { 0.0 } else { c };
+    let k = if upper { e } else { k1 };
+    let f = if upper { m - 1.0 } else { f1 };
+    let corr = if upper { 0.0 } else { corr1 };
+    ln_kernel_f32(k as f32, f, corr)
+}
+
+/// `f64` version of [`ln_or_ln_1p_neg_f32`]: the bits of [`ln_f64`]`(t)`
+/// resp. [`ln_1p_f64`]`(-t)` for `t` in `[MIN_POSITIVE, 1/2]`.
+#[inline(always)]
+pub(crate) fn ln_or_ln_1p_neg_f64(t: f64, upper: bool) -> f64 {
+    let (e, m) = reduce_f64(t);
+    let x = -t;
+    let u = 1.0 + x;
+    let (k1, m1) = reduce_f64(u);
+    let near = k1 == 0;
+    let f1 = if near { x } else { m1 - 1.0 };
+    let c = (x - (u - 1.0)) / u;
+    let corr1 = if near { 0.0 } else { c };
+    let k = if upper { e } else { k1 };
+    let f = if upper { m - 1.0 } else { f1 };
+    let corr = if upper { 0.0 } else { corr1 };
+    ln_kernel_f64(k as f64, f, corr)
+}
+
 // ---------------------------------------------------------------------------
 // exp
 // ---------------------------------------------------------------------------
@@ -524,6 +566,54 @@ mod tests {
     //! and `-- --ignored` for the exhaustive `f32` sweeps (~12 minutes) and
     //! 16x more `f64` points (~30 s).
     use super::*;
+
+    #[test]
+    fn ln_or_ln_1p_neg_gives_the_bits_of_ln_and_ln_1p() {
+        // f32: every 97th value of [MIN_POSITIVE, 1/2], and both ends.
+        let mut bits = f32::MIN_POSITIVE.to_bits();
+        while bits <= 0x3f00_0000 {
+            let t = f32::from_bits(bits);
+            assert_eq!(
+                ln_or_ln_1p_neg_f32(t, true).to_bits(),
+                ln_f32(t).to_bits(),
+                "{t:e}"
+            );
+            assert_eq!(
+                ln_or_ln_1p_neg_f32(t, false).to_bits(),
+                ln_1p_f32(-t).to_bits(),
+                "{t:e}"
+            );
+            bits = if bits == 0x3f00_0000 {
+                bits + 1
+            } else {
+                (bits + 97).min(0x3f00_0000)
+            };
+        }
+        // f64: 1/2 and 4e6 values spread over the exponents of [2^-64, 1/2)
+        // (the bit patterns from 2^-64 = 0x3bf0.. up to 1/2 = 0x3fe0..).
+        let (lo, hi) = (0x3bf0_0000_0000_0000u64, 0x3fe0_0000_0000_0000u64);
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for n in 0..4_000_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let t = if n == 0 {
+                0.5
+            } else {
+                f64::from_bits(lo + x % (hi - lo))
+            };
+            assert_eq!(
+                ln_or_ln_1p_neg_f64(t, true).to_bits(),
+                ln_f64(t).to_bits(),
+                "{t:e}"
+            );
+            assert_eq!(
+                ln_or_ln_1p_neg_f64(t, false).to_bits(),
+                ln_1p_f64(-t).to_bits(),
+                "{t:e}"
+            );
+        }
+    }
 
     /// Unoptimised code is ~50x slower: use fewer points in debug builds.
     fn pick(release: u32, debug: u32) -> u32 {

@@ -70,8 +70,9 @@ pub(crate) fn standard_logistic<F: Float>(hi: u32, lo: u32) -> F {
 }
 
 /// Standard Gumbel noise, the branch-free form of [`standard_gumbel`] that
-/// the lane-parallel kernels evaluate: both halves' `E` are computed and one
-/// is selected, which gives the same bits.
+/// the lane-parallel kernels evaluate: the arguments of the logarithm kernel
+/// of both halves are computed and one is selected
+/// ([`Float::ln_or_ln_1p_neg`]), which gives the same bits.
 #[derive(Clone, Copy)]
 pub(crate) struct Gumbel;
 
@@ -79,9 +80,7 @@ impl Variate for Gumbel {
     #[inline(always)]
     fn of<F: Float>(hi: u32, lo: u32) -> F {
         let (t, upper) = half_uniform::<F>(hi, lo);
-        let e_upper = -t.ln();
-        let e_lower = -(-t).ln_1p();
-        let e = if upper { e_upper } else { e_lower };
+        let e = -t.ln_or_ln_1p_neg(upper);
         -e.ln()
     }
 }
