@@ -272,6 +272,22 @@ fn row_values<F: Float>(shape: Shape, x: &[F], row: usize) -> impl Iterator<Item
 /// type's largest value below the maximum becomes `-inf` (probability
 /// `exp(-FLT_MAX / tau)`, which is 0 in the type for any `tau < FLT_MAX / 104`).
 fn shift_row<F: Float>(shape: Shape, logits: &[F], row: usize, z_row: &mut [F], noisy: bool) {
+    if shape.inner() == 1 {
+        // The same operations on a contiguous row, which the compiler
+        // vectorises.
+        let start = shape.index(row, 0);
+        let l = &logits[start..start + shape.classes()];
+        let m = softmax::max(l.iter().copied());
+        if noisy {
+            z_row
+                .iter_mut()
+                .zip(l)
+                .for_each(|(z, &l)| *z = (l - m) + *z);
+        } else {
+            z_row.iter_mut().zip(l).for_each(|(z, &l)| *z = l - m);
+        }
+        return;
+    }
     let l = row_values(shape, logits, row);
     let m = softmax::max(l.clone());
     if noisy {

@@ -67,10 +67,14 @@ pub trait Float:
     fn ln_1p(self) -> Self;
     /// `e^x`, [`crate::math`] kernel.
     fn exp(self) -> Self;
+    /// `ln(self)` when `upper`, else `ln_1p(-self)`, for `self` normal in
+    /// `[MIN_POSITIVE, 1/2]`: the bits of [`Float::ln`] resp. [`Float::ln_1p`], with one
+    /// kernel evaluation ([`crate::math`]).
+    fn ln_or_ln_1p_neg(self, upper: bool) -> Self;
 }
 
 macro_rules! impl_float {
-    ($t:ty, $name:literal, $ln:path, $ln_1p:path, $exp:path) => {
+    ($t:ty, $name:literal, $ln:path, $ln_1p:path, $exp:path, $ln_or_ln_1p_neg:path) => {
         impl Float for $t {
             const NAME: &'static str = $name;
             const ZERO: Self = 0.0;
@@ -114,6 +118,10 @@ macro_rules! impl_float {
             fn exp(self) -> Self {
                 $exp(self)
             }
+            #[inline(always)]
+            fn ln_or_ln_1p_neg(self, upper: bool) -> Self {
+                $ln_or_ln_1p_neg(self, upper)
+            }
         }
     };
 }
@@ -123,12 +131,14 @@ impl_float!(
     "f32",
     crate::math::ln_f32,
     crate::math::ln_1p_f32,
-    crate::math::exp_f32
+    crate::math::exp_f32,
+    crate::math::ln_or_ln_1p_neg_f32
 );
 impl_float!(
     f64,
     "f64",
     crate::math::ln_f64,
     crate::math::ln_1p_f64,
-    crate::math::exp_f64
+    crate::math::exp_f64,
+    crate::math::ln_or_ln_1p_neg_f64
 );

@@ -35,6 +35,7 @@ mod error;
 mod exec;
 mod float;
 mod grad;
+mod kernels;
 mod math;
 mod noise;
 mod pool;

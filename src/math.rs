@@ -259,7 +259,7 @@ fn ln_kernel_f64(k: f64, f: f64, corr: f64) -> f64 {
 /// Method: `x = 2^k m`, `m` in `[sqrt(1/2), sqrt(2)]`, `f = m - 1` (exact),
 /// `ln x = k ln 2 + 2 atanh(f/(2+f))` with a degree-4 (in `s^2`) Taylor
 /// series and `ln 2` split in hi/lo parts.
-#[inline]
+#[inline(always)]
 pub fn ln_f32(x: f32) -> f32 {
     let sub = x < f32::MIN_POSITIVE;
     let xs = if sub { x * TWO_P24_F32 } else { x };
@@ -290,7 +290,7 @@ pub fn ln_f32(x: f32) -> f32 {
 ///   differ.
 ///
 /// Method: as [`ln_f32`], with a degree-10 (in `s^2`) Taylor series.
-#[inline]
+#[inline(always)]
 pub fn ln_f64(x: f64) -> f64 {
     let sub = x < f64::MIN_POSITIVE;
     let xs = if sub { x * TWO_P54_F64 } else { x };
@@ -329,7 +329,7 @@ pub fn ln_f64(x: f64) -> f64 {
 /// `1 + x`. Otherwise `f = m - 1` and the rounding error `c = x - (u - 1)` of
 /// `u` is added as the first-order correction `c / u`; then `|ln_1p(x)| >=
 /// 0.34`, so the neglected `c^2 / (2 u^2)` is far below an ulp.
-#[inline]
+#[inline(always)]
 pub fn ln_1p_f32(x: f32) -> f32 {
     let u = 1.0 + x;
     let (k, m) = reduce_f32(u);
@@ -363,7 +363,7 @@ pub fn ln_1p_f32(x: f32) -> f32 {
 ///   `log1p` is the less accurate one there).
 ///
 /// Method: as [`ln_1p_f32`].
-#[inline]
+#[inline(always)]
 pub fn ln_1p_f64(x: f64) -> f64 {
     let u = 1.0 + x;
     let (k, m) = reduce_f64(u);
@@ -380,6 +380,48 @@ pub fn ln_1p_f64(x: f64) -> f64 {
     } else {
         f64::NAN
     }
+}
+
+/// `ln(t)` when `upper`, else `ln_1p(-t)`, for a normal `t` in
+/// `[MIN_POSITIVE, 1/2]` (the noise's `t` is at least `2^-64`; this is its
+/// `E = -ln(...)` step in [`crate::noise`]): the same bits as
+/// [`ln_f32`]`(t)` resp. [`ln_1p_f32`]`(-t)`, with one kernel evaluation
+/// instead of two. On that range none of their special-value selects fire
+/// (`t` and `1 - t` are positive, normal and finite; `-t` is neither 0 nor
+/// -1), so each is `ln_kernel_f32` of its reduced arguments, and selecting
+/// the arguments rather than the results gives the same bits.
+#[inline(always)]
+pub(crate) fn ln_or_ln_1p_neg_f32(t: f32, upper: bool) -> f32 {
+    let (e, m) = reduce_f32(t);
+    let x = -t;
+    let u = 1.0 + x;
+    let (k1, m1) = reduce_f32(u);
+    let near = k1 == 0;
+    let f1 = if near { x } else { m1 - 1.0 };
+    let c = (x - (u - 1.0)) / u;
+    let corr1 = if near { 0.0 } else { c };
+    let k = if upper { e } else { k1 };
+    let f = if upper { m - 1.0 } else { f1 };
+    let corr = if upper { 0.0 } else { corr1 };
+    ln_kernel_f32(k as f32, f, corr)
+}
+
+/// `f64` version of [`ln_or_ln_1p_neg_f32`]: the bits of [`ln_f64`]`(t)`
+/// resp. [`ln_1p_f64`]`(-t)` for `t` in `[MIN_POSITIVE, 1/2]`.
+#[inline(always)]
+pub(crate) fn ln_or_ln_1p_neg_f64(t: f64, upper: bool) -> f64 {
+    let (e, m) = reduce_f64(t);
+    let x = -t;
+    let u = 1.0 + x;
+    let (k1, m1) = reduce_f64(u);
+    let near = k1 == 0;
+    let f1 = if near { x } else { m1 - 1.0 };
+    let c = (x - (u - 1.0)) / u;
+    let corr1 = if near { 0.0 } else { c };
+    let k = if upper { e } else { k1 };
+    let f = if upper { m - 1.0 } else { f1 };
+    let corr = if upper { 0.0 } else { corr1 };
+    ln_kernel_f64(k as f64, f, corr)
 }
 
 // ---------------------------------------------------------------------------
@@ -406,7 +448,7 @@ pub fn ln_1p_f64(x: f64) -> f64 {
 /// by `2^n` as `2^(n>>1) * 2^(n - (n>>1))`, both factors normal and built
 /// from bits, so only the last multiplication can round (into the
 /// subnormal range) or overflow.
-#[inline]
+#[inline(always)]
 pub fn exp_f32(x: f32) -> f32 {
     // Clamp; comparisons with NaN are false, so NaN passes through. (A SIMD
     // version must keep these compare+select semantics, or use min/max
@@ -459,7 +501,7 @@ pub fn exp_f32(x: f32) -> f32 {
 ///   `f64::exp` (glibc), from which 1% of the results differ.
 ///
 /// Method: as [`exp_f32`], with a degree-13 Taylor series.
-#[inline]
+#[inline(always)]
 pub fn exp_f64(x: f64) -> f64 {
     let xc = if x > EXP_MAX_F64 { EXP_MAX_F64 } else { x };
     let xc = if xc < EXP_MIN_F64 { EXP_MIN_F64 } else { xc };
@@ -524,6 +566,54 @@ mod tests {
     //! and `-- --ignored` for the exhaustive `f32` sweeps (~12 minutes) and
     //! 16x more `f64` points (~30 s).
     use super::*;
+
+    #[test]
+    fn ln_or_ln_1p_neg_gives_the_bits_of_ln_and_ln_1p() {
+        // f32: every 97th value of [MIN_POSITIVE, 1/2], and both ends.
+        let mut bits = f32::MIN_POSITIVE.to_bits();
+        while bits <= 0x3f00_0000 {
+            let t = f32::from_bits(bits);
+            assert_eq!(
+                ln_or_ln_1p_neg_f32(t, true).to_bits(),
+                ln_f32(t).to_bits(),
+                "{t:e}"
+            );
+            assert_eq!(
+                ln_or_ln_1p_neg_f32(t, false).to_bits(),
+                ln_1p_f32(-t).to_bits(),
+                "{t:e}"
+            );
+            bits = if bits == 0x3f00_0000 {
+                bits + 1
+            } else {
+                (bits + 97).min(0x3f00_0000)
+            };
+        }
+        // f64: 1/2 and 4e6 values spread over the exponents of [2^-64, 1/2)
+        // (the bit patterns from 2^-64 = 0x3bf0.. up to 1/2 = 0x3fe0..).
+        let (lo, hi) = (0x3bf0_0000_0000_0000u64, 0x3fe0_0000_0000_0000u64);
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for n in 0..4_000_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let t = if n == 0 {
+                0.5
+            } else {
+                f64::from_bits(lo + x % (hi - lo))
+            };
+            assert_eq!(
+                ln_or_ln_1p_neg_f64(t, true).to_bits(),
+                ln_f64(t).to_bits(),
+                "{t:e}"
+            );
+            assert_eq!(
+                ln_or_ln_1p_neg_f64(t, false).to_bits(),
+                ln_1p_f64(-t).to_bits(),
+                "{t:e}"
+            );
+        }
+    }
 
     /// Unoptimised code is ~50x slower: use fewer points in debug builds.
     fn pick(release: u32, debug: u32) -> u32 {

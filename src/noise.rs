@@ -22,9 +22,9 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::exec;
 use crate::float::Float;
-use crate::stream::{self, Units, CHUNK_ELEMENTS, LANES};
+use crate::kernels::{self, noise::Variate};
+use crate::stream::{Units, CHUNK_ELEMENTS};
 use crate::validate::check_location_scale;
-use rand_xoshiro::rand_core::Rng;
 
 /// The largest magnitude of a standard Gumbel variate this library draws,
 /// rounded up: `64 ln 2 < 45`.
@@ -43,8 +43,9 @@ fn half_uniform<F: Float>(hi: u32, lo: u32) -> (F, bool) {
     (t, hi >> 31 != 0)
 }
 
-/// Maps 64 random bits to a standard Gumbel variate (see the module docs).
-#[inline(always)]
+/// Maps 64 random bits to a standard Gumbel variate (see the module docs):
+/// the scalar reference that defines the bits of the noise.
+#[cfg(test)]
 pub(crate) fn standard_gumbel<F: Float>(hi: u32, lo: u32) -> F {
     let (t, upper) = half_uniform::<F>(hi, lo);
     let e = if upper { -t.ln() } else { -(-t).ln_1p() };
@@ -53,8 +54,9 @@ pub(crate) fn standard_gumbel<F: Float>(hi: u32, lo: u32) -> F {
 
 /// Maps 64 random bits to a standard logistic variate, the quantile
 /// transform of the Gumbel variate [`standard_gumbel`] of the same bits:
-/// `L = logit(U)` with `U = exp(-exp(-g))` (see the module docs).
-#[inline(always)]
+/// `L = logit(U)` with `U = exp(-exp(-g))` (see the module docs). The scalar
+/// reference that defines the bits of the logistic noise.
+#[cfg(test)]
 pub(crate) fn standard_logistic<F: Float>(hi: u32, lo: u32) -> F {
     let (t, upper) = half_uniform::<F>(hi, lo);
     // logit(t) <= 0: U = t in the upper half, U = 1 - t (logit -logit(t))
@@ -67,23 +69,36 @@ pub(crate) fn standard_logistic<F: Float>(hi: u32, lo: u32) -> F {
     }
 }
 
-/// Fills `out` (at most [`CHUNK_ELEMENTS`] elements) with `variate` of the
-/// random bits of stream `stream` under `seed`: element `j` takes the
-/// `j / LANES`-th pair of words of lane `j % LANES`.
-#[inline(always)]
-fn fill_stream_with<F: Float>(
-    seed: u64,
-    stream: u64,
-    out: &mut [F],
-    variate: impl Fn(u32, u32) -> F,
-) {
-    debug_assert!(out.len() <= CHUNK_ELEMENTS);
-    let mut lanes = stream::lanes(seed, stream);
-    for block in out.chunks_mut(LANES) {
-        let hi: [u32; LANES] = std::array::from_fn(|l| lanes[l].next_u32());
-        let lo: [u32; LANES] = std::array::from_fn(|l| lanes[l].next_u32());
-        for (l, x) in block.iter_mut().enumerate() {
-            *x = variate(hi[l], lo[l]);
+/// Standard Gumbel noise, the branch-free form of [`standard_gumbel`] that
+/// the lane-parallel kernels evaluate: the arguments of the logarithm kernel
+/// of both halves are computed and one is selected
+/// ([`Float::ln_or_ln_1p_neg`]), which gives the same bits.
+#[derive(Clone, Copy)]
+pub(crate) struct Gumbel;
+
+impl Variate for Gumbel {
+    #[inline(always)]
+    fn of<F: Float>(hi: u32, lo: u32) -> F {
+        let (t, upper) = half_uniform::<F>(hi, lo);
+        let e = -t.ln_or_ln_1p_neg(upper);
+        -e.ln()
+    }
+}
+
+/// Standard logistic noise, the branch-free form of [`standard_logistic`]
+/// (which has no branch before its final sign).
+#[derive(Clone, Copy)]
+pub(crate) struct Logistic;
+
+impl Variate for Logistic {
+    #[inline(always)]
+    fn of<F: Float>(hi: u32, lo: u32) -> F {
+        let (t, upper) = half_uniform::<F>(hi, lo);
+        let logit_t = t.ln() - (-t).ln_1p();
+        if upper {
+            logit_t
+        } else {
+            -logit_t
         }
     }
 }
@@ -91,25 +106,24 @@ fn fill_stream_with<F: Float>(
 /// Fills `out` (at most [`CHUNK_ELEMENTS`] elements) with the standard
 /// Gumbel noise of stream `stream` under `seed`.
 pub(crate) fn fill_stream<F: Float>(seed: u64, stream: u64, out: &mut [F]) {
-    fill_stream_with(seed, stream, out, standard_gumbel);
+    kernels::noise::fill::<F, Gumbel>(seed, stream, out);
 }
 
-/// Fills a flat buffer of `out.len()` elements with one `variate` per
+/// Fills a flat buffer of `out.len()` elements with one variate `V` per
 /// element (chunk `c` of [`CHUNK_ELEMENTS`] elements draws from stream
 /// `offset + c`, the layout of [`noise`]), then calls `finish(start, chunk)`
 /// on each chunk, `start` being the index of its first element. Consumes
 /// `ceil(out.len() / CHUNK_ELEMENTS)` stream ids.
-pub(crate) fn fill_flat<F: Float>(
+pub(crate) fn fill_flat<F: Float, V: Variate>(
     out: &mut [F],
     seed: u64,
     offset: u64,
-    variate: impl Fn(u32, u32) -> F + Copy + Sync,
     finish: impl Fn(usize, &mut [F]) + Sync,
 ) -> Result<()> {
     let units = Units::new(out.len(), 1);
     let parallel = out.len() >= exec::PARALLEL_MIN_ELEMENTS;
     exec::for_each_chunk_mut(out, CHUNK_ELEMENTS, parallel, |unit, chunk| {
-        fill_stream_with(seed, units.first_stream(offset, unit), chunk, variate);
+        kernels::noise::fill::<F, V>(seed, units.first_stream(offset, unit), chunk);
         finish(unit * CHUNK_ELEMENTS, chunk);
     })
 }
@@ -135,7 +149,7 @@ pub(crate) fn fill_unit<F: Float>(seed: u64, first_stream: u64, out: &mut [F]) {
 /// could then be infinite). `out` is untouched on error.
 pub fn noise<F: Float>(out: &mut [F], loc: F, scale: F, seed: u64, offset: u64) -> Result<()> {
     check_noise_parameters(loc, scale)?;
-    fill_flat(out, seed, offset, standard_gumbel, |_, chunk| {
+    fill_flat::<F, Gumbel>(out, seed, offset, |_, chunk| {
         if loc != F::ZERO || scale != F::ONE {
             chunk.iter_mut().for_each(|g| *g = loc + scale * *g);
         }

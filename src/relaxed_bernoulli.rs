@@ -13,7 +13,7 @@
 use crate::error::Result;
 use crate::exec;
 use crate::float::Float;
-use crate::noise::{self, standard_logistic};
+use crate::noise::{self, Logistic};
 use crate::stream::CHUNK_ELEMENTS;
 use crate::validate::{
     check_finite_flat, check_finite_logits, check_open_unit, check_same_len, check_tau,
@@ -61,7 +61,7 @@ pub fn relaxed_bernoulli<F: Float>(
     check_same_len("out", out.len(), "logits", logits.len())?;
     check_tau(tau)?;
     check_finite_logits(logits)?;
-    noise::fill_flat(out, seed, offset, standard_logistic, |start, chunk| {
+    noise::fill_flat::<F, Logistic>(out, seed, offset, |start, chunk| {
         let logits = &logits[start..start + chunk.len()];
         if hard {
             for (y, &l) in chunk.iter_mut().zip(logits) {

@@ -11,6 +11,7 @@
 use crate::error::Result;
 use crate::exec::{self, Output};
 use crate::float::Float;
+use crate::kernels::isa::Tier;
 use crate::shape::Shape;
 use crate::temperature::Temperature;
 use crate::validate::check_logits;
@@ -19,7 +20,7 @@ use crate::validate::check_logits;
 pub const ACCUMULATORS: usize = 16;
 
 /// The largest value of a row (rows hold no NaN).
-#[inline]
+#[inline(always)]
 pub(crate) fn max<F: Float>(z: impl IntoIterator<Item = F>) -> F {
     z.into_iter()
         .fold(F::NEG_INFINITY, |m, x| if x > m { x } else { m })
@@ -56,7 +57,7 @@ pub(crate) fn sum<F: Float>(x: &[F]) -> F {
 
 /// `ACCUMULATORS` striped partial sums (element `k` goes to `k % 16`), then
 /// pairwise `acc[i] += acc[i + w]` for `w = 8, 4, 2, 1`.
-#[inline]
+#[inline(always)]
 fn striped_sum<F: Float>(x: &[F]) -> F {
     let mut acc = [F::ZERO; ACCUMULATORS];
     let mut blocks = x.chunks_exact(ACCUMULATORS);
@@ -80,7 +81,7 @@ fn striped_sum<F: Float>(x: &[F]) -> F {
 
 /// Writes `exp((z - max z) / tau)` of one row into `out` (same length as
 /// `z`) and returns `(max z, sum)`; the sum is at least 1.
-#[inline]
+#[inline(always)]
 fn exp_shifted<F: Float>(z: &[F], tau: F, out: &mut [F]) -> (F, F) {
     let m = max(z.iter().copied());
     for (y, &x) in out.iter_mut().zip(z) {
@@ -90,9 +91,45 @@ fn exp_shifted<F: Float>(z: &[F], tau: F, out: &mut [F]) -> (F, F) {
 }
 
 /// Writes `softmax(z / tau)` of one row into `out` (same length as `z`).
-/// `z` must contain no NaN and at least one value above `-inf`.
+/// `z` must contain no NaN and at least one value above `-inf`. Runs
+/// [`softmax_row_body`] compiled for the current instruction-set tier
+/// ([`crate::kernels::isa`]), with the same bits on every tier.
 #[inline]
 pub(crate) fn softmax_row<F: Float>(z: &[F], tau: F, out: &mut [F]) {
+    match Tier::current() {
+        // SAFETY: `Tier::current` returns a tier only if the CPU has it.
+        #[cfg(target_arch = "x86_64")]
+        Tier::Avx512 => unsafe { softmax_row_avx512(z, tau, out) },
+        // SAFETY: as above.
+        #[cfg(target_arch = "x86_64")]
+        Tier::Avx2 => unsafe { softmax_row_avx2(z, tau, out) },
+        _ => softmax_row_body(z, tau, out),
+    }
+}
+
+/// [`softmax_row`] compiled for AVX-512.
+///
+/// # Safety
+/// The CPU must support AVX-512 F, BW, DQ and VL.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
+unsafe fn softmax_row_avx512<F: Float>(z: &[F], tau: F, out: &mut [F]) {
+    softmax_row_body(z, tau, out)
+}
+
+/// [`softmax_row`] compiled for AVX2 (FMA enabled, never used).
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn softmax_row_avx2<F: Float>(z: &[F], tau: F, out: &mut [F]) {
+    softmax_row_body(z, tau, out)
+}
+
+/// The body of [`softmax_row`], inlined into each tier's function.
+#[inline(always)]
+fn softmax_row_body<F: Float>(z: &[F], tau: F, out: &mut [F]) {
     let scale = F::ONE / exp_shifted(z, tau, out).1;
     out.iter_mut().for_each(|y| *y = *y * scale);
 }
@@ -203,6 +240,35 @@ mod tests {
             }
         }
         assert_eq!(sum(&x).to_bits(), acc[0].to_bits());
+    }
+
+    #[test]
+    fn every_available_tier_gives_the_bits_of_the_baseline() {
+        let z: Vec<f32> = (0..1037)
+            .map(|k| {
+                if k % 11 == 3 {
+                    f32::NEG_INFINITY
+                } else {
+                    ((k * 7919) % 1000) as f32 * 0.01 - 9.0
+                }
+            })
+            .collect();
+        let mut expected = vec![0.0f32; z.len()];
+        softmax_row_body(&z, 0.3, &mut expected);
+        for tier in Tier::ALL.into_iter().filter(|t| t.available()) {
+            let mut y = vec![0.0f32; z.len()];
+            match tier {
+                // SAFETY: the tier is available.
+                #[cfg(target_arch = "x86_64")]
+                Tier::Avx512 => unsafe { softmax_row_avx512(&z, 0.3, &mut y) },
+                // SAFETY: as above.
+                #[cfg(target_arch = "x86_64")]
+                Tier::Avx2 => unsafe { softmax_row_avx2(&z, 0.3, &mut y) },
+                _ => softmax_row_body(&z, 0.3, &mut y),
+            }
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&y), bits(&expected), "{tier:?}");
+        }
     }
 
     #[test]

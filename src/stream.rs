@@ -18,7 +18,9 @@
 use std::ops::Range;
 
 use rand_xoshiro::rand_core::{Rng, SeedableRng};
-use rand_xoshiro::{SplitMix64, Xoshiro128PlusPlus};
+use rand_xoshiro::SplitMix64;
+#[cfg(test)]
+use rand_xoshiro::Xoshiro128PlusPlus;
 
 /// The element budget of one stream: a unit of rows, or one segment of a
 /// long row, never holds more elements than this.
@@ -82,10 +84,19 @@ fn mix(x: u64) -> u64 {
     SplitMix64::seed_from_u64(x).next_u64()
 }
 
-/// The generators of the `LANES` lanes of stream `stream` under `seed`.
-pub(crate) fn lanes(seed: u64, stream: u64) -> [Xoshiro128PlusPlus; LANES] {
+/// The `seed_from_u64` seeds of the `LANES` lanes of stream `stream` under
+/// `seed`.
+pub(crate) fn lane_seeds(seed: u64, stream: u64) -> [u64; LANES] {
     let key = mix(mix(seed) ^ stream);
-    std::array::from_fn(|lane| Xoshiro128PlusPlus::seed_from_u64(mix(key ^ lane as u64)))
+    std::array::from_fn(|lane| mix(key ^ lane as u64))
+}
+
+/// The generators of the `LANES` lanes of stream `stream` under `seed`: the
+/// reference the lane-parallel generator of [`crate::kernels`] is tested
+/// against.
+#[cfg(test)]
+pub(crate) fn lanes(seed: u64, stream: u64) -> [Xoshiro128PlusPlus; LANES] {
+    lane_seeds(seed, stream).map(Xoshiro128PlusPlus::seed_from_u64)
 }
 
 #[cfg(test)]

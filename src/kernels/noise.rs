@@ -1,0 +1,131 @@
+//! One stream's worth of variates, 16 elements (one output of each lane) per
+//! step, compiled once per instruction-set tier.
+
+use crate::float::Float;
+use crate::kernels::isa::Tier;
+use crate::kernels::xoshiro::Lanes;
+use crate::stream::{CHUNK_ELEMENTS, LANES};
+
+/// A branch-free map from the 64 random bits `(hi, lo)` of an element to a
+/// variate (see [`crate::noise`]).
+pub(crate) trait Variate: Copy + Send + Sync {
+    /// The variate of the bits `(hi, lo)`.
+    fn of<F: Float>(hi: u32, lo: u32) -> F;
+}
+
+/// Fills `out` (at most [`CHUNK_ELEMENTS`] elements) with the variates `V`
+/// of stream `stream` under `seed`: element `j` takes the `j / LANES`-th
+/// pair of outputs `(hi, lo)` of lane `j % LANES`.
+#[inline]
+pub(crate) fn fill<F: Float, V: Variate>(seed: u64, stream: u64, out: &mut [F]) {
+    debug_assert!(out.len() <= CHUNK_ELEMENTS);
+    match Tier::current() {
+        // SAFETY: `Tier::current` returns a tier only if the CPU has it.
+        #[cfg(target_arch = "x86_64")]
+        Tier::Avx512 => unsafe { fill_avx512::<F, V>(seed, stream, out) },
+        // SAFETY: as above.
+        #[cfg(target_arch = "x86_64")]
+        Tier::Avx2 => unsafe { fill_avx2::<F, V>(seed, stream, out) },
+        _ => fill_body::<F, V>(seed, stream, out),
+    }
+}
+
+/// [`fill`] compiled for AVX-512.
+///
+/// # Safety
+/// The CPU must support AVX-512 F, BW, DQ and VL.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
+unsafe fn fill_avx512<F: Float, V: Variate>(seed: u64, stream: u64, out: &mut [F]) {
+    fill_body::<F, V>(seed, stream, out)
+}
+
+/// [`fill`] compiled for AVX2 (FMA enabled, never used).
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn fill_avx2<F: Float, V: Variate>(seed: u64, stream: u64, out: &mut [F]) {
+    fill_body::<F, V>(seed, stream, out)
+}
+
+/// The body of [`fill`], inlined into each tier's function.
+#[inline(always)]
+fn fill_body<F: Float, V: Variate>(seed: u64, stream: u64, out: &mut [F]) {
+    let mut lanes = Lanes::new(seed, stream);
+    for block in out.chunks_mut(LANES) {
+        let hi = lanes.next();
+        let lo = lanes.next();
+        let mut values = [F::ZERO; LANES];
+        for l in 0..LANES {
+            values[l] = V::of(hi[l], lo[l]);
+        }
+        block.copy_from_slice(&values[..block.len()]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::noise::{standard_gumbel, standard_logistic, Gumbel, Logistic};
+    use crate::stream;
+    use rand_xoshiro::rand_core::Rng;
+
+    /// [`fill`] on tier `tier`, which the CPU must have.
+    fn fill_on<F: Float, V: Variate>(tier: Tier, seed: u64, stream: u64, out: &mut [F]) {
+        assert!(tier.available());
+        match tier {
+            // SAFETY: the tier is available (asserted).
+            #[cfg(target_arch = "x86_64")]
+            Tier::Avx512 => unsafe { fill_avx512::<F, V>(seed, stream, out) },
+            // SAFETY: as above.
+            #[cfg(target_arch = "x86_64")]
+            Tier::Avx2 => unsafe { fill_avx2::<F, V>(seed, stream, out) },
+            _ => fill_body::<F, V>(seed, stream, out),
+        }
+    }
+
+    /// The scalar reference: `rand_xoshiro` lanes and the branchy variate.
+    fn reference<F: Float>(seed: u64, stream: u64, n: usize, variate: fn(u32, u32) -> F) -> Vec<F> {
+        let mut lanes = stream::lanes(seed, stream);
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            let hi: [u32; LANES] = std::array::from_fn(|l| lanes[l].next_u32());
+            let lo: [u32; LANES] = std::array::from_fn(|l| lanes[l].next_u32());
+            out.extend((0..LANES).map(|l| variate(hi[l], lo[l])));
+        }
+        out.truncate(n);
+        out
+    }
+
+    fn check_tier<F: Float>(tier: Tier) {
+        for (seed, stream, n) in [(0, 0, CHUNK_ELEMENTS), (7, u64::MAX, 1001), (1 << 50, 3, 5)] {
+            let mut out = vec![F::ZERO; n];
+            fill_on::<F, Gumbel>(tier, seed, stream, &mut out);
+            let expected = reference::<F>(seed, stream, n, standard_gumbel);
+            assert!(
+                out.iter()
+                    .zip(&expected)
+                    .all(|(a, b)| a.to_f64().to_bits() == b.to_f64().to_bits()),
+                "{tier:?} gumbel"
+            );
+            fill_on::<F, Logistic>(tier, seed, stream, &mut out);
+            let expected = reference::<F>(seed, stream, n, standard_logistic);
+            assert!(
+                out.iter()
+                    .zip(&expected)
+                    .all(|(a, b)| a.to_f64().to_bits() == b.to_f64().to_bits()),
+                "{tier:?} logistic"
+            );
+        }
+    }
+
+    #[test]
+    fn every_available_tier_gives_the_bits_of_the_scalar_reference() {
+        for tier in Tier::ALL.into_iter().filter(|t| t.available()) {
+            check_tier::<f32>(tier);
+            check_tier::<f64>(tier);
+        }
+    }
+}
