@@ -277,7 +277,16 @@ fn long_soft_rows_sum_to_one_within_a_few_ulp() {
     for (k, tau) in [(300_000usize, 0.5f32), (1_000_000, 1.0)] {
         let logits: Vec<f32> = (0..k).map(|i| ((i * 7919) % 1000) as f32 / 250.0).collect();
         let mut y = vec![0.0f32; k];
-        gumbel_softmax(&logits, &mut y, Shape::matrix(1, k).unwrap(), tau, false, 1, 0).unwrap();
+        gumbel_softmax(
+            &logits,
+            &mut y,
+            Shape::matrix(1, k).unwrap(),
+            tau,
+            false,
+            1,
+            0,
+        )
+        .unwrap();
         let total: f64 = y.iter().map(|&v| f64::from(v)).sum();
         let drift = (total - 1.0).abs() / f64::from(f32::EPSILON);
         assert!(drift <= 4.0, "K = {k}: the row sums to 1 + {drift:.1} eps");
