@@ -568,6 +568,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg_attr(miri, ignore = "accuracy sweep, too slow for Miri")]
     fn ln_or_ln_1p_neg_gives_the_bits_of_ln_and_ln_1p() {
         // f32: every 97th value of [MIN_POSITIVE, 1/2], and both ends.
         let mut bits = f32::MIN_POSITIVE.to_bits();
