@@ -33,7 +33,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::exec::{self, Output};
 use crate::float::Float;
 use crate::shape::Shape;
-use crate::softmax::max;
+use crate::softmax::{max, perturb_row};
 use crate::validate::{check_logits, check_rows, check_tau};
 
 /// Concrete log-density, one value per row: `out[r] = ln p(y_r)` for the
@@ -82,12 +82,20 @@ pub fn concrete_log_prob<F: Float>(
     check_logits(shape, logits)?;
     check_rows(shape, |row| check_simplex_row(shape, y, logits, row))?;
     let tau = tau.to_f64();
-    exec::map_rows(shape, logits, None, out, Output::PerRow, |row, l, out| {
-        let y = |k: usize| y[shape.index(row, k)].to_f64();
-        let ln_total = (0..l.len()).map(y).sum::<f64>().ln();
-        let (exp_concrete, sum_x) = exp_concrete_row(l, |k| y(k).ln() - ln_total, tau);
-        out[0] = F::from_f64(exp_concrete - sum_x);
-    })
+    exec::map_rows_n(
+        shape,
+        [logits],
+        out,
+        Output::PerRow,
+        |row, [l], l_shifted, out| {
+            perturb_row(l, l_shifted, false);
+            let l = &*l_shifted;
+            let y = |k: usize| y[shape.index(row, k)].to_f64();
+            let ln_total = (0..l.len()).map(y).sum::<f64>().ln();
+            let (exp_concrete, sum_x) = exp_concrete_row(l, |k| y(k).ln() - ln_total, tau);
+            out[0] = F::from_f64(exp_concrete - sum_x);
+        },
+    )
 }
 
 /// ExpConcrete log-density, one value per row: `out[r] = ln q(x_r)` for the
@@ -141,10 +149,18 @@ pub fn exp_concrete_log_prob<F: Float>(
     check_logits(shape, logits)?;
     check_rows(shape, |row| check_log_simplex_row(shape, x, logits, row))?;
     let tau = tau.to_f64();
-    exec::map_rows(shape, logits, None, out, Output::PerRow, |row, l, out| {
-        let x = |k: usize| x[shape.index(row, k)].to_f64();
-        out[0] = F::from_f64(exp_concrete_row(l, x, tau).0);
-    })
+    exec::map_rows_n(
+        shape,
+        [logits],
+        out,
+        Output::PerRow,
+        |row, [l], l_shifted, out| {
+            perturb_row(l, l_shifted, false);
+            let l = &*l_shifted;
+            let x = |k: usize| x[shape.index(row, k)].to_f64();
+            out[0] = F::from_f64(exp_concrete_row(l, x, tau).0);
+        },
+    )
 }
 
 /// The tolerance on `|sum_k y_k - 1|` (Concrete) and `|logsumexp_k x_k|`
@@ -160,7 +176,7 @@ pub(crate) fn simplex_tolerance<F: Float>(k: usize) -> f64 {
 /// maximum, which leaves the value unchanged (the `sum_k l_k` and
 /// `K logsumexp` terms move together) but keeps the sums small.
 fn exp_concrete_row<F: Float>(l: &[F], x: impl Fn(usize) -> f64, tau: f64) -> (f64, f64) {
-    let l_max = max(l.iter().copied()).to_f64();
+    let l_max = max(l).to_f64();
     let (mut k, mut linear, mut sum_x) = (0usize, 0.0f64, 0.0f64);
     let mut lse = LogSumExp::new();
     for (class, l) in l.iter().enumerate() {

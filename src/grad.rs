@@ -32,8 +32,9 @@
 //! accumulator layout, so results are the same bits for any thread count.
 
 use crate::error::Result;
-use crate::exec::{self, First, Output};
+use crate::exec::{self, Output};
 use crate::float::Float;
+use crate::kernels::isa;
 use crate::shape::Shape;
 use crate::softmax::sum;
 use crate::temperature::Temperature;
@@ -171,7 +172,6 @@ pub fn gumbel_softmax_grad_tau_per_row<F: Float>(
     exec::map_rows_n(
         shape,
         [y_soft, grad_out],
-        First::AsIs,
         grad_tau,
         Output::PerRow,
         |row, [y, v], scratch, out| out[0] = grad_tau_row(y, v, tau.of_row(row), scratch),
@@ -189,16 +189,26 @@ fn backward<F: Float>(
 ) -> Result<()> {
     shape.check_len("grad_logits", grad_logits.len(), shape.len())?;
     check_inputs(y_soft, grad_out, shape, tau)?;
-    exec::map_rows_n(
+    let classes = shape.classes();
+    exec::map_units(
         shape,
         [y_soft, grad_out],
-        First::AsIs,
         grad_logits,
         Output::PerElement,
-        |row, [y, v], _, g| {
-            centred_row(y, v, g);
-            let tau = tau.of_row(row);
-            g.iter_mut().for_each(|g| *g = *g / tau);
+        |unit| {
+            isa::dispatch(
+                #[inline(always)]
+                || {
+                    let [y, v] = unit.inputs;
+                    let rows = y.chunks_exact(classes).zip(v.chunks_exact(classes));
+                    for (r, ((y, v), g)) in rows.zip(unit.out.chunks_exact_mut(classes)).enumerate()
+                    {
+                        centred_row(y, v, g);
+                        let tau = tau.of_row(unit.rows.start + r);
+                        g.iter_mut().for_each(|g| *g = *g / tau);
+                    }
+                },
+            )
         },
     )
 }
@@ -220,7 +230,7 @@ fn check_inputs<F: Float>(
 /// Writes `dL/du = y ⊙ (v - <v, y>)` of one row into `out` (all three of
 /// the same length), exactly 0 where `y == 0` (even if `v - <v, y>`
 /// overflowed).
-#[inline]
+#[inline(always)]
 fn centred_row<F: Float>(y: &[F], v: &[F], out: &mut [F]) {
     for ((o, &y), &v) in out.iter_mut().zip(y).zip(v) {
         *o = y * v;

@@ -42,6 +42,7 @@ mod pool;
 mod relaxed_bernoulli;
 mod sample;
 mod schedule;
+mod scratch;
 mod shape;
 mod softmax;
 mod special;

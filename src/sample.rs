@@ -20,8 +20,12 @@
 use crate::error::Result;
 use crate::exec::{self, Output};
 use crate::float::Float;
+use crate::kernels::isa;
+use crate::noise;
+use crate::scratch;
 use crate::shape::Shape;
-use crate::softmax::{argmax, log_softmax_row, softmax_row};
+use crate::softmax::{argmax, log_softmax_rows, perturb_row, softmax_rows};
+use crate::stream::Units;
 use crate::temperature::Temperature;
 use crate::validate::{check_logits, check_tau};
 
@@ -116,22 +120,31 @@ fn forward<F: Float>(
     shape.check_len("out", out.len(), shape.len())?;
     tau.check(shape)?;
     check_logits(shape, logits)?;
-    let noise = Some((seed, offset));
-    if hard {
-        exec::map_rows(shape, logits, noise, out, Output::PerElement, |_, z, y| {
-            y.fill(F::ZERO);
-            y[argmax(z)] = F::ONE;
-        })
-    } else {
-        exec::map_rows(
-            shape,
-            logits,
-            noise,
-            out,
-            Output::PerElement,
-            |row, z, y| softmax_row(z, tau.of_row(row), y),
+    let classes = shape.classes();
+    let units = Units::new(shape.rows(), classes);
+    exec::map_units(shape, [logits], out, Output::PerElement, |unit| {
+        isa::dispatch(
+            #[inline(always)]
+            || {
+                let [l] = unit.inputs;
+                noise::fill_unit(seed, units.first_stream(offset, unit.index), unit.out);
+                for (l, y) in l
+                    .chunks_exact(classes)
+                    .zip(unit.out.chunks_exact_mut(classes))
+                {
+                    perturb_row(l, y, true);
+                    if hard {
+                        let k = argmax(y);
+                        y.fill(F::ZERO);
+                        y[k] = F::ONE;
+                    }
+                }
+                if !hard {
+                    softmax_rows(unit.out, classes, |r| tau.of_row(unit.rows.start + r));
+                }
+            },
         )
-    }
+    })
 }
 
 /// ExpConcrete (log-space Gumbel-Softmax) sample
@@ -171,14 +184,26 @@ pub fn gumbel_log_softmax<F: Float>(
     shape.check_len("out", out.len(), shape.len())?;
     check_tau(tau)?;
     check_logits(shape, logits)?;
-    exec::map_rows(
-        shape,
-        logits,
-        Some((seed, offset)),
-        out,
-        Output::PerElement,
-        |_, z, x| log_softmax_row(z, tau, x),
-    )
+    let classes = shape.classes();
+    let units = Units::new(shape.rows(), classes);
+    exec::map_units(shape, [logits], out, Output::PerElement, |unit| {
+        scratch::with(unit.out.len(), |e| {
+            isa::dispatch(
+                #[inline(always)]
+                || {
+                    let [l] = unit.inputs;
+                    noise::fill_unit(seed, units.first_stream(offset, unit.index), unit.out);
+                    for (l, x) in l
+                        .chunks_exact(classes)
+                        .zip(unit.out.chunks_exact_mut(classes))
+                    {
+                        perturb_row(l, x, true);
+                    }
+                    log_softmax_rows(unit.out, classes, |_| tau, e);
+                },
+            )
+        })
+    })
 }
 
 /// Gumbel-max sampling: one class index per row, `argmax(logits + g)` with
@@ -205,14 +230,22 @@ pub fn sample<F: Float>(
     shape.check_len("logits", logits.len(), shape.len())?;
     shape.check_len("indices", indices.len(), shape.rows())?;
     check_logits(shape, logits)?;
-    exec::map_rows(
-        shape,
-        logits,
-        Some((seed, offset)),
-        indices,
-        Output::PerRow,
-        |_, z, index| {
-            index[0] = argmax(z) as i64;
-        },
-    )
+    let classes = shape.classes();
+    let units = Units::new(shape.rows(), classes);
+    exec::map_units(shape, [logits], indices, Output::PerRow, |unit| {
+        let [l] = unit.inputs;
+        scratch::with(l.len(), |z| {
+            isa::dispatch(
+                #[inline(always)]
+                || {
+                    noise::fill_unit(seed, units.first_stream(offset, unit.index), z);
+                    let rows = l.chunks_exact(classes).zip(z.chunks_exact_mut(classes));
+                    for ((l, z), index) in rows.zip(unit.out.iter_mut()) {
+                        perturb_row(l, z, true);
+                        *index = argmax(z) as i64;
+                    }
+                },
+            )
+        })
+    })
 }

@@ -11,7 +11,7 @@
 use crate::error::Result;
 use crate::exec::{self, Output};
 use crate::float::Float;
-use crate::kernels::isa::Tier;
+use crate::kernels::isa;
 use crate::shape::Shape;
 use crate::temperature::Temperature;
 use crate::validate::check_logits;
@@ -19,23 +19,58 @@ use crate::validate::check_logits;
 /// The number of partial sums of a row sum (element `k` goes to `k % 16`).
 pub const ACCUMULATORS: usize = 16;
 
-/// The largest value of a row (rows hold no NaN).
+/// The largest value of a row of NaN-free values (`-inf` if empty): the
+/// value of the fold `m = if x > m { x } else { m }` from `-inf` in class
+/// order, including the sign of a zero maximum (the first zero's).
+///
+/// Long rows use [`ACCUMULATORS`] striped maxima, which vectorise; the
+/// maximum is exact whatever the order, and a zero result is replaced by the
+/// row's first zero, so the bits equal the fold's.
 #[inline(always)]
-pub(crate) fn max<F: Float>(z: impl IntoIterator<Item = F>) -> F {
-    z.into_iter()
-        .fold(F::NEG_INFINITY, |m, x| if x > m { x } else { m })
-}
-
-/// The index of the largest value of a row, the lowest index on ties.
-#[inline]
-pub(crate) fn argmax<F: Float>(z: &[F]) -> usize {
-    let mut best = 0;
-    for (k, &x) in z.iter().enumerate() {
-        if x > z[best] {
-            best = k;
+pub(crate) fn max<F: Float>(z: &[F]) -> F {
+    let fold = |m: F, x: F| if x > m { x } else { m };
+    if z.len() < 2 * ACCUMULATORS {
+        return z.iter().copied().fold(F::NEG_INFINITY, fold);
+    }
+    let mut acc = [F::NEG_INFINITY; ACCUMULATORS];
+    let mut blocks = z.chunks_exact(ACCUMULATORS);
+    for block in &mut blocks {
+        for (a, &x) in acc.iter_mut().zip(block) {
+            *a = fold(*a, x);
         }
     }
-    best
+    let m = acc.into_iter().fold(F::NEG_INFINITY, fold);
+    let m = blocks.remainder().iter().copied().fold(m, fold);
+    if m == F::ZERO {
+        // -0 == +0: the fold keeps the first zero it meets.
+        z[first_equal(z, m)]
+    } else {
+        m
+    }
+}
+
+/// The index of the first element of `z` equal to `value`, which must occur.
+/// Blocks of [`ACCUMULATORS`] are tested with a branch-free fold, then the
+/// first matching block is searched.
+#[inline(always)]
+fn first_equal<F: Float>(z: &[F], value: F) -> usize {
+    let block = z
+        .chunks(ACCUMULATORS)
+        .position(|b| b.iter().fold(false, |any, &x| any | (x == value)))
+        .expect("the value occurs in the row");
+    let start = block * ACCUMULATORS;
+    start
+        + z[start..]
+            .iter()
+            .position(|&x| x == value)
+            .expect("the block holds the value")
+}
+
+/// The index of the largest value of a row of NaN-free values, the lowest
+/// index on ties (`-0` and `+0` tie).
+#[inline(always)]
+pub(crate) fn argmax<F: Float>(z: &[F]) -> usize {
+    first_equal(z, max(z))
 }
 
 /// The largest run [`sum`] adds with striped accumulators; longer rows are
@@ -47,12 +82,46 @@ pub const SUM_BLOCK: usize = 256;
 /// [`striped_sum`], longer ones split at `ACCUMULATORS * floor(len / 32)` and
 /// the halves added. The order is fixed, so the result does not depend on the
 /// vector width.
+///
+/// The tree is walked with an explicit stack (post-order, left first), so
+/// that the function inlines into the instruction-set tier of its caller.
+#[inline(always)]
 pub(crate) fn sum<F: Float>(x: &[F]) -> F {
     if x.len() <= SUM_BLOCK {
         return striped_sum(x);
     }
-    let half = x.len() / (2 * ACCUMULATORS) * ACCUMULATORS;
-    sum(&x[..half]) + sum(&x[half..])
+    // Pending right halves `(start, end)` and the sums of their left halves
+    // once known; each level at least halves the length, so 64 suffice.
+    let mut right = [(0usize, 0usize); 64];
+    let mut left_sum = [None::<F>; 64];
+    let mut depth = 0;
+    let mut node = (0, x.len());
+    loop {
+        while node.1 - node.0 > SUM_BLOCK {
+            let half = (node.1 - node.0) / (2 * ACCUMULATORS) * ACCUMULATORS;
+            right[depth] = (node.0 + half, node.1);
+            left_sum[depth] = None;
+            depth += 1;
+            node = (node.0, node.0 + half);
+        }
+        let mut value = striped_sum(&x[node.0..node.1]);
+        loop {
+            if depth == 0 {
+                return value;
+            }
+            match left_sum[depth - 1] {
+                None => {
+                    left_sum[depth - 1] = Some(value);
+                    node = right[depth - 1];
+                    break;
+                }
+                Some(left) => {
+                    value = left + value;
+                    depth -= 1;
+                }
+            }
+        }
+    }
 }
 
 /// `ACCUMULATORS` striped partial sums (element `k` goes to `k % 16`), then
@@ -79,73 +148,69 @@ fn striped_sum<F: Float>(x: &[F]) -> F {
     acc[0]
 }
 
-/// Writes `exp((z - max z) / tau)` of one row into `out` (same length as
-/// `z`) and returns `(max z, sum)`; the sum is at least 1.
+/// Writes the perturbed logits of one row into `z` (as long as `l`):
+/// `z = (l - max l) + z` when `noisy` (`z` holding the row's Gumbel noise on
+/// entry), `z = l - max l` otherwise.
+///
+/// Shifting before adding the noise keeps the noise's precision when the
+/// logits are large (`1e7 + g` would round `g` to whole numbers in `f32`);
+/// `argmax` and `softmax` are unchanged by the shift. A logit more than the
+/// type's largest value below the maximum becomes `-inf` (probability
+/// `exp(-FLT_MAX / tau)`, which is 0 in the type for any `tau < FLT_MAX / 104`).
 #[inline(always)]
-fn exp_shifted<F: Float>(z: &[F], tau: F, out: &mut [F]) -> (F, F) {
-    let m = max(z.iter().copied());
-    for (y, &x) in out.iter_mut().zip(z) {
-        *y = ((x - m) / tau).exp();
-    }
-    (m, sum(out))
-}
-
-/// Writes `softmax(z / tau)` of one row into `out` (same length as `z`).
-/// `z` must contain no NaN and at least one value above `-inf`. Runs
-/// [`softmax_row_body`] compiled for the current instruction-set tier
-/// ([`crate::kernels::isa`]), with the same bits on every tier.
-#[inline]
-pub(crate) fn softmax_row<F: Float>(z: &[F], tau: F, out: &mut [F]) {
-    match Tier::current() {
-        // SAFETY: `Tier::current` returns a tier only if the CPU has it.
-        #[cfg(target_arch = "x86_64")]
-        Tier::Avx512 => unsafe { softmax_row_avx512(z, tau, out) },
-        // SAFETY: as above.
-        #[cfg(target_arch = "x86_64")]
-        Tier::Avx2 => unsafe { softmax_row_avx2(z, tau, out) },
-        _ => softmax_row_body(z, tau, out),
+pub(crate) fn perturb_row<F: Float>(l: &[F], z: &mut [F], noisy: bool) {
+    let m = max(l);
+    if noisy {
+        z.iter_mut().zip(l).for_each(|(z, &l)| *z = (l - m) + *z);
+    } else {
+        z.iter_mut().zip(l).for_each(|(z, &l)| *z = l - m);
     }
 }
 
-/// [`softmax_row`] compiled for AVX-512.
-///
-/// # Safety
-/// The CPU must support AVX-512 F, BW, DQ and VL.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
-unsafe fn softmax_row_avx512<F: Float>(z: &[F], tau: F, out: &mut [F]) {
-    softmax_row_body(z, tau, out)
-}
-
-/// [`softmax_row`] compiled for AVX2 (FMA enabled, never used).
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn softmax_row_avx2<F: Float>(z: &[F], tau: F, out: &mut [F]) {
-    softmax_row_body(z, tau, out)
-}
-
-/// The body of [`softmax_row`], inlined into each tier's function.
+/// Replaces each row `z` of `y` (consecutive rows of `classes` values, row
+/// `r` at temperature `tau(r)`) by `(z - max z) / tau`, the exponents of the
+/// tempered softmax: every value in `[-inf, 0]`, one exactly 0.
 #[inline(always)]
-fn softmax_row_body<F: Float>(z: &[F], tau: F, out: &mut [F]) {
-    let scale = F::ONE / exp_shifted(z, tau, out).1;
-    out.iter_mut().for_each(|y| *y = *y * scale);
+fn exponents<F: Float>(y: &mut [F], classes: usize, tau: impl Fn(usize) -> F) {
+    for (r, row) in y.chunks_exact_mut(classes).enumerate() {
+        let (m, tau) = (max(row), tau(r));
+        row.iter_mut().for_each(|x| *x = (*x - m) / tau);
+    }
 }
 
-/// Writes `log_softmax(z / tau)` of one row into `out` (same length as
-/// `z`): `(z - max z) / tau - ln(sum exp((z - max z) / tau))`, from the same
-/// exponentials and sum as [`softmax_row`]. Entries are `<= 0`, `-inf` where
-/// `z` is `-inf`, and finite where the softmax underflows to 0 (unless
-/// `(z - max z) / tau` itself overflows). `z` must contain no NaN and at
-/// least one value above `-inf`.
-#[inline]
-pub(crate) fn log_softmax_row<F: Float>(z: &[F], tau: F, out: &mut [F]) {
-    let (m, total) = exp_shifted(z, tau, out);
-    let log_sum = total.ln();
-    for (y, &x) in out.iter_mut().zip(z) {
-        *y = (x - m) / tau - log_sum;
+/// Replaces each row `z` of `y` (consecutive rows of `classes` values, NaN
+/// free, each with a value above `-inf`) by `softmax(z / tau(r))`, `r` being
+/// the row's number in `y`: `exp((z - max z) / tau) / sum`, with the sum of
+/// [`sum`] (at least 1). The exponentials run as one flat loop over all rows,
+/// which vectorises even for rows of two classes.
+#[inline(always)]
+pub(crate) fn softmax_rows<F: Float>(y: &mut [F], classes: usize, tau: impl Fn(usize) -> F) {
+    exponents(y, classes, tau);
+    y.iter_mut().for_each(|x| *x = x.exp());
+    for row in y.chunks_exact_mut(classes) {
+        let scale = F::ONE / sum(row);
+        row.iter_mut().for_each(|x| *x = *x * scale);
+    }
+}
+
+/// Replaces each row `z` of `y` (as in [`softmax_rows`]) by
+/// `log_softmax(z / tau(r))`: `(z - max z) / tau - ln(sum exp((z - max z) / tau))`,
+/// from the same exponentials and sum as [`softmax_rows`], which are written
+/// to `e` (as long as `y`). Entries are `<= 0`, `-inf` where `z` is `-inf`,
+/// and finite where the softmax underflows to 0 (unless `(z - max z) / tau`
+/// itself overflows).
+#[inline(always)]
+pub(crate) fn log_softmax_rows<F: Float>(
+    y: &mut [F],
+    classes: usize,
+    tau: impl Fn(usize) -> F,
+    e: &mut [F],
+) {
+    exponents(y, classes, tau);
+    e.iter_mut().zip(&*y).for_each(|(e, &x)| *e = x.exp());
+    for (row, e) in y.chunks_exact_mut(classes).zip(e.chunks_exact(classes)) {
+        let log_sum = sum(e).ln();
+        row.iter_mut().for_each(|x| *x = *x - log_sum);
     }
 }
 
@@ -203,14 +268,28 @@ fn tempered<F: Float>(
     shape.check_len("out", out.len(), shape.len())?;
     tau.check(shape)?;
     check_logits(shape, logits)?;
-    exec::map_rows(shape, logits, None, out, Output::PerElement, |row, z, y| {
-        softmax_row(z, tau.of_row(row), y)
+    let classes = shape.classes();
+    exec::map_units(shape, [logits], out, Output::PerElement, |unit| {
+        isa::dispatch(
+            #[inline(always)]
+            || {
+                let [l] = unit.inputs;
+                for (l, y) in l
+                    .chunks_exact(classes)
+                    .zip(unit.out.chunks_exact_mut(classes))
+                {
+                    perturb_row(l, y, false);
+                }
+                softmax_rows(unit.out, classes, |r| tau.of_row(unit.rows.start + r));
+            },
+        )
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::isa::Tier;
 
     #[test]
     #[cfg_attr(miri, ignore = "large input, too slow for Miri")]
@@ -228,6 +307,26 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "large input, too slow for Miri")]
+    fn sum_walks_the_recursive_tree() {
+        fn recursive(x: &[f32]) -> f32 {
+            if x.len() <= SUM_BLOCK {
+                return striped_sum(x);
+            }
+            let half = x.len() / (2 * ACCUMULATORS) * ACCUMULATORS;
+            recursive(&x[..half]) + recursive(&x[half..])
+        }
+        // Values of very different sizes, so that the order shows in the bits.
+        let x: Vec<f32> = (0..70_000u32)
+            .map(|k| (k.wrapping_mul(2_654_435_761) >> 8) as f32 * 1e-3 + (k % 3) as f32 * 1e4)
+            .collect();
+        let lens = (0..2000).chain([4095, 4096, 4097, 16_384, 33_333, 70_000]);
+        for len in lens {
+            assert_eq!(sum(&x[..len]).to_bits(), recursive(&x[..len]).to_bits(), "{len}");
+        }
+    }
+
+    #[test]
     fn sum_uses_the_fixed_tree() {
         let x: Vec<f64> = (0..37).map(|k| 1.0 + k as f64 * 1e-3).collect();
         let mut acc = [0.0; 16];
@@ -242,9 +341,23 @@ mod tests {
         assert_eq!(sum(&x).to_bits(), acc[0].to_bits());
     }
 
+    /// `softmax(z / tau)` of one row.
+    fn softmax_row<F: Float>(z: &[F], tau: F) -> Vec<F> {
+        let mut y = z.to_vec();
+        softmax_rows(&mut y, z.len(), |_| tau);
+        y
+    }
+
+    /// `log_softmax(z / tau)` of one row.
+    fn log_softmax_row<F: Float>(z: &[F], tau: F) -> Vec<F> {
+        let (mut y, mut e) = (z.to_vec(), z.to_vec());
+        log_softmax_rows(&mut y, z.len(), |_| tau, &mut e);
+        y
+    }
+
     #[test]
     fn every_available_tier_gives_the_bits_of_the_baseline() {
-        let z: Vec<f32> = (0..1037)
+        let z: Vec<f32> = (0..1037 * 3)
             .map(|k| {
                 if k % 11 == 3 {
                     f32::NEG_INFINITY
@@ -253,22 +366,57 @@ mod tests {
                 }
             })
             .collect();
-        let mut expected = vec![0.0f32; z.len()];
-        softmax_row_body(&z, 0.3, &mut expected);
-        for tier in Tier::ALL.into_iter().filter(|t| t.available()) {
-            let mut y = vec![0.0f32; z.len()];
-            match tier {
-                // SAFETY: the tier is available.
-                #[cfg(target_arch = "x86_64")]
-                Tier::Avx512 => unsafe { softmax_row_avx512(&z, 0.3, &mut y) },
-                // SAFETY: as above.
-                #[cfg(target_arch = "x86_64")]
-                Tier::Avx2 => unsafe { softmax_row_avx2(&z, 0.3, &mut y) },
-                _ => softmax_row_body(&z, 0.3, &mut y),
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for classes in [1037, 3] {
+            let tau = |r: usize| 0.3 + r as f32;
+            let run = |tier| {
+                let (mut y, mut x, mut e) = (z.clone(), z.clone(), z.clone());
+                isa::run_on(
+                    tier,
+                    #[inline(always)]
+                    || {
+                        softmax_rows(&mut y, classes, tau);
+                        log_softmax_rows(&mut x, classes, tau, &mut e);
+                    },
+                );
+                (bits(&y), bits(&x))
+            };
+            let expected = run(Tier::Baseline);
+            for tier in Tier::ALL.into_iter().filter(|t| t.available()) {
+                assert_eq!(run(tier), expected, "{tier:?}, {classes} classes");
             }
-            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(&y), bits(&expected), "{tier:?}");
         }
+    }
+
+    #[test]
+    fn max_and_argmax_equal_the_sequential_fold() {
+        // Rows with ties, zeros of both signs and -inf, short and long.
+        let mut state = 7u32;
+        for len in [1usize, 2, 5, 31, 32, 33, 100, 1000] {
+            for trial in 0..200 {
+                let z: Vec<f32> = (0..len)
+                    .map(|_| {
+                        state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                        match (state >> 24) % 8 {
+                            0 => 0.0,
+                            1 => -0.0,
+                            2 => f32::NEG_INFINITY,
+                            3 if trial % 2 == 0 => 1.0,
+                            _ => -(((state >> 8) % 16) as f32),
+                        }
+                    })
+                    .collect();
+                let (mut best, mut m) = (0, f32::NEG_INFINITY);
+                for (k, &x) in z.iter().enumerate() {
+                    if x > m {
+                        (best, m) = (k, x);
+                    }
+                }
+                assert_eq!(max(&z).to_bits(), m.to_bits(), "{z:?}");
+                assert_eq!(argmax(&z), best, "{z:?}");
+            }
+        }
+        assert_eq!(max::<f64>(&[]), f64::NEG_INFINITY);
     }
 
     #[test]
@@ -283,22 +431,20 @@ mod tests {
         // z = (0, -100, -inf), tau = 0.5: the sum is 1 + e^-200, so the
         // values are (-ln(1 + e^-200), -200 - ln(1 + e^-200), -inf).
         let z = [0.0f32, -100.0, f32::NEG_INFINITY];
-        let mut y = [0.0f32; 3];
-        softmax_row(&z, 0.5, &mut y);
-        assert_eq!(y, [1.0, 0.0, 0.0]);
-        log_softmax_row(&z, 0.5, &mut y);
-        assert_eq!(y, [0.0, -200.0, f32::NEG_INFINITY]);
-        let mut y = [0.0f64; 2];
-        log_softmax_row(&[1.0, 1.0], 1.0, &mut y);
-        assert_eq!(y, [-std::f64::consts::LN_2; 2]);
+        assert_eq!(softmax_row(&z, 0.5), [1.0, 0.0, 0.0]);
+        assert_eq!(log_softmax_row(&z, 0.5), [0.0, -200.0, f32::NEG_INFINITY]);
+        assert_eq!(
+            log_softmax_row(&[1.0f64, 1.0], 1.0),
+            [-std::f64::consts::LN_2; 2]
+        );
     }
 
     #[test]
     fn softmax_is_stable_for_huge_logits_and_tiny_tau() {
-        let mut y = [0.0f32; 3];
-        softmax_row(&[3e38, -3e38, 3e38], 1e-30, &mut y);
-        assert_eq!(y, [0.5, 0.0, 0.5]);
-        softmax_row(&[1.0, 1.0 + 1e-6, f32::NEG_INFINITY], 1e-40, &mut y);
-        assert_eq!(y, [0.0, 1.0, 0.0]);
+        assert_eq!(softmax_row(&[3e38f32, -3e38, 3e38], 1e-30), [0.5, 0.0, 0.5]);
+        assert_eq!(
+            softmax_row(&[1.0f32, 1.0 + 1e-6, f32::NEG_INFINITY], 1e-40),
+            [0.0, 1.0, 0.0]
+        );
     }
 }

@@ -183,12 +183,21 @@ pub(crate) fn check_logits<F: Float>(shape: Shape, logits: &[F]) -> Result<()> {
             ),
         ));
     }
-    let masked =
-        |row: usize| (0..shape.classes()).all(|k| logits[shape.index(row, k)] == F::NEG_INFINITY);
+    if shape.is_empty() {
+        return Ok(());
+    }
+    // Rows `o * inner .. (o + 1) * inner` share one block of memory; a row
+    // is masked when its `classes` values, `inner` apart, are all -inf.
+    let (inner, block) = (shape.inner(), shape.classes() * shape.inner());
+    let first_masked = |(o, b): (usize, &[F])| {
+        (0..inner)
+            .find(|&i| b[i..].iter().step_by(inner).all(|&x| x == F::NEG_INFINITY))
+            .map(|i| o * inner + i)
+    };
     let empty = if parallel {
-        pool::install(|| (0..shape.rows()).into_par_iter().position_first(masked))?
+        pool::install(|| logits.par_chunks(block).enumerate().find_map_first(first_masked))?
     } else {
-        (0..shape.rows()).position(masked)
+        logits.chunks(block).enumerate().find_map(first_masked)
     };
     match empty {
         Some(row) => Err(Error::new(

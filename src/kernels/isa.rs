@@ -6,6 +6,11 @@
 //! baseline (NEON on aarch64). The environment variable [`ISA_ENV`] caps the
 //! tier (`baseline`, `avx2` or `avx512`), so any tier the CPU has can be
 //! tested; outputs are the same bits on every tier.
+//!
+//! [`dispatch`] runs a closure compiled for the current tier: the closure's
+//! body, and every `#[inline(always)]` function it calls, is inlined into one
+//! `#[target_feature]` function per tier, so a generic kernel body written as
+//! plain loops is vectorised for each tier without intrinsics.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -76,4 +81,62 @@ impl Tier {
             }
         }
     }
+}
+
+/// Runs `body` compiled for the current tier ([`Tier::current`]).
+///
+/// `body` must be inlinable (a closure that calls `#[inline(always)]`
+/// functions): it is inlined into the tier's `#[target_feature]` function.
+#[inline(always)]
+pub(crate) fn dispatch<R>(body: impl FnOnce() -> R) -> R {
+    // SAFETY: `Tier::current` returns a tier only if the CPU has it.
+    unsafe { run_unchecked(Tier::current(), body) }
+}
+
+/// Runs `body` compiled for `tier`; panics if this CPU lacks `tier` (for
+/// tests that compare the tiers).
+#[cfg(test)]
+pub(crate) fn run_on<R>(tier: Tier, body: impl FnOnce() -> R) -> R {
+    assert!(tier.available(), "{tier:?} is not available");
+    // SAFETY: the tier is available (asserted).
+    unsafe { run_unchecked(tier, body) }
+}
+
+/// Runs `body` compiled for `tier`.
+///
+/// # Safety
+/// The CPU must support `tier`.
+#[inline(always)]
+unsafe fn run_unchecked<R>(tier: Tier, body: impl FnOnce() -> R) -> R {
+    match tier {
+        // SAFETY: the caller's contract.
+        #[cfg(target_arch = "x86_64")]
+        Tier::Avx512 => unsafe { run_avx512(body) },
+        // SAFETY: the caller's contract.
+        #[cfg(target_arch = "x86_64")]
+        Tier::Avx2 => unsafe { run_avx2(body) },
+        _ => body(),
+    }
+}
+
+/// Runs `body` compiled for AVX-512.
+///
+/// # Safety
+/// The CPU must support AVX-512 F, BW, DQ and VL.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
+#[inline]
+unsafe fn run_avx512<R>(body: impl FnOnce() -> R) -> R {
+    body()
+}
+
+/// Runs `body` compiled for AVX2 (FMA enabled, never used).
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn run_avx2<R>(body: impl FnOnce() -> R) -> R {
+    body()
 }

@@ -2,7 +2,7 @@
 //! step, compiled once per instruction-set tier.
 
 use crate::float::Float;
-use crate::kernels::isa::Tier;
+use crate::kernels::isa;
 use crate::kernels::xoshiro::Lanes;
 use crate::stream::{CHUNK_ELEMENTS, LANES};
 
@@ -19,40 +19,16 @@ pub(crate) trait Variate: Copy + Send + Sync {
 #[inline]
 pub(crate) fn fill<F: Float, V: Variate>(seed: u64, stream: u64, out: &mut [F]) {
     debug_assert!(out.len() <= CHUNK_ELEMENTS);
-    match Tier::current() {
-        // SAFETY: `Tier::current` returns a tier only if the CPU has it.
-        #[cfg(target_arch = "x86_64")]
-        Tier::Avx512 => unsafe { fill_avx512::<F, V>(seed, stream, out) },
-        // SAFETY: as above.
-        #[cfg(target_arch = "x86_64")]
-        Tier::Avx2 => unsafe { fill_avx2::<F, V>(seed, stream, out) },
-        _ => fill_body::<F, V>(seed, stream, out),
-    }
+    isa::dispatch(
+        #[inline(always)]
+        || fill_body::<F, V>(seed, stream, out),
+    )
 }
 
-/// [`fill`] compiled for AVX-512.
-///
-/// # Safety
-/// The CPU must support AVX-512 F, BW, DQ and VL.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
-unsafe fn fill_avx512<F: Float, V: Variate>(seed: u64, stream: u64, out: &mut [F]) {
-    fill_body::<F, V>(seed, stream, out)
-}
-
-/// [`fill`] compiled for AVX2 (FMA enabled, never used).
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn fill_avx2<F: Float, V: Variate>(seed: u64, stream: u64, out: &mut [F]) {
-    fill_body::<F, V>(seed, stream, out)
-}
-
-/// The body of [`fill`], inlined into each tier's function.
+/// The body of [`fill`], inlined into each tier's function; also called
+/// directly by fused kernels that are already compiled for a tier.
 #[inline(always)]
-fn fill_body<F: Float, V: Variate>(seed: u64, stream: u64, out: &mut [F]) {
+pub(crate) fn fill_body<F: Float, V: Variate>(seed: u64, stream: u64, out: &mut [F]) {
     let mut lanes = Lanes::new(seed, stream);
     for block in out.chunks_mut(LANES) {
         let hi = lanes.next();
@@ -68,22 +44,18 @@ fn fill_body<F: Float, V: Variate>(seed: u64, stream: u64, out: &mut [F]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::isa::Tier;
     use crate::noise::{standard_gumbel, standard_logistic, Gumbel, Logistic};
     use crate::stream;
     use rand_xoshiro::rand_core::Rng;
 
     /// [`fill`] on tier `tier`, which the CPU must have.
     fn fill_on<F: Float, V: Variate>(tier: Tier, seed: u64, stream: u64, out: &mut [F]) {
-        assert!(tier.available());
-        match tier {
-            // SAFETY: the tier is available (asserted).
-            #[cfg(target_arch = "x86_64")]
-            Tier::Avx512 => unsafe { fill_avx512::<F, V>(seed, stream, out) },
-            // SAFETY: as above.
-            #[cfg(target_arch = "x86_64")]
-            Tier::Avx2 => unsafe { fill_avx2::<F, V>(seed, stream, out) },
-            _ => fill_body::<F, V>(seed, stream, out),
-        }
+        isa::run_on(
+            tier,
+            #[inline(always)]
+            || fill_body::<F, V>(seed, stream, out),
+        )
     }
 
     /// The scalar reference: `rand_xoshiro` lanes and the branchy variate.

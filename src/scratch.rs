@@ -1,0 +1,78 @@
+//! Per-thread scratch buffers, reused from call to call so that the sampling
+//! paths do not allocate per unit of work.
+
+use std::cell::RefCell;
+
+use crate::float::Float;
+
+/// Element types a scratch buffer can hold.
+///
+/// # Safety
+/// Every bit pattern must be a valid value, and the alignment must be at
+/// most 8 (buffers are `u64` storage).
+pub(crate) unsafe trait Plain: Copy {}
+// SAFETY: `Float` is sealed: only `f32` and `f64` implement it, plain
+// numbers whose every bit pattern is valid, aligned to at most 8.
+unsafe impl<T: Float> Plain for T {}
+// SAFETY: as above.
+unsafe impl Plain for i64 {}
+
+/// Buffers larger than this many bytes are freed after use rather than kept
+/// (a call on one huge row should not pin megabytes per thread).
+const KEEP_BYTES: usize = 1 << 20;
+
+/// How many free buffers a thread keeps (nested uses take one each).
+const KEEP_BUFFERS: usize = 4;
+
+thread_local! {
+    /// This thread's free buffers.
+    static FREE: RefCell<Vec<Vec<u64>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Calls `body` with a buffer of `len` values of `T` whose contents are
+/// unspecified, taken from this thread's free buffers (allocated only when
+/// none is large enough). Nested calls get distinct buffers.
+pub(crate) fn with<T: Plain, R>(len: usize, body: impl FnOnce(&mut [T]) -> R) -> R {
+    let words = (len * std::mem::size_of::<T>()).div_ceil(8);
+    let mut buffer = FREE
+        .with(|free| free.borrow_mut().pop())
+        .unwrap_or_default();
+    if buffer.len() < words {
+        buffer.resize(words, 0);
+    }
+    // SAFETY: the storage holds at least `len * size_of::<T>()` initialised
+    // bytes, is aligned to 8 >= align_of::<T>(), every bit pattern is a valid
+    // `T` (`Plain`), and the slice does not outlive `buffer`.
+    let values = unsafe { std::slice::from_raw_parts_mut(buffer.as_mut_ptr().cast::<T>(), len) };
+    let result = body(values);
+    if buffer.len() * 8 <= KEEP_BYTES {
+        FREE.with(|free| {
+            let mut free = free.borrow_mut();
+            if free.len() < KEEP_BUFFERS {
+                free.push(buffer);
+            }
+        });
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_buffers_are_distinct_and_reused() {
+        let outer = with::<f32, _>(100, |a| {
+            a.fill(1.0);
+            with::<i64, _>(10, |b| {
+                b.fill(-1);
+                assert!(b.iter().all(|&x| x == -1));
+            });
+            assert!(a.iter().all(|&x| x == 1.0));
+            a.as_ptr() as usize
+        });
+        let again = with::<f64, _>(50, |a| a.as_ptr() as usize);
+        assert_eq!(outer, again, "the freed buffer is reused");
+        with::<f32, _>(0, |a| assert!(a.is_empty()));
+    }
+}
