@@ -39,6 +39,7 @@ use crate::shape::Shape;
 use crate::softmax::sum;
 use crate::temperature::Temperature;
 use crate::validate::{check_finite, check_soft_sample};
+use crate::wide;
 
 /// Gradient of a loss with respect to the logits of a Gumbel-Softmax
 /// sample (soft, or hard through the straight-through estimator):
@@ -189,6 +190,9 @@ fn backward<F: Float>(
 ) -> Result<()> {
     shape.check_len("grad_logits", grad_logits.len(), shape.len())?;
     check_inputs(y_soft, grad_out, shape, tau)?;
+    if wide::applies(shape) {
+        return wide::backward(y_soft, grad_out, grad_logits, shape, tau);
+    }
     let classes = shape.classes();
     exec::map_units(
         shape,
@@ -231,11 +235,24 @@ fn check_inputs<F: Float>(
 /// the same length), exactly 0 where `y == 0` (even if `v - <v, y>`
 /// overflowed).
 #[inline(always)]
-fn centred_row<F: Float>(y: &[F], v: &[F], out: &mut [F]) {
+pub(crate) fn centred_row<F: Float>(y: &[F], v: &[F], out: &mut [F]) {
+    products(y, v, out);
+    let dot = sum(out);
+    centre(y, v, dot, out);
+}
+
+/// `out = y ⊙ v` (all three of the same length), the terms of `<v, y>`.
+#[inline(always)]
+pub(crate) fn products<F: Float>(y: &[F], v: &[F], out: &mut [F]) {
     for ((o, &y), &v) in out.iter_mut().zip(y).zip(v) {
         *o = y * v;
     }
-    let dot = sum(out);
+}
+
+/// `out = y ⊙ (v - dot)`, exactly 0 where `y == 0` (all three of the same
+/// length; `dot = <v, y>` over the whole row).
+#[inline(always)]
+pub(crate) fn centre<F: Float>(y: &[F], v: &[F], dot: F, out: &mut [F]) {
     for ((o, &y), &v) in out.iter_mut().zip(y).zip(v) {
         *o = if y == F::ZERO { F::ZERO } else { y * (v - dot) };
     }

@@ -49,6 +49,7 @@ mod special;
 pub mod stream;
 mod temperature;
 mod validate;
+mod wide;
 
 pub mod ffi;
 

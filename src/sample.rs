@@ -28,6 +28,7 @@ use crate::softmax::{argmax, log_softmax_rows, perturb_row, softmax_rows};
 use crate::stream::Units;
 use crate::temperature::Temperature;
 use crate::validate::{check_logits, check_tau};
+use crate::wide::{self, Finish};
 
 /// Gumbel-Softmax sample `out = softmax((logits + g) / tau)` along the class
 /// axis of a row-major `(outer, classes, inner)` tensor, or its exact one-hot
@@ -120,6 +121,14 @@ fn forward<F: Float>(
     shape.check_len("out", out.len(), shape.len())?;
     tau.check(shape)?;
     check_logits(shape, logits)?;
+    if wide::applies(shape) {
+        let finish = if hard {
+            Finish::OneHot
+        } else {
+            Finish::Softmax
+        };
+        return wide::forward(logits, out, shape, tau, Some((seed, offset)), finish);
+    }
     let classes = shape.classes();
     let units = Units::new(shape.rows(), classes);
     exec::map_units(shape, [logits], out, Output::PerElement, |unit| {
@@ -184,6 +193,17 @@ pub fn gumbel_log_softmax<F: Float>(
     shape.check_len("out", out.len(), shape.len())?;
     check_tau(tau)?;
     check_logits(shape, logits)?;
+    if wide::applies(shape) {
+        let tau = Temperature::Scalar(tau);
+        return wide::forward(
+            logits,
+            out,
+            shape,
+            tau,
+            Some((seed, offset)),
+            Finish::LogSoftmax,
+        );
+    }
     let classes = shape.classes();
     let units = Units::new(shape.rows(), classes);
     exec::map_units(shape, [logits], out, Output::PerElement, |unit| {
@@ -230,6 +250,9 @@ pub fn sample<F: Float>(
     shape.check_len("logits", logits.len(), shape.len())?;
     shape.check_len("indices", indices.len(), shape.rows())?;
     check_logits(shape, logits)?;
+    if wide::applies(shape) {
+        return wide::sample(logits, indices, shape, seed, offset);
+    }
     let classes = shape.classes();
     let units = Units::new(shape.rows(), classes);
     exec::map_units(shape, [logits], indices, Output::PerRow, |unit| {

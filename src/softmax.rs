@@ -15,6 +15,7 @@ use crate::kernels::isa;
 use crate::shape::Shape;
 use crate::temperature::Temperature;
 use crate::validate::check_logits;
+use crate::wide::{self, Finish};
 
 /// The number of partial sums of a row sum (element `k` goes to `k % 16`).
 pub const ACCUMULATORS: usize = 16;
@@ -159,7 +160,13 @@ fn striped_sum<F: Float>(x: &[F]) -> F {
 /// `exp(-FLT_MAX / tau)`, which is 0 in the type for any `tau < FLT_MAX / 104`).
 #[inline(always)]
 pub(crate) fn perturb_row<F: Float>(l: &[F], z: &mut [F], noisy: bool) {
-    let m = max(l);
+    perturb(l, max(l), z, noisy);
+}
+
+/// [`perturb_row`] with the maximum `m` of the row's logits given (`l` and
+/// `z` may be a piece of the row).
+#[inline(always)]
+pub(crate) fn perturb<F: Float>(l: &[F], m: F, z: &mut [F], noisy: bool) {
     if noisy {
         z.iter_mut().zip(l).for_each(|(z, &l)| *z = (l - m) + *z);
     } else {
@@ -173,9 +180,15 @@ pub(crate) fn perturb_row<F: Float>(l: &[F], z: &mut [F], noisy: bool) {
 #[inline(always)]
 fn exponents<F: Float>(y: &mut [F], classes: usize, tau: impl Fn(usize) -> F) {
     for (r, row) in y.chunks_exact_mut(classes).enumerate() {
-        let (m, tau) = (max(row), tau(r));
-        row.iter_mut().for_each(|x| *x = (*x - m) / tau);
+        exponents_of(row, max(row), tau(r));
     }
+}
+
+/// `z = (z - m) / tau` over a row or a piece of one, `m` being the row's
+/// maximum.
+#[inline(always)]
+pub(crate) fn exponents_of<F: Float>(z: &mut [F], m: F, tau: F) {
+    z.iter_mut().for_each(|x| *x = (*x - m) / tau);
 }
 
 /// Replaces each row `z` of `y` (consecutive rows of `classes` values, NaN
@@ -268,6 +281,9 @@ fn tempered<F: Float>(
     shape.check_len("out", out.len(), shape.len())?;
     tau.check(shape)?;
     check_logits(shape, logits)?;
+    if wide::applies(shape) {
+        return wide::forward(logits, out, shape, tau, None, Finish::Softmax);
+    }
     let classes = shape.classes();
     exec::map_units(shape, [logits], out, Output::PerElement, |unit| {
         isa::dispatch(
@@ -322,7 +338,11 @@ mod tests {
             .collect();
         let lens = (0..2000).chain([4095, 4096, 4097, 16_384, 33_333, 70_000]);
         for len in lens {
-            assert_eq!(sum(&x[..len]).to_bits(), recursive(&x[..len]).to_bits(), "{len}");
+            assert_eq!(
+                sum(&x[..len]).to_bits(),
+                recursive(&x[..len]).to_bits(),
+                "{len}"
+            );
         }
     }
 

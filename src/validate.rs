@@ -195,7 +195,12 @@ pub(crate) fn check_logits<F: Float>(shape: Shape, logits: &[F]) -> Result<()> {
             .map(|i| o * inner + i)
     };
     let empty = if parallel {
-        pool::install(|| logits.par_chunks(block).enumerate().find_map_first(first_masked))?
+        pool::install(|| {
+            logits
+                .par_chunks(block)
+                .enumerate()
+                .find_map_first(first_masked)
+        })?
     } else {
         logits.chunks(block).enumerate().find_map(first_masked)
     };
