@@ -18,7 +18,7 @@ INCLUDES  := -Iinclude -Iexamples/common
 LDLIBS    := -L$(LIBDIR) -lgumbel -Wl,-rpath,$(abspath $(LIBDIR)) -lm
 SOURCES   := $(wildcard src/*.rs src/*/*.rs) Cargo.toml Cargo.lock
 
-.PHONY: all lib header demo train examples test test-rust test-c test-cpp-wrapper python test-python vae install clean
+.PHONY: all lib header demo train examples test test-rust test-c test-cpp-wrapper python test-python compare vae install clean
 
 .PHONY: all lib header demo train examples test test-rust test-c install clean fuzz sanitize sanitize-c miri valgrind
 
@@ -129,6 +129,12 @@ $(BUILD)/c_reference: $(PYPKG)/tests/c_reference.c include/gumbel.h lib | $(BUIL
 test-python: python $(BUILD)/c_reference
 	cd $(PYPKG)/tests && GUMBEL_C_REFERENCE=$(abspath $(BUILD))/c_reference \
 	  $(abspath $(VPY)) -m pytest -q -p no:cacheprovider .
+
+# gumbel against PyTorch and NumPy on the same shapes (not part of `make
+# test`, a few minutes; `build/venv/bin/python benches/compare.py --quick`
+# checks the script in seconds). Options: COMPARE_ARGS="--threads 1 --repeat 11".
+compare: python
+	$(VPY) benches/compare.py $(COMPARE_ARGS)
 
 # The categorical VAE example (not part of `make test`: it needs scikit-learn).
 vae: python
