@@ -1,17 +1,24 @@
 //! Throughput of every public sampling kernel: `cargo bench` (a few
 //! minutes; `cargo bench -- <filter>` for a subset). Shapes are
-//! `(rows, classes)` with about 4M elements, for `f32` and `f64`, on 1 and 2
-//! worker threads; criterion reports elements per second.
+//! `(rows, classes)` with about 4M elements, plus the Gumbel-max shape of
+//! the speed targets (64 rows of 131072 classes) and one row of 2^20
+//! classes, for `f32` and `f64`, on 1 and 2 worker threads; criterion
+//! reports elements per second.
 
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use gumbel::{Float, Shape};
 
-/// About this many elements per call.
-const ELEMENTS: usize = 1 << 22;
-/// The class counts benchmarked.
-const CLASSES: [usize; 4] = [2, 16, 1024, 131_072];
+/// The shapes `(rows, classes)` benchmarked.
+const SHAPES: [(usize, usize); 6] = [
+    (1 << 21, 2),
+    (1 << 18, 16),
+    (4096, 1024),
+    (32, 131_072),
+    (64, 131_072),
+    (1, 1 << 20),
+];
 
 /// Logits in `[-4, 4)` from a fixed linear congruential sequence.
 fn logits<F: Float>(n: usize) -> Vec<F> {
@@ -30,8 +37,7 @@ fn bench_type<F: Float>(c: &mut Criterion) {
     for threads in [1, 2] {
         gumbel::set_num_threads(threads).unwrap();
         let mut group = c.benchmark_group(format!("{}/{}t", F::NAME, threads));
-        for classes in CLASSES {
-            let rows = ELEMENTS / classes;
+        for (rows, classes) in SHAPES {
             let shape = Shape::matrix(rows, classes).unwrap();
             let n = shape.len();
             let x = logits::<F>(n);

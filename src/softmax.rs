@@ -30,7 +30,7 @@ pub const ACCUMULATORS: usize = 16;
 #[inline(always)]
 pub(crate) fn max<F: Float>(z: &[F]) -> F {
     let fold = |m: F, x: F| if x > m { x } else { m };
-    if z.len() < 2 * ACCUMULATORS {
+    if z.len() < ACCUMULATORS {
         return z.iter().copied().fold(F::NEG_INFINITY, fold);
     }
     let mut acc = [F::NEG_INFINITY; ACCUMULATORS];
@@ -40,13 +40,21 @@ pub(crate) fn max<F: Float>(z: &[F]) -> F {
             *a = fold(*a, x);
         }
     }
-    let m = acc.into_iter().fold(F::NEG_INFINITY, fold);
-    let m = blocks.remainder().iter().copied().fold(m, fold);
-    if m == F::ZERO {
+    for (a, &x) in acc.iter_mut().zip(blocks.remainder()) {
+        *a = fold(*a, x);
+    }
+    let mut width = ACCUMULATORS / 2;
+    while width > 0 {
+        for i in 0..width {
+            acc[i] = fold(acc[i], acc[i + width]);
+        }
+        width /= 2;
+    }
+    if acc[0] == F::ZERO {
         // -0 == +0: the fold keeps the first zero it meets.
-        z[first_equal(z, m)]
+        z[first_equal(z, acc[0])]
     } else {
-        m
+        acc[0]
     }
 }
 
@@ -136,7 +144,11 @@ fn striped_sum<F: Float>(x: &[F]) -> F {
             *a = *a + *v;
         }
     }
-    for (a, v) in acc.iter_mut().zip(blocks.remainder()) {
+    let rest = blocks.remainder();
+    if rest.len() == x.len() {
+        return short_sum(rest);
+    }
+    for (a, v) in acc.iter_mut().zip(rest) {
         *a = *a + *v;
     }
     let mut width = ACCUMULATORS / 2;
@@ -147,6 +159,33 @@ fn striped_sum<F: Float>(x: &[F]) -> F {
         width /= 2;
     }
     acc[0]
+}
+
+/// [`striped_sum`] of fewer than [`ACCUMULATORS`] values, the same bits
+/// with scalar code: the accumulators are `0 + x[k]` (never `-0`), so the
+/// levels of the tree whose partners are all the empty accumulators (`+0`)
+/// leave them unchanged and are skipped.
+#[inline(always)]
+fn short_sum<F: Float>(x: &[F]) -> F {
+    match *x {
+        [] => F::ZERO,
+        [a] => F::ZERO + a,
+        [a, b] => (F::ZERO + a) + (F::ZERO + b),
+        _ => {
+            let mut acc = [F::ZERO; ACCUMULATORS];
+            for (a, v) in acc.iter_mut().zip(x) {
+                *a = F::ZERO + *v;
+            }
+            let mut width = x.len().next_power_of_two() / 2;
+            while width > 0 {
+                for i in 0..width {
+                    acc[i] = acc[i] + acc[i + width];
+                }
+                width /= 2;
+            }
+            acc[0]
+        }
+    }
 }
 
 /// Writes the perturbed logits of one row into `z` (as long as `l`):
@@ -344,6 +383,32 @@ mod tests {
                 "{len}"
             );
         }
+    }
+
+    #[test]
+    fn short_sums_equal_the_full_accumulator_tree() {
+        let full_tree = |x: &[f32]| {
+            let mut acc = [0.0f32; ACCUMULATORS];
+            for (k, v) in x.iter().enumerate() {
+                acc[k % ACCUMULATORS] += v;
+            }
+            for width in [8, 4, 2, 1] {
+                for i in 0..width {
+                    acc[i] += acc[i + width];
+                }
+            }
+            acc[0]
+        };
+        let values = [-0.0f32, 0.0, 1.5, -1.5, 3e38, 1e-40, -7.25, f32::INFINITY];
+        for len in 0..ACCUMULATORS {
+            for shift in 0..values.len() {
+                let x: Vec<f32> = (0..len)
+                    .map(|k| values[(k * 3 + shift) % values.len()])
+                    .collect();
+                assert_eq!(sum(&x).to_bits(), full_tree(&x).to_bits(), "{x:?}");
+            }
+        }
+        assert_eq!(sum(&[-0.0f32]).to_bits(), 0.0f32.to_bits());
     }
 
     #[test]

@@ -188,21 +188,28 @@ pub(crate) fn check_logits<F: Float>(shape: Shape, logits: &[F]) -> Result<()> {
     }
     // Rows `o * inner .. (o + 1) * inner` share one block of memory; a row
     // is masked when its `classes` values, `inner` apart, are all -inf.
+    // Blocks are scanned in groups of about a stream unit's size.
     let (inner, block) = (shape.inner(), shape.classes() * shape.inner());
-    let first_masked = |(o, b): (usize, &[F])| {
-        (0..inner)
-            .find(|&i| b[i..].iter().step_by(inner).all(|&x| x == F::NEG_INFINITY))
-            .map(|i| o * inner + i)
+    let group = (CHUNK_ELEMENTS / block).max(1);
+    let first_masked = |(g, blocks): (usize, &[F])| {
+        blocks.chunks(block).enumerate().find_map(|(o, b)| {
+            (0..inner)
+                .find(|&i| b[i..].iter().step_by(inner).all(|&x| x == F::NEG_INFINITY))
+                .map(|i| (g * group + o) * inner + i)
+        })
     };
     let empty = if parallel {
         pool::install(|| {
             logits
-                .par_chunks(block)
+                .par_chunks(block * group)
                 .enumerate()
                 .find_map_first(first_masked)
         })?
     } else {
-        logits.chunks(block).enumerate().find_map(first_masked)
+        logits
+            .chunks(block * group)
+            .enumerate()
+            .find_map(first_masked)
     };
     match empty {
         Some(row) => Err(Error::new(
