@@ -34,6 +34,7 @@ pub mod dist;
 mod error;
 mod exec;
 mod float;
+mod forward;
 mod grad;
 mod kernels;
 mod math;

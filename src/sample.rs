@@ -18,17 +18,11 @@
 //! (up to exact ties of `y`).
 
 use crate::error::Result;
-use crate::exec::{self, Output};
 use crate::float::Float;
-use crate::kernels::isa;
-use crate::noise;
-use crate::scratch;
+use crate::forward::{self, Finish};
 use crate::shape::Shape;
-use crate::softmax::{argmax, log_softmax_rows, perturb_row, softmax_rows};
-use crate::stream::Units;
 use crate::temperature::Temperature;
 use crate::validate::{check_logits, check_tau};
-use crate::wide::{self, Finish};
 
 /// Gumbel-Softmax sample `out = softmax((logits + g) / tau)` along the class
 /// axis of a row-major `(outer, classes, inner)` tensor, or its exact one-hot
@@ -57,7 +51,7 @@ pub fn gumbel_softmax<F: Float>(
     seed: u64,
     offset: u64,
 ) -> Result<()> {
-    forward(
+    soft_or_hard(
         logits,
         out,
         shape,
@@ -96,7 +90,7 @@ pub fn gumbel_softmax_per_row<F: Float>(
     seed: u64,
     offset: u64,
 ) -> Result<()> {
-    forward(
+    soft_or_hard(
         logits,
         out,
         shape,
@@ -108,7 +102,7 @@ pub fn gumbel_softmax_per_row<F: Float>(
 }
 
 /// The forward of [`gumbel_softmax`] and [`gumbel_softmax_per_row`].
-fn forward<F: Float>(
+fn soft_or_hard<F: Float>(
     logits: &[F],
     out: &mut [F],
     shape: Shape,
@@ -121,39 +115,12 @@ fn forward<F: Float>(
     shape.check_len("out", out.len(), shape.len())?;
     tau.check(shape)?;
     check_logits(shape, logits)?;
-    if wide::applies(shape) {
-        let finish = if hard {
-            Finish::OneHot
-        } else {
-            Finish::Softmax
-        };
-        return wide::forward(logits, out, shape, tau, Some((seed, offset)), finish);
-    }
-    let classes = shape.classes();
-    let units = Units::new(shape.rows(), classes);
-    exec::map_units(shape, [logits], out, Output::PerElement, |unit| {
-        isa::dispatch(
-            #[inline(always)]
-            || {
-                let [l] = unit.inputs;
-                noise::fill_unit(seed, units.first_stream(offset, unit.index), unit.out);
-                for (l, y) in l
-                    .chunks_exact(classes)
-                    .zip(unit.out.chunks_exact_mut(classes))
-                {
-                    perturb_row(l, y, true);
-                    if hard {
-                        let k = argmax(y);
-                        y.fill(F::ZERO);
-                        y[k] = F::ONE;
-                    }
-                }
-                if !hard {
-                    softmax_rows(unit.out, classes, |r| tau.of_row(unit.rows.start + r));
-                }
-            },
-        )
-    })
+    let finish = if hard {
+        Finish::OneHot
+    } else {
+        Finish::Softmax
+    };
+    forward::run(logits, out, shape, tau, Some((seed, offset)), finish)
 }
 
 /// ExpConcrete (log-space Gumbel-Softmax) sample
@@ -193,37 +160,15 @@ pub fn gumbel_log_softmax<F: Float>(
     shape.check_len("out", out.len(), shape.len())?;
     check_tau(tau)?;
     check_logits(shape, logits)?;
-    if wide::applies(shape) {
-        let tau = Temperature::Scalar(tau);
-        return wide::forward(
-            logits,
-            out,
-            shape,
-            tau,
-            Some((seed, offset)),
-            Finish::LogSoftmax,
-        );
-    }
-    let classes = shape.classes();
-    let units = Units::new(shape.rows(), classes);
-    exec::map_units(shape, [logits], out, Output::PerElement, |unit| {
-        scratch::with(unit.out.len(), |e| {
-            isa::dispatch(
-                #[inline(always)]
-                || {
-                    let [l] = unit.inputs;
-                    noise::fill_unit(seed, units.first_stream(offset, unit.index), unit.out);
-                    for (l, x) in l
-                        .chunks_exact(classes)
-                        .zip(unit.out.chunks_exact_mut(classes))
-                    {
-                        perturb_row(l, x, true);
-                    }
-                    log_softmax_rows(unit.out, classes, |_| tau, e);
-                },
-            )
-        })
-    })
+    let tau = Temperature::Scalar(tau);
+    forward::run(
+        logits,
+        out,
+        shape,
+        tau,
+        Some((seed, offset)),
+        Finish::LogSoftmax,
+    )
 }
 
 /// Gumbel-max sampling: one class index per row, `argmax(logits + g)` with
@@ -250,25 +195,5 @@ pub fn sample<F: Float>(
     shape.check_len("logits", logits.len(), shape.len())?;
     shape.check_len("indices", indices.len(), shape.rows())?;
     check_logits(shape, logits)?;
-    if wide::applies(shape) {
-        return wide::sample(logits, indices, shape, seed, offset);
-    }
-    let classes = shape.classes();
-    let units = Units::new(shape.rows(), classes);
-    exec::map_units(shape, [logits], indices, Output::PerRow, |unit| {
-        let [l] = unit.inputs;
-        scratch::with(l.len(), |z| {
-            isa::dispatch(
-                #[inline(always)]
-                || {
-                    noise::fill_unit(seed, units.first_stream(offset, unit.index), z);
-                    let rows = l.chunks_exact(classes).zip(z.chunks_exact_mut(classes));
-                    for ((l, z), index) in rows.zip(unit.out.iter_mut()) {
-                        perturb_row(l, z, true);
-                        *index = argmax(z) as i64;
-                    }
-                },
-            )
-        })
-    })
+    forward::indices(logits, indices, shape, seed, offset)
 }

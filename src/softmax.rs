@@ -9,13 +9,11 @@
 //! fixed tree, so the result does not depend on the vector width.
 
 use crate::error::Result;
-use crate::exec::{self, Output};
 use crate::float::Float;
-use crate::kernels::isa;
+use crate::forward::{self, Finish};
 use crate::shape::Shape;
 use crate::temperature::Temperature;
 use crate::validate::check_logits;
-use crate::wide::{self, Finish};
 
 /// The number of partial sums of a row sum (element `k` goes to `k % 16`).
 pub const ACCUMULATORS: usize = 16;
@@ -320,31 +318,13 @@ fn tempered<F: Float>(
     shape.check_len("out", out.len(), shape.len())?;
     tau.check(shape)?;
     check_logits(shape, logits)?;
-    if wide::applies(shape) {
-        return wide::forward(logits, out, shape, tau, None, Finish::Softmax);
-    }
-    let classes = shape.classes();
-    exec::map_units(shape, [logits], out, Output::PerElement, |unit| {
-        isa::dispatch(
-            #[inline(always)]
-            || {
-                let [l] = unit.inputs;
-                for (l, y) in l
-                    .chunks_exact(classes)
-                    .zip(unit.out.chunks_exact_mut(classes))
-                {
-                    perturb_row(l, y, false);
-                }
-                softmax_rows(unit.out, classes, |r| tau.of_row(unit.rows.start + r));
-            },
-        )
-    })
+    forward::run(logits, out, shape, tau, None, Finish::Softmax)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::isa::Tier;
+    use crate::kernels::isa::{self, Tier};
 
     #[test]
     #[cfg_attr(miri, ignore = "large input, too slow for Miri")]
@@ -399,7 +379,7 @@ mod tests {
             }
             acc[0]
         };
-        let values = [-0.0f32, 0.0, 1.5, -1.5, 3e38, 1e-40, -7.25, f32::INFINITY];
+        let values = [-0.0f32, 0.0, 1.5, -1.5, 3e38, 1e-40, -7.25, f32::INFINITY, f32::NEG_INFINITY];
         for len in 0..ACCUMULATORS {
             for shift in 0..values.len() {
                 let x: Vec<f32> = (0..len)

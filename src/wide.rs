@@ -23,6 +23,7 @@ use rayon::prelude::*;
 use crate::error::Result;
 use crate::exec::PARALLEL_MIN_ELEMENTS;
 use crate::float::Float;
+use crate::forward::Finish;
 use crate::grad::{centre, products};
 use crate::kernels::isa;
 use crate::noise;
@@ -45,17 +46,6 @@ pub(crate) fn applies(shape: Shape) -> bool {
         && shape.classes() > CHUNK_ELEMENTS
         && shape.len() >= PARALLEL_MIN_ELEMENTS
         && shape.rows() < 2 * pool::num_threads()
-}
-
-/// What a row operation does after perturbing the logits.
-#[derive(Clone, Copy)]
-pub(crate) enum Finish {
-    /// `softmax(z / tau)`.
-    Softmax,
-    /// `log_softmax(z / tau)`.
-    LogSoftmax,
-    /// The one-hot of `argmax z`.
-    OneHot,
 }
 
 /// The row-parallel form of the forward samplers and the tempered softmax:
@@ -83,17 +73,29 @@ pub(crate) fn forward<F: Float>(
             match finish {
                 Finish::OneHot => {
                     let k = first_max(y, m);
-                    segments_mut(y, |_, y| y.fill(F::ZERO));
+                    segments_mut(
+                        y,
+                        #[inline(always)]
+                        |_, y| y.fill(F::ZERO),
+                    );
                     y[k] = F::ONE;
                 }
                 Finish::Softmax => {
                     let tau = tau.of_row(row);
-                    segments_mut(y, |_, y| {
-                        exponents_of(y, m, tau);
-                        y.iter_mut().for_each(|x| *x = x.exp());
-                    });
+                    segments_mut(
+                        y,
+                        #[inline(always)]
+                        |_, y| {
+                            exponents_of(y, m, tau);
+                            y.iter_mut().for_each(|x| *x = x.exp());
+                        },
+                    );
                     let scale = F::ONE / sum(y);
-                    segments_mut(y, |_, y| y.iter_mut().for_each(|x| *x = *x * scale));
+                    segments_mut(
+                        y,
+                        #[inline(always)]
+                        |_, y| y.iter_mut().for_each(|x| *x = *x * scale),
+                    );
                 }
                 Finish::LogSoftmax => {
                     let tau = tau.of_row(row);
@@ -111,7 +113,11 @@ pub(crate) fn forward<F: Float>(
                             )
                         });
                         let log_sum = sum(e).ln();
-                        segments_mut(y, |_, y| y.iter_mut().for_each(|x| *x = *x - log_sum));
+                        segments_mut(
+                            y,
+                            #[inline(always)]
+                            |_, y| y.iter_mut().for_each(|x| *x = *x - log_sum),
+                        );
                     });
                 }
             }
@@ -161,12 +167,20 @@ pub(crate) fn backward<F: Float>(
     for (row, ((y, v), g)) in rows.zip(grad_logits.chunks_exact_mut(classes)).enumerate() {
         let tau = tau.of_row(row);
         pool::install(|| {
-            segments_mut(g, |range, g| products(&y[range.clone()], &v[range], g));
+            segments_mut(
+                g,
+                #[inline(always)]
+                |range, g| products(&y[range.clone()], &v[range], g),
+            );
             let dot = sum(g);
-            segments_mut(g, |range, g| {
-                centre(&y[range.clone()], &v[range], dot, g);
-                g.iter_mut().for_each(|g| *g = *g / tau);
-            });
+            segments_mut(
+                g,
+                #[inline(always)]
+                |range, g| {
+                    centre(&y[range.clone()], &v[range], dot, g);
+                    g.iter_mut().for_each(|g| *g = *g / tau);
+                },
+            );
         })?;
     }
     Ok(())
@@ -175,21 +189,36 @@ pub(crate) fn backward<F: Float>(
 /// Writes the perturbed logits of one row into `z` (drawing the noise of
 /// `Some((seed, first_stream))` into it first) and returns their maximum.
 fn perturbed_max<F: Float>(l: &[F], z: &mut [F], noise: Option<(u64, u64)>) -> F {
-    let l_max = segments(l.len(), |range| max(&l[range]), first_of_maxima);
-    segments_mut(z, |range, z| {
-        if let Some((seed, first_stream)) = noise {
-            let piece = (range.start / CHUNK_ELEMENTS) as u64;
-            noise::fill_stream(seed, first_stream.wrapping_add(piece), z);
-        }
-        perturb(&l[range], l_max, z, noise.is_some());
-    });
-    segments(z.len(), |range| max(&z[range]), first_of_maxima)
+    let l_max = segments(
+        l.len(),
+        #[inline(always)]
+        |range| max(&l[range]),
+        first_of_maxima,
+    );
+    segments_mut(
+        z,
+        #[inline(always)]
+        |range, z| {
+            if let Some((seed, first_stream)) = noise {
+                let piece = (range.start / CHUNK_ELEMENTS) as u64;
+                noise::fill_stream(seed, first_stream.wrapping_add(piece), z);
+            }
+            perturb(&l[range], l_max, z, noise.is_some());
+        },
+    );
+    segments(
+        z.len(),
+        #[inline(always)]
+        |range| max(&z[range]),
+        first_of_maxima,
+    )
 }
 
 /// The index of the first element of `z` equal to its maximum `m`.
 fn first_max<F: Float>(z: &[F], m: F) -> usize {
     segments(
         z.len(),
+        #[inline(always)]
         |range| {
             let piece = &z[range.clone()];
             (max(piece) == m).then(|| range.start + argmax(piece))
