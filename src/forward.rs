@@ -66,23 +66,51 @@ pub(crate) fn run<F: Float>(
                     if let Some((seed, offset)) = noise {
                         noise::fill_unit(seed, units.first_stream(offset, unit.index), y);
                     }
-                    for (l, y) in l.chunks_exact(classes).zip(y.chunks_exact_mut(classes)) {
-                        perturb_row(l, y, noise.is_some());
-                        if finish == Finish::OneHot {
-                            let k = argmax(y);
-                            y.fill(F::ZERO);
-                            y[k] = F::ONE;
-                        }
-                    }
-                    match finish {
-                        Finish::Softmax => softmax_rows(y, classes, tau),
-                        Finish::LogSoftmax => log_softmax_rows(y, classes, tau, e),
-                        Finish::OneHot => {}
+                    let noisy = noise.is_some();
+                    // Short rows get code specialised for their length
+                    // (loops unrolled); the operations are the same.
+                    match classes {
+                        2 => finish_rows::<F, 2>(l, y, classes, noisy, tau, finish, e),
+                        3 => finish_rows::<F, 3>(l, y, classes, noisy, tau, finish, e),
+                        4 => finish_rows::<F, 4>(l, y, classes, noisy, tau, finish, e),
+                        8 => finish_rows::<F, 8>(l, y, classes, noisy, tau, finish, e),
+                        16 => finish_rows::<F, 16>(l, y, classes, noisy, tau, finish, e),
+                        _ => finish_rows::<F, 0>(l, y, classes, noisy, tau, finish, e),
                     }
                 },
             )
         })
     })
+}
+
+/// Perturbs the rows of a unit (`l` the logits, `y` the noise on entry when
+/// `noisy`) and finishes them as `finish` says, row `r` at temperature
+/// `tau(r)`, using `e` (as long as `y`) for the log-softmax. `K` is the row
+/// length when it is known at compile time, else 0 (then `classes`).
+#[inline(always)]
+fn finish_rows<F: Float, const K: usize>(
+    l: &[F],
+    y: &mut [F],
+    classes: usize,
+    noisy: bool,
+    tau: impl Fn(usize) -> F,
+    finish: Finish,
+    e: &mut [F],
+) {
+    let classes = if K == 0 { classes } else { K };
+    for (l, y) in l.chunks_exact(classes).zip(y.chunks_exact_mut(classes)) {
+        perturb_row(l, y, noisy);
+        if finish == Finish::OneHot {
+            let k = argmax(y);
+            y.fill(F::ZERO);
+            y[k] = F::ONE;
+        }
+    }
+    match finish {
+        Finish::Softmax => softmax_rows(y, classes, tau),
+        Finish::LogSoftmax => log_softmax_rows(y, classes, tau, e),
+        Finish::OneHot => {}
+    }
 }
 
 /// Writes the index of the largest perturbed logit of every row (the
@@ -108,13 +136,80 @@ pub(crate) fn indices<F: Float>(
                 #[inline(always)]
                 || {
                     noise::fill_unit(seed, units.first_stream(offset, unit.index), z);
-                    let rows = l.chunks_exact(classes).zip(z.chunks_exact_mut(classes));
-                    for ((l, z), index) in rows.zip(unit.out.iter_mut()) {
-                        perturb_row(l, z, true);
-                        *index = argmax(z) as i64;
+                    let out = &mut *unit.out;
+                    match classes {
+                        2 => argmax_rows::<F, 2>(l, z, classes, out),
+                        3 => argmax_rows::<F, 3>(l, z, classes, out),
+                        4 => argmax_rows::<F, 4>(l, z, classes, out),
+                        8 => argmax_rows::<F, 8>(l, z, classes, out),
+                        16 => argmax_rows::<F, 16>(l, z, classes, out),
+                        _ => argmax_rows::<F, 0>(l, z, classes, out),
                     }
                 },
             )
         })
     })
+}
+
+/// Perturbs the rows of a unit (`l` the logits, `z` their noise on entry)
+/// and writes the index of each row's maximum into `indices`. `K` is as in
+/// [`finish_rows`].
+#[inline(always)]
+fn argmax_rows<F: Float, const K: usize>(
+    l: &[F],
+    z: &mut [F],
+    classes: usize,
+    indices: &mut [i64],
+) {
+    let classes = if K == 0 { classes } else { K };
+    let rows = l.chunks_exact(classes).zip(z.chunks_exact_mut(classes));
+    for ((l, z), index) in rows.zip(indices.iter_mut()) {
+        perturb_row(l, z, true);
+        *index = argmax(z) as i64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `finish_rows` and `argmax_rows` specialised for `K` classes, against
+    /// the general code (`K = 0`), bit for bit.
+    fn check<const K: usize>() {
+        let rows = 37;
+        let n = rows * K;
+        let l: Vec<f32> = (0..n)
+            .map(|i| match i % 11 {
+                3 if i % K != 0 => f32::NEG_INFINITY,
+                5 => 0.0,
+                6 => -0.0,
+                _ => ((i * 7919) % 1013) as f32 * 0.01 - 5.0,
+            })
+            .collect();
+        let g: Vec<f32> = (0..n).map(|i| ((i * 31) % 97) as f32 * 0.1 - 2.0).collect();
+        let tau = |r: usize| 0.3 + r as f32 * 0.05;
+        let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        for noisy in [true, false] {
+            for finish in [Finish::Softmax, Finish::LogSoftmax, Finish::OneHot] {
+                let (mut fast, mut general) = (g.clone(), g.clone());
+                let mut e = vec![0.0f32; n];
+                finish_rows::<f32, K>(&l, &mut fast, K, noisy, tau, finish, &mut e);
+                finish_rows::<f32, 0>(&l, &mut general, K, noisy, tau, finish, &mut e);
+                assert_eq!(bits(&fast), bits(&general), "{K} classes, {finish:?}");
+            }
+        }
+        let (mut fast, mut general) = (vec![-1i64; rows], vec![-2i64; rows]);
+        argmax_rows::<f32, K>(&l, &mut g.clone(), K, &mut fast);
+        argmax_rows::<f32, 0>(&l, &mut g.clone(), K, &mut general);
+        assert_eq!(fast, general, "{K} classes");
+    }
+
+    #[test]
+    fn rows_specialised_by_length_give_the_general_bits() {
+        check::<2>();
+        check::<3>();
+        check::<4>();
+        check::<8>();
+        check::<16>();
+    }
 }

@@ -204,17 +204,40 @@ fn backward<F: Float>(
                 #[inline(always)]
                 || {
                     let [y, v] = unit.inputs;
-                    let rows = y.chunks_exact(classes).zip(v.chunks_exact(classes));
-                    for (r, ((y, v), g)) in rows.zip(unit.out.chunks_exact_mut(classes)).enumerate()
-                    {
-                        centred_row(y, v, g);
-                        let tau = tau.of_row(unit.rows.start + r);
-                        g.iter_mut().for_each(|g| *g = *g / tau);
+                    let (g, tau) = (&mut *unit.out, |r| tau.of_row(unit.rows.start + r));
+                    // Short rows get code specialised for their length
+                    // (loops unrolled); the operations are the same.
+                    match classes {
+                        2 => backward_rows::<F, 2>(y, v, g, classes, tau),
+                        3 => backward_rows::<F, 3>(y, v, g, classes, tau),
+                        4 => backward_rows::<F, 4>(y, v, g, classes, tau),
+                        8 => backward_rows::<F, 8>(y, v, g, classes, tau),
+                        16 => backward_rows::<F, 16>(y, v, g, classes, tau),
+                        _ => backward_rows::<F, 0>(y, v, g, classes, tau),
                     }
                 },
             )
         },
     )
+}
+
+/// `g = y ⊙ (v - <v, y>) / tau(r)` for the rows `r` of a unit. `K` is the
+/// row length when it is known at compile time, else 0 (then `classes`).
+#[inline(always)]
+fn backward_rows<F: Float, const K: usize>(
+    y: &[F],
+    v: &[F],
+    g: &mut [F],
+    classes: usize,
+    tau: impl Fn(usize) -> F,
+) {
+    let classes = if K == 0 { classes } else { K };
+    let rows = y.chunks_exact(classes).zip(v.chunks_exact(classes));
+    for (r, ((y, v), g)) in rows.zip(g.chunks_exact_mut(classes)).enumerate() {
+        centred_row(y, v, g);
+        let tau = tau(r);
+        g.iter_mut().for_each(|g| *g = *g / tau);
+    }
 }
 
 /// Checks the lengths and values of the inputs of a backward call.
@@ -283,6 +306,26 @@ fn grad_tau_row_times_tau<F: Float>(y: &[F], v: &[F], scratch: &mut [F]) -> F {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_specialised_by_length_give_the_general_bits() {
+        fn check<const K: usize>() {
+            let n = 37 * K;
+            let y: Vec<f64> = (0..n).map(|i| ((i * 13) % 7) as f64 / 7.0).collect();
+            let v: Vec<f64> = (0..n).map(|i| ((i * 31) % 97) as f64 * 0.1 - 2.0).collect();
+            let tau = |r: usize| 0.3 + r as f64 * 0.05;
+            let (mut fast, mut general) = (vec![0.0; n], vec![1.0; n]);
+            backward_rows::<f64, K>(&y, &v, &mut fast, K, tau);
+            backward_rows::<f64, 0>(&y, &v, &mut general, K, tau);
+            let bits = |x: &[f64]| x.iter().map(|g| g.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&fast), bits(&general), "{K} classes");
+        }
+        check::<2>();
+        check::<3>();
+        check::<4>();
+        check::<8>();
+        check::<16>();
+    }
 
     #[test]
     fn centred_rows_sum_to_zero_and_masked_classes_stay_zero() {

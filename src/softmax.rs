@@ -77,6 +77,16 @@ fn first_equal<F: Float>(z: &[F], value: F) -> usize {
 /// index on ties (`-0` and `+0` tie).
 #[inline(always)]
 pub(crate) fn argmax<F: Float>(z: &[F]) -> usize {
+    if z.len() < ACCUMULATORS {
+        // The sequential fold, which finds the same index.
+        let mut best = 0;
+        for (k, &x) in z.iter().enumerate() {
+            if x > z[best] {
+                best = k;
+            }
+        }
+        return best;
+    }
     first_equal(z, max(z))
 }
 
@@ -379,7 +389,17 @@ mod tests {
             }
             acc[0]
         };
-        let values = [-0.0f32, 0.0, 1.5, -1.5, 3e38, 1e-40, -7.25, f32::INFINITY, f32::NEG_INFINITY];
+        let values = [
+            -0.0f32,
+            0.0,
+            1.5,
+            -1.5,
+            3e38,
+            1e-40,
+            -7.25,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+        ];
         for len in 0..ACCUMULATORS {
             for shift in 0..values.len() {
                 let x: Vec<f32> = (0..len)
