@@ -234,9 +234,9 @@ fn backward_rows<F: Float, const K: usize>(
     let classes = if K == 0 { classes } else { K };
     let rows = y.chunks_exact(classes).zip(v.chunks_exact(classes));
     for (r, ((y, v), g)) in rows.zip(g.chunks_exact_mut(classes)).enumerate() {
-        centred_row(y, v, g);
-        let tau = tau(r);
-        g.iter_mut().for_each(|g| *g = *g / tau);
+        products(y, v, g);
+        let (dot, tau) = (sum(g), tau(r));
+        centre(y, v, dot, g, |g| g / tau);
     }
 }
 
@@ -261,7 +261,7 @@ fn check_inputs<F: Float>(
 pub(crate) fn centred_row<F: Float>(y: &[F], v: &[F], out: &mut [F]) {
     products(y, v, out);
     let dot = sum(out);
-    centre(y, v, dot, out);
+    centre(y, v, dot, out, |g| g);
 }
 
 /// `out = y ⊙ v` (all three of the same length), the terms of `<v, y>`.
@@ -272,12 +272,13 @@ pub(crate) fn products<F: Float>(y: &[F], v: &[F], out: &mut [F]) {
     }
 }
 
-/// `out = y ⊙ (v - dot)`, exactly 0 where `y == 0` (all three of the same
-/// length; `dot = <v, y>` over the whole row).
+/// `out = then(y ⊙ (v - dot))`, the centred term exactly 0 where `y == 0`
+/// (all three of the same length; `dot = <v, y>` over the whole row; `then`
+/// is applied to each element, e.g. the division by `tau`, in the same pass).
 #[inline(always)]
-pub(crate) fn centre<F: Float>(y: &[F], v: &[F], dot: F, out: &mut [F]) {
+pub(crate) fn centre<F: Float>(y: &[F], v: &[F], dot: F, out: &mut [F], then: impl Fn(F) -> F) {
     for ((o, &y), &v) in out.iter_mut().zip(y).zip(v) {
-        *o = if y == F::ZERO { F::ZERO } else { y * (v - dot) };
+        *o = then(if y == F::ZERO { F::ZERO } else { y * (v - dot) });
     }
 }
 

@@ -177,8 +177,7 @@ pub(crate) fn backward<F: Float>(
                 g,
                 #[inline(always)]
                 |range, g| {
-                    centre(&y[range.clone()], &v[range], dot, g);
-                    g.iter_mut().for_each(|g| *g = *g / tau);
+                    centre(&y[range.clone()], &v[range], dot, g, |g| g / tau);
                 },
             );
         })?;
