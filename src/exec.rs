@@ -238,21 +238,23 @@ pub(crate) fn sum_rows<F: Float, const N: usize>(
     if shape.is_empty() {
         return Ok(0.0);
     }
-    let mut values = vec![0.0f64; shape.rows()];
-    map_rows_n(
-        shape,
-        inputs,
-        &mut values,
-        Output::PerRow,
-        |row, x, scratch, out| {
-            out[0] = kernel(row, x, scratch).to_f64();
-        },
-    )?;
     let units = Units::new(shape.rows(), shape.classes());
-    let partials: Vec<f64> = (0..units.count())
-        .map(|unit| softmax::sum(&values[units.rows(unit)]))
-        .collect();
-    Ok(softmax::sum(&partials))
+    scratch::with::<f64, _>(shape.rows() + units.count(), |buffer| {
+        let (values, partials) = buffer.split_at_mut(shape.rows());
+        map_rows_n(
+            shape,
+            inputs,
+            values,
+            Output::PerRow,
+            |row, x, scratch, out| {
+                out[0] = kernel(row, x, scratch).to_f64();
+            },
+        )?;
+        for (unit, partial) in partials.iter_mut().enumerate() {
+            *partial = softmax::sum(&values[units.rows(unit)]);
+        }
+        Ok(softmax::sum(partials))
+    })
 }
 
 /// The values of row `row` of an `(outer, classes, inner)` tensor, in class
