@@ -77,7 +77,7 @@ fn first_equal<F: Float>(z: &[F], value: F) -> usize {
 /// index on ties (`-0` and `+0` tie).
 #[inline(always)]
 pub(crate) fn argmax<F: Float>(z: &[F]) -> usize {
-    if z.len() < ACCUMULATORS {
+    if z.len() <= ACCUMULATORS {
         // The sequential fold, which finds the same index.
         let mut best = 0;
         for (k, &x) in z.iter().enumerate() {
@@ -477,7 +477,7 @@ mod tests {
     fn max_and_argmax_equal_the_sequential_fold() {
         // Rows with ties, zeros of both signs and -inf, short and long.
         let mut state = 7u32;
-        for len in [1usize, 2, 5, 31, 32, 33, 100, 1000] {
+        for len in [1usize, 2, 5, 15, 16, 17, 31, 32, 33, 100, 1000] {
             for trial in 0..200 {
                 let z: Vec<f32> = (0..len)
                     .map(|_| {
