@@ -82,20 +82,12 @@ pub fn concrete_log_prob<F: Float>(
     check_logits(shape, logits)?;
     check_rows(shape, |row| check_simplex_row(shape, y, logits, row))?;
     let tau = tau.to_f64();
-    exec::map_rows_n(
-        shape,
-        [logits],
-        out,
-        Output::PerRow,
-        |row, [l], l_shifted, out| {
-            perturb_row(l, l_shifted, false);
-            let l = &*l_shifted;
-            let y = |k: usize| y[shape.index(row, k)].to_f64();
-            let ln_total = (0..l.len()).map(y).sum::<f64>().ln();
-            let (exp_concrete, sum_x) = exp_concrete_row(l, |k| y(k).ln() - ln_total, tau);
-            out[0] = F::from_f64(exp_concrete - sum_x);
-        },
-    )
+    map_shifted_rows(shape, logits, out, |row, l, out| {
+        let y = |k: usize| y[shape.index(row, k)].to_f64();
+        let ln_total = (0..l.len()).map(y).sum::<f64>().ln();
+        let (exp_concrete, sum_x) = exp_concrete_row(l, |k| y(k).ln() - ln_total, tau);
+        *out = F::from_f64(exp_concrete - sum_x);
+    })
 }
 
 /// ExpConcrete log-density, one value per row: `out[r] = ln q(x_r)` for the
@@ -149,6 +141,21 @@ pub fn exp_concrete_log_prob<F: Float>(
     check_logits(shape, logits)?;
     check_rows(shape, |row| check_log_simplex_row(shape, x, logits, row))?;
     let tau = tau.to_f64();
+    map_shifted_rows(shape, logits, out, |row, l, out| {
+        let x = |k: usize| x[shape.index(row, k)].to_f64();
+        *out = F::from_f64(exp_concrete_row(l, x, tau).0);
+    })
+}
+
+/// Applies `kernel(row, l, out)` to every row of an `(outer, classes, inner)`
+/// tensor of logits, `l` being the row's logits minus their maximum (class
+/// order) and `out` its entry of the per-row output (row order `(o, i)`).
+fn map_shifted_rows<F: Float>(
+    shape: Shape,
+    logits: &[F],
+    out: &mut [F],
+    kernel: impl Fn(usize, &[F], &mut F) + Sync,
+) -> Result<()> {
     exec::map_rows_n(
         shape,
         [logits],
@@ -156,9 +163,7 @@ pub fn exp_concrete_log_prob<F: Float>(
         Output::PerRow,
         |row, [l], l_shifted, out| {
             perturb_row(l, l_shifted, false);
-            let l = &*l_shifted;
-            let x = |k: usize| x[shape.index(row, k)].to_f64();
-            out[0] = F::from_f64(exp_concrete_row(l, x, tau).0);
+            kernel(row, l_shifted, &mut out[0]);
         },
     )
 }

@@ -17,7 +17,7 @@ use crate::kernels::isa;
 use crate::noise;
 use crate::scratch;
 use crate::shape::Shape;
-use crate::softmax::{argmax, log_softmax_rows, perturb_row, softmax_rows};
+use crate::softmax::{argmax, by_row_length, log_softmax_rows, perturb_row, softmax_rows};
 use crate::stream::Units;
 use crate::temperature::Temperature;
 use crate::wide;
@@ -67,16 +67,10 @@ pub(crate) fn run<F: Float>(
                         noise::fill_unit(seed, units.first_stream(offset, unit.index), y);
                     }
                     let noisy = noise.is_some();
-                    // Short rows get code specialised for their length
-                    // (loops unrolled); the operations are the same.
-                    match classes {
-                        2 => finish_rows::<F, 2>(l, y, classes, noisy, tau, finish, e),
-                        3 => finish_rows::<F, 3>(l, y, classes, noisy, tau, finish, e),
-                        4 => finish_rows::<F, 4>(l, y, classes, noisy, tau, finish, e),
-                        8 => finish_rows::<F, 8>(l, y, classes, noisy, tau, finish, e),
-                        16 => finish_rows::<F, 16>(l, y, classes, noisy, tau, finish, e),
-                        _ => finish_rows::<F, 0>(l, y, classes, noisy, tau, finish, e),
-                    }
+                    by_row_length!(
+                        classes,
+                        finish_rows::<F>(l, y, classes, noisy, tau, finish, e)
+                    );
                 },
             )
         })
@@ -137,14 +131,7 @@ pub(crate) fn indices<F: Float>(
                 || {
                     noise::fill_unit(seed, units.first_stream(offset, unit.index), z);
                     let out = &mut *unit.out;
-                    match classes {
-                        2 => argmax_rows::<F, 2>(l, z, classes, out),
-                        3 => argmax_rows::<F, 3>(l, z, classes, out),
-                        4 => argmax_rows::<F, 4>(l, z, classes, out),
-                        8 => argmax_rows::<F, 8>(l, z, classes, out),
-                        16 => argmax_rows::<F, 16>(l, z, classes, out),
-                        _ => argmax_rows::<F, 0>(l, z, classes, out),
-                    }
+                    by_row_length!(classes, argmax_rows::<F>(l, z, classes, out));
                 },
             )
         })

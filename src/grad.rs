@@ -36,7 +36,7 @@ use crate::exec::{self, Output};
 use crate::float::Float;
 use crate::kernels::isa;
 use crate::shape::Shape;
-use crate::softmax::sum;
+use crate::softmax::{by_row_length, sum};
 use crate::temperature::Temperature;
 use crate::validate::{check_finite, check_soft_sample};
 use crate::wide;
@@ -205,16 +205,7 @@ fn backward<F: Float>(
                 || {
                     let [y, v] = unit.inputs;
                     let (g, tau) = (&mut *unit.out, |r| tau.of_row(unit.rows.start + r));
-                    // Short rows get code specialised for their length
-                    // (loops unrolled); the operations are the same.
-                    match classes {
-                        2 => backward_rows::<F, 2>(y, v, g, classes, tau),
-                        3 => backward_rows::<F, 3>(y, v, g, classes, tau),
-                        4 => backward_rows::<F, 4>(y, v, g, classes, tau),
-                        8 => backward_rows::<F, 8>(y, v, g, classes, tau),
-                        16 => backward_rows::<F, 16>(y, v, g, classes, tau),
-                        _ => backward_rows::<F, 0>(y, v, g, classes, tau),
-                    }
+                    by_row_length!(classes, backward_rows::<F>(y, v, g, classes, tau));
                 },
             )
         },

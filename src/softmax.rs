@@ -18,6 +18,24 @@ use crate::validate::check_logits;
 /// The number of partial sums of a row sum (element `k` goes to `k % 16`).
 pub const ACCUMULATORS: usize = 16;
 
+/// `$f::<$F, K>($args)` with `K` the row length `$classes` when it is one of
+/// the short lengths 2, 3, 4, 8 or 16, else `K = 0` (the callee then uses
+/// `$classes`): the callee's row loops are monomorphised, and unroll, for
+/// those lengths, with the same operations as the general code.
+macro_rules! by_row_length {
+    ($classes:expr, $f:ident::<$F:ty>($($arg:expr),* $(,)?)) => {
+        match $classes {
+            2 => $f::<$F, 2>($($arg),*),
+            3 => $f::<$F, 3>($($arg),*),
+            4 => $f::<$F, 4>($($arg),*),
+            8 => $f::<$F, 8>($($arg),*),
+            16 => $f::<$F, 16>($($arg),*),
+            _ => $f::<$F, 0>($($arg),*),
+        }
+    };
+}
+pub(crate) use by_row_length;
+
 /// The largest value of a row of NaN-free values (`-inf` if empty): the
 /// value of the fold `m = if x > m { x } else { m }` from `-inf` in class
 /// order, including the sign of a zero maximum (the first zero's).
