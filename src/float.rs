@@ -71,10 +71,21 @@ pub trait Float:
     /// `[MIN_POSITIVE, 1/2]`: the bits of [`Float::ln`] resp. [`Float::ln_1p`], with one
     /// kernel evaluation ([`crate::math`]).
     fn ln_or_ln_1p_neg(self, upper: bool) -> Self;
+    /// `ln(self)` for `self` positive, normal and finite: the bits of
+    /// [`Float::ln`] without its special-value selects ([`crate::math`]).
+    fn ln_normal(self) -> Self;
 }
 
 macro_rules! impl_float {
-    ($t:ty, $name:literal, $ln:path, $ln_1p:path, $exp:path, $ln_or_ln_1p_neg:path) => {
+    (
+        $t:ty,
+        $name:literal,
+        $ln:path,
+        $ln_1p:path,
+        $exp:path,
+        $ln_or_ln_1p_neg:path,
+        $ln_normal:path
+    ) => {
         impl Float for $t {
             const NAME: &'static str = $name;
             const ZERO: Self = 0.0;
@@ -122,6 +133,10 @@ macro_rules! impl_float {
             fn ln_or_ln_1p_neg(self, upper: bool) -> Self {
                 $ln_or_ln_1p_neg(self, upper)
             }
+            #[inline(always)]
+            fn ln_normal(self) -> Self {
+                $ln_normal(self)
+            }
         }
     };
 }
@@ -132,7 +147,8 @@ impl_float!(
     crate::math::ln_f32,
     crate::math::ln_1p_f32,
     crate::math::exp_f32,
-    crate::math::ln_or_ln_1p_neg_f32
+    crate::math::ln_or_ln_1p_neg_f32,
+    crate::math::ln_normal_f32
 );
 impl_float!(
     f64,
@@ -140,5 +156,6 @@ impl_float!(
     crate::math::ln_f64,
     crate::math::ln_1p_f64,
     crate::math::exp_f64,
-    crate::math::ln_or_ln_1p_neg_f64
+    crate::math::ln_or_ln_1p_neg_f64,
+    crate::math::ln_normal_f64
 );

@@ -385,24 +385,22 @@ pub fn ln_1p_f64(x: f64) -> f64 {
 /// `ln(t)` when `upper`, else `ln_1p(-t)`, for a normal `t` in
 /// `[MIN_POSITIVE, 1/2]` (the noise's `t` is at least `2^-64`; this is its
 /// `E = -ln(...)` step in [`crate::noise`]): the same bits as
-/// [`ln_f32`]`(t)` resp. [`ln_1p_f32`]`(-t)`, with one kernel evaluation
-/// instead of two. On that range none of their special-value selects fire
-/// (`t` and `1 - t` are positive, normal and finite; `-t` is neither 0 nor
-/// -1), so each is `ln_kernel_f32` of its reduced arguments, and selecting
-/// the arguments rather than the results gives the same bits.
+/// [`ln_f32`]`(t)` resp. [`ln_1p_f32`]`(-t)`, with one reduction and one
+/// kernel evaluation instead of two each. On that range none of their
+/// special-value selects fire (`t` and `1 - t` are positive, normal and
+/// finite; `-t` is neither 0 nor -1), so each is `ln_kernel_f32` of its
+/// reduced argument, and reducing the selected argument gives the same
+/// bits. `t <= 1/2` has exponent `k <= -1`, so `k == 0` (the direct branch
+/// of [`ln_1p_f32`]) only occurs in the lower half.
 #[inline(always)]
 pub(crate) fn ln_or_ln_1p_neg_f32(t: f32, upper: bool) -> f32 {
-    let (e, m) = reduce_f32(t);
     let x = -t;
     let u = 1.0 + x;
-    let (k1, m1) = reduce_f32(u);
-    let near = k1 == 0;
-    let f1 = if near { x } else { m1 - 1.0 };
+    let (k, m) = reduce_f32(if upper { t } else { u });
+    let near = k == 0;
+    let f = if near { x } else { m - 1.0 };
     let c = (x - (u - 1.0)) / u;
-    let corr1 = if near { 0.0 } else { c };
-    let k = if upper { e } else { k1 };
-    let f = if upper { m - 1.0 } else { f1 };
-    let corr = if upper { 0.0 } else { corr1 };
+    let corr = if near || upper { 0.0 } else { c };
     ln_kernel_f32(k as f32, f, corr)
 }
 
@@ -410,18 +408,31 @@ pub(crate) fn ln_or_ln_1p_neg_f32(t: f32, upper: bool) -> f32 {
 /// resp. [`ln_1p_f64`]`(-t)` for `t` in `[MIN_POSITIVE, 1/2]`.
 #[inline(always)]
 pub(crate) fn ln_or_ln_1p_neg_f64(t: f64, upper: bool) -> f64 {
-    let (e, m) = reduce_f64(t);
     let x = -t;
     let u = 1.0 + x;
-    let (k1, m1) = reduce_f64(u);
-    let near = k1 == 0;
-    let f1 = if near { x } else { m1 - 1.0 };
+    let (k, m) = reduce_f64(if upper { t } else { u });
+    let near = k == 0;
+    let f = if near { x } else { m - 1.0 };
     let c = (x - (u - 1.0)) / u;
-    let corr1 = if near { 0.0 } else { c };
-    let k = if upper { e } else { k1 };
-    let f = if upper { m - 1.0 } else { f1 };
-    let corr = if upper { 0.0 } else { corr1 };
+    let corr = if near || upper { 0.0 } else { c };
     ln_kernel_f64(k as f64, f, corr)
+}
+
+/// `ln(x)` for a positive normal finite `x` (the noise's `E`, in
+/// `[2^-64, 45]`): the bits of [`ln_f32`]`(x)` without its selects for
+/// subnormals and special values, none of which fire on that range.
+#[inline(always)]
+pub(crate) fn ln_normal_f32(x: f32) -> f32 {
+    let (k, m) = reduce_f32(x);
+    ln_kernel_f32(k as f32, m - 1.0, 0.0)
+}
+
+/// `f64` version of [`ln_normal_f32`]: the bits of [`ln_f64`]`(x)` for a
+/// positive normal finite `x`.
+#[inline(always)]
+pub(crate) fn ln_normal_f64(x: f64) -> f64 {
+    let (k, m) = reduce_f64(x);
+    ln_kernel_f64(k as f64, m - 1.0, 0.0)
 }
 
 // ---------------------------------------------------------------------------
@@ -569,7 +580,7 @@ mod tests {
 
     #[test]
     #[cfg_attr(miri, ignore = "accuracy sweep, too slow for Miri")]
-    fn ln_or_ln_1p_neg_gives_the_bits_of_ln_and_ln_1p() {
+    fn noise_logarithms_give_the_bits_of_ln_and_ln_1p() {
         // f32: every 97th value of [MIN_POSITIVE, 1/2], and both ends.
         let mut bits = f32::MIN_POSITIVE.to_bits();
         while bits <= 0x3f00_0000 {
@@ -588,6 +599,17 @@ mod tests {
                 bits + 1
             } else {
                 (bits + 97).min(0x3f00_0000)
+            };
+        }
+        // ln_normal: every 97th positive normal finite f32, and both ends.
+        let mut bits = f32::MIN_POSITIVE.to_bits();
+        while bits <= f32::MAX.to_bits() {
+            let x = f32::from_bits(bits);
+            assert_eq!(ln_normal_f32(x).to_bits(), ln_f32(x).to_bits(), "{x:e}");
+            bits = if bits == f32::MAX.to_bits() {
+                bits + 1
+            } else {
+                (bits + 97).min(f32::MAX.to_bits())
             };
         }
         // f64: 1/2 and 4e6 values spread over the exponents of [2^-64, 1/2)
@@ -613,6 +635,16 @@ mod tests {
                 ln_1p_f64(-t).to_bits(),
                 "{t:e}"
             );
+            // ln_normal on all positive normal finite f64 bit patterns.
+            let x = match n {
+                0 => f64::MIN_POSITIVE,
+                1 => f64::MAX,
+                _ => f64::from_bits(
+                    f64::MIN_POSITIVE.to_bits()
+                        + x % (f64::MAX.to_bits() - f64::MIN_POSITIVE.to_bits()),
+                ),
+            };
+            assert_eq!(ln_normal_f64(x).to_bits(), ln_f64(x).to_bits(), "{x:e}");
         }
     }
 

@@ -70,9 +70,11 @@ pub(crate) fn standard_logistic<F: Float>(hi: u32, lo: u32) -> F {
 }
 
 /// Standard Gumbel noise, the branch-free form of [`standard_gumbel`] that
-/// the lane-parallel kernels evaluate: the arguments of the logarithm kernel
-/// of both halves are computed and one is selected
-/// ([`Float::ln_or_ln_1p_neg`]), which gives the same bits.
+/// the lane-parallel kernels evaluate: the argument of the logarithm of
+/// the half is selected and one logarithm taken
+/// ([`Float::ln_or_ln_1p_neg`]); `E` is positive, normal and finite, so its
+/// logarithm skips the special-value selects ([`Float::ln_normal`]). Both
+/// give the same bits.
 #[derive(Clone, Copy)]
 pub(crate) struct Gumbel;
 
@@ -81,12 +83,14 @@ impl Variate for Gumbel {
     fn of<F: Float>(hi: u32, lo: u32) -> F {
         let (t, upper) = half_uniform::<F>(hi, lo);
         let e = -t.ln_or_ln_1p_neg(upper);
-        -e.ln()
+        -e.ln_normal()
     }
 }
 
 /// Standard logistic noise, the branch-free form of [`standard_logistic`]
-/// (which has no branch before its final sign).
+/// (which has no branch before its final sign); both logarithms are
+/// [`Float::ln_or_ln_1p_neg`], which skips the special-value selects and
+/// gives the same bits on the range of `t`.
 #[derive(Clone, Copy)]
 pub(crate) struct Logistic;
 
@@ -94,7 +98,7 @@ impl Variate for Logistic {
     #[inline(always)]
     fn of<F: Float>(hi: u32, lo: u32) -> F {
         let (t, upper) = half_uniform::<F>(hi, lo);
-        let logit_t = t.ln() - (-t).ln_1p();
+        let logit_t = t.ln_or_ln_1p_neg(true) - t.ln_or_ln_1p_neg(false);
         if upper {
             logit_t
         } else {

@@ -30,15 +30,31 @@ pub(crate) fn fill<F: Float, V: Variate>(seed: u64, stream: u64, out: &mut [F]) 
 #[inline(always)]
 pub(crate) fn fill_body<F: Float, V: Variate>(seed: u64, stream: u64, out: &mut [F]) {
     let mut lanes = Lanes::new(seed, stream);
-    for block in out.chunks_mut(LANES) {
-        let hi = lanes.next();
-        let lo = lanes.next();
-        let mut values = [F::ZERO; LANES];
-        for l in 0..LANES {
-            values[l] = V::of(hi[l], lo[l]);
-        }
-        block.copy_from_slice(&values[..block.len()]);
+    let mut blocks = out.chunks_exact_mut(LANES);
+    // Whole blocks are stored with a fixed length: a copy of variable length
+    // becomes a call to `memcpy`, around which every vector register is
+    // spilled and every constant reloaded.
+    for block in &mut blocks {
+        let block: &mut [F; LANES] = block.try_into().expect("a block of LANES elements");
+        *block = step::<F, V>(&mut lanes);
     }
+    let tail = blocks.into_remainder();
+    if !tail.is_empty() {
+        let values = step::<F, V>(&mut lanes);
+        tail.copy_from_slice(&values[..tail.len()]);
+    }
+}
+
+/// The variates of the next pair of outputs `(hi, lo)` of every lane.
+#[inline(always)]
+fn step<F: Float, V: Variate>(lanes: &mut Lanes) -> [F; LANES] {
+    let hi = lanes.next();
+    let lo = lanes.next();
+    let mut values = [F::ZERO; LANES];
+    for l in 0..LANES {
+        values[l] = V::of(hi[l], lo[l]);
+    }
+    values
 }
 
 #[cfg(test)]
