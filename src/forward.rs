@@ -17,7 +17,9 @@ use crate::kernels::isa;
 use crate::noise;
 use crate::scratch;
 use crate::shape::Shape;
-use crate::softmax::{argmax, by_row_length, log_softmax_rows, perturb_row, softmax_rows};
+use crate::softmax::{
+    argmax, by_row_length, log_softmax_rows, max, perturb_row, softmax_row, softmax_rows,
+};
 use crate::stream::Units;
 use crate::temperature::Temperature;
 use crate::wide;
@@ -77,6 +79,11 @@ pub(crate) fn run<F: Float>(
     })
 }
 
+/// The row length from which a softmax runs every pass over a row before
+/// the next row (which keeps the row in the L1 cache) rather than each pass
+/// over all rows of the unit (which vectorises short rows).
+const ROW_BY_ROW: usize = 64;
+
 /// Perturbs the rows of a unit (`l` the logits, `y` the noise on entry when
 /// `noisy`) and finishes them as `finish` says, row `r` at temperature
 /// `tau(r)`, using `e` (as long as `y`) for the log-softmax. `K` is the row
@@ -92,15 +99,26 @@ fn finish_rows<F: Float, const K: usize>(
     e: &mut [F],
 ) {
     let classes = if K == 0 { classes } else { K };
-    for (l, y) in l.chunks_exact(classes).zip(y.chunks_exact_mut(classes)) {
+    let per_row = classes >= ROW_BY_ROW;
+    let rows = l.chunks_exact(classes).zip(y.chunks_exact_mut(classes));
+    for (r, (l, y)) in rows.enumerate() {
         perturb_row(l, y, noisy);
-        if finish == Finish::OneHot {
-            let k = argmax(y);
-            y.fill(F::ZERO);
-            y[k] = F::ONE;
+        match finish {
+            Finish::OneHot => {
+                let k = argmax(y);
+                y.fill(F::ZERO);
+                y[k] = F::ONE;
+            }
+            // Without noise the row's maximum is a zero (`l - max l`); which
+            // zero does not matter, as `exp(+-0) = 1`.
+            Finish::Softmax if per_row => {
+                softmax_row(y, if noisy { max(y) } else { F::ZERO }, tau(r))
+            }
+            _ => {}
         }
     }
     match finish {
+        Finish::Softmax if per_row => {}
         Finish::Softmax => softmax_rows(y, classes, tau),
         Finish::LogSoftmax => log_softmax_rows(y, classes, tau, e),
         Finish::OneHot => {}
@@ -189,6 +207,50 @@ mod tests {
         argmax_rows::<f32, K>(&l, &mut g.clone(), K, &mut fast);
         argmax_rows::<f32, 0>(&l, &mut g.clone(), K, &mut general);
         assert_eq!(fast, general, "{K} classes");
+    }
+
+    #[test]
+    fn rows_finished_one_by_one_give_the_bits_of_the_flat_passes() {
+        for classes in [ROW_BY_ROW, 100, 1030] {
+            let rows = 5;
+            let n = rows * classes;
+            // Masked classes, both zeros, and a maximum of +-0 in some rows.
+            let l: Vec<f32> = (0..n)
+                .map(|i| match (i % classes, i / classes) {
+                    (7, 1) | (9, 3) => -0.0,
+                    (8, 1) | (3, 3) => 0.0,
+                    (_, 1) | (_, 3) => -1.0 - (i % 13) as f32,
+                    (k, _) if k % 17 == 4 => f32::NEG_INFINITY,
+                    _ => ((i * 7919) % 1013) as f32 * 0.01 - 5.0,
+                })
+                .collect();
+            let g: Vec<f32> = (0..n).map(|i| ((i * 31) % 97) as f32 * 0.1 - 2.0).collect();
+            let tau = |r: usize| 0.3 + r as f32 * 0.05;
+            for noisy in [true, false] {
+                let mut by_row = g.clone();
+                finish_rows::<f32, 0>(
+                    &l,
+                    &mut by_row,
+                    classes,
+                    noisy,
+                    tau,
+                    Finish::Softmax,
+                    &mut [],
+                );
+                let mut flat = g.clone();
+                for (l, z) in l.chunks_exact(classes).zip(flat.chunks_exact_mut(classes)) {
+                    perturb_row(l, z, noisy);
+                }
+                softmax_rows(&mut flat, classes, tau);
+                for (k, (a, b)) in by_row.iter().zip(&flat).enumerate() {
+                    assert_eq!(
+                        a.to_bits(),
+                        b.to_bits(),
+                        "{classes} classes, noisy {noisy}, {k}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

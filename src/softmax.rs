@@ -265,10 +265,25 @@ pub(crate) fn exponents_of<F: Float>(z: &mut [F], m: F, tau: F) {
 pub(crate) fn softmax_rows<F: Float>(y: &mut [F], classes: usize, tau: impl Fn(usize) -> F) {
     exponents(y, classes, tau);
     y.iter_mut().for_each(|x| *x = x.exp());
-    for row in y.chunks_exact_mut(classes) {
-        let scale = F::ONE / sum(row);
-        row.iter_mut().for_each(|x| *x = *x * scale);
-    }
+    y.chunks_exact_mut(classes).for_each(normalise);
+}
+
+/// Replaces one row `z` by `softmax(z / tau)`, `m` being its maximum: the
+/// bits of [`softmax_rows`] with every pass over the row before the next
+/// row, so that a row which fits in the L1 cache stays there.
+#[inline(always)]
+pub(crate) fn softmax_row<F: Float>(z: &mut [F], m: F, tau: F) {
+    exponents_of(z, m, tau);
+    z.iter_mut().for_each(|x| *x = x.exp());
+    normalise(z);
+}
+
+/// Divides a row of exponentials by their [`sum`] (as a multiplication by
+/// its reciprocal).
+#[inline(always)]
+fn normalise<F: Float>(row: &mut [F]) {
+    let scale = F::ONE / sum(row);
+    row.iter_mut().for_each(|x| *x = *x * scale);
 }
 
 /// Replaces each row `z` of `y` (as in [`softmax_rows`]) by
