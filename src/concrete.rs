@@ -161,6 +161,7 @@ fn map_shifted_rows<F: Float>(
         [logits],
         out,
         Output::PerRow,
+        shape.classes(),
         |row, [l], l_shifted, out| {
             perturb_row(l, l_shifted, false);
             kernel(row, l_shifted, &mut out[0]);

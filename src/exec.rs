@@ -199,8 +199,8 @@ pub(crate) fn map_units<F: Float, O: Plain + Send, const N: usize>(
 /// Applies `kernel(row, rows, scratch, out_row)` to every row, where
 /// `rows[n]` is row `row` of `inputs[n]` (each an `(outer, classes, inner)`
 /// tensor of `shape.len()` elements), contiguous in class order; `scratch` is
-/// a `classes`-long buffer the kernel may overwrite (its contents on entry
-/// are unspecified); `out_row` has `classes` values for
+/// a buffer of `scratch_len` values the kernel may overwrite (its contents on
+/// entry are unspecified); `out_row` has `classes` values for
 /// [`Output::PerElement`] and one for [`Output::PerRow`]. Runs over the
 /// units of [`map_units`].
 pub(crate) fn map_rows_n<F: Float, O: Plain + Send, const N: usize>(
@@ -208,12 +208,13 @@ pub(crate) fn map_rows_n<F: Float, O: Plain + Send, const N: usize>(
     inputs: [&[F]; N],
     out: &mut [O],
     output: Output,
+    scratch_len: usize,
     kernel: impl Fn(usize, [&[F]; N], &mut [F], &mut [O]) + Sync,
 ) -> Result<()> {
     let classes = shape.classes();
     let width = if output == Output::PerRow { 1 } else { classes };
     map_units(shape, inputs, out, output, |unit| {
-        scratch::with::<F, _>(classes, |scratch| {
+        scratch::with::<F, _>(scratch_len, |scratch| {
             for ((r, row), out_row) in unit.rows.enumerate().zip(unit.out.chunks_exact_mut(width)) {
                 let x = unit.inputs.map(|x| &x[r * classes..(r + 1) * classes]);
                 kernel(row, x, scratch, out_row);
@@ -222,7 +223,7 @@ pub(crate) fn map_rows_n<F: Float, O: Plain + Send, const N: usize>(
     })
 }
 
-/// The sum over all rows of `kernel(row, rows, scratch)` (arguments as in
+/// The sum over all rows of `kernel(row, rows)` (arguments as in
 /// [`map_rows_n`]), accumulated and returned in `f64` (the caller rounds it
 /// once).
 ///
@@ -233,7 +234,7 @@ pub(crate) fn map_rows_n<F: Float, O: Plain + Send, const N: usize>(
 pub(crate) fn sum_rows<F: Float, const N: usize>(
     shape: Shape,
     inputs: [&[F]; N],
-    kernel: impl Fn(usize, [&[F]; N], &mut [F]) -> F + Sync,
+    kernel: impl Fn(usize, [&[F]; N]) -> F + Sync,
 ) -> Result<f64> {
     if shape.is_empty() {
         return Ok(0.0);
@@ -246,9 +247,8 @@ pub(crate) fn sum_rows<F: Float, const N: usize>(
             inputs,
             values,
             Output::PerRow,
-            |row, x, scratch, out| {
-                out[0] = kernel(row, x, scratch).to_f64();
-            },
+            0,
+            |row, x, _, out| out[0] = kernel(row, x).to_f64(),
         )?;
         for (unit, partial) in partials.iter_mut().enumerate() {
             *partial = softmax::sum(&values[units.rows(unit)]);

@@ -36,7 +36,7 @@ use crate::exec::{self, Output};
 use crate::float::Float;
 use crate::kernels::isa;
 use crate::shape::Shape;
-use crate::softmax::{by_row_length, sum};
+use crate::softmax::{by_row_length, striped_sum, sum, sum_by, SUM_BLOCK};
 use crate::temperature::Temperature;
 use crate::validate::{check_finite, check_soft_sample};
 use crate::wide;
@@ -142,8 +142,8 @@ pub fn gumbel_softmax_grad_tau<F: Float>(
     // Divide the total by `tau` once, not each row: with a tiny `tau` the
     // rows' quotients overflow to infinities of both signs, whose sum would
     // be NaN (found by fuzzing; tests/fuzz_regressions.rs).
-    let total = exec::sum_rows(shape, [y_soft, grad_out], |_, [y, v], scratch| {
-        grad_tau_row_times_tau(y, v, scratch)
+    let total = exec::sum_rows(shape, [y_soft, grad_out], |_, [y, v]| {
+        grad_tau_row_times_tau(y, v)
     })?;
     Ok(F::from_f64(-total / tau.to_f64()))
 }
@@ -175,7 +175,8 @@ pub fn gumbel_softmax_grad_tau_per_row<F: Float>(
         [y_soft, grad_out],
         grad_tau,
         Output::PerRow,
-        |row, [y, v], scratch, out| out[0] = grad_tau_row(y, v, tau.of_row(row), scratch),
+        0,
+        |row, [y, v], _, out| out[0] = grad_tau_row(y, v, tau.of_row(row)),
     )
 }
 
@@ -247,8 +248,8 @@ fn check_inputs<F: Float>(
 
 /// Writes `dL/du = y ⊙ (v - <v, y>)` of one row into `out` (all three of
 /// the same length), exactly 0 where `y == 0` (even if `v - <v, y>`
-/// overflowed).
-#[inline(always)]
+/// overflowed): the reference of the tests.
+#[cfg(test)]
 pub(crate) fn centred_row<F: Float>(y: &[F], v: &[F], out: &mut [F]) {
     products(y, v, out);
     let dot = sum(out);
@@ -273,26 +274,38 @@ pub(crate) fn centre<F: Float>(y: &[F], v: &[F], dot: F, out: &mut [F], then: im
     }
 }
 
-/// `dL/dtau` of one row, `-(1/tau) sum_k y_k (v_k - <v, y>) ln y_k`, using
-/// `scratch` (as long as the row). The terms `y (v - <v, y>) ln y` stay
-/// finite (`|y ln y| <= 1/e`), so the result is never NaN; dividing by `tau`
-/// last overflows only if the exact value does.
+/// `dL/dtau` of one row, `-(1/tau) sum_k y_k (v_k - <v, y>) ln y_k`. The
+/// terms `y (v - <v, y>) ln y` stay finite (`|y ln y| <= 1/e`), so the
+/// result is never NaN; dividing by `tau` last overflows only if the exact
+/// value does.
 #[inline]
-fn grad_tau_row<F: Float>(y: &[F], v: &[F], tau: F, scratch: &mut [F]) -> F {
-    -grad_tau_row_times_tau(y, v, scratch) / tau
+fn grad_tau_row<F: Float>(y: &[F], v: &[F], tau: F) -> F {
+    -grad_tau_row_times_tau(y, v) / tau
 }
 
-/// `sum_k y_k (v_k - <v, y>) ln y_k` of one row (`-tau dL/dtau`), using
-/// `scratch` (as long as the row): finite for finite `v`.
+/// `sum_k y_k (v_k - <v, y>) ln y_k` of one row (`-tau dL/dtau`): finite for
+/// finite `v`. Both sums take their terms run by run as they are computed
+/// ([`sum_by`]): the values and tree of [`products`], [`centre`] and
+/// [`sum`], without a buffer as long as the row.
 #[inline]
-fn grad_tau_row_times_tau<F: Float>(y: &[F], v: &[F], scratch: &mut [F]) -> F {
-    centred_row(y, v, scratch);
-    for (t, &y) in scratch.iter_mut().zip(y) {
-        if y != F::ZERO {
-            *t = *t * y.ln();
+fn grad_tau_row_times_tau<F: Float>(y: &[F], v: &[F]) -> F {
+    let mut terms = [F::ZERO; SUM_BLOCK];
+    let dot = sum_by(y.len(), |run| {
+        let t = &mut terms[..run.len()];
+        products(&y[run.clone()], &v[run], t);
+        striped_sum(t)
+    });
+    sum_by(y.len(), |run| {
+        let t = &mut terms[..run.len()];
+        let y = &y[run.clone()];
+        centre(y, &v[run], dot, t, |g| g);
+        for (t, &y) in t.iter_mut().zip(y) {
+            if y != F::ZERO {
+                *t = *t * y.ln();
+            }
         }
-    }
-    sum(scratch)
+        striped_sum(t)
+    })
 }
 
 #[cfg(test)]
@@ -329,18 +342,44 @@ mod tests {
     }
 
     #[test]
+    fn grad_tau_sums_the_terms_of_the_centred_row() {
+        for len in [3, SUM_BLOCK, 1000, 70_001] {
+            let y: Vec<f32> = (0..len)
+                .map(|k| {
+                    if k % 9 == 4 {
+                        0.0
+                    } else {
+                        ((k * 37) % 101) as f32 / (60.0 * len as f32)
+                    }
+                })
+                .collect();
+            let v: Vec<f32> = (0..len)
+                .map(|k| ((k * 31) % 97) as f32 * 0.1 - 2.0)
+                .collect();
+            let mut terms = vec![0.0f32; len];
+            centred_row(&y, &v, &mut terms);
+            for (t, &y) in terms.iter_mut().zip(&y) {
+                if y != 0.0 {
+                    *t *= y.ln();
+                }
+            }
+            assert_eq!(
+                grad_tau_row_times_tau(&y, &v).to_bits(),
+                sum(&terms).to_bits(),
+                "{len}"
+            );
+        }
+    }
+
+    #[test]
     fn grad_tau_of_a_two_class_row_matches_the_closed_form() {
         // y = [p, 1 - p], v = [1, 0]: <v, y> = p, dL/du = [p (1 - p), -p (1 - p)],
         // so dL/dtau = -(1/tau) p (1 - p) (ln p - ln(1 - p)).
         let (p, tau) = (0.3f64, 0.7);
-        let mut scratch = [0.0; 2];
-        let got = grad_tau_row(&[p, 1.0 - p], &[1.0, 0.0], tau, &mut scratch);
+        let got = grad_tau_row(&[p, 1.0 - p], &[1.0, 0.0], tau);
         let want = -p * (1.0 - p) * (p.ln() - (1.0 - p).ln()) / tau;
         assert!((got - want).abs() < 1e-15, "{got} vs {want}");
         // A one-hot row has no temperature gradient (1 ln 1 = 0, 0 ln 0 = 0).
-        assert_eq!(
-            grad_tau_row(&[0.0, 1.0], &[5.0, -2.0], tau, &mut scratch),
-            0.0
-        );
+        assert_eq!(grad_tau_row(&[0.0, 1.0], &[5.0, -2.0], tau), 0.0);
     }
 }

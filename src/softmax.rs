@@ -8,6 +8,8 @@
 //! least 1. Sums use [`ACCUMULATORS`] striped partial sums combined in a
 //! fixed tree, so the result does not depend on the vector width.
 
+use std::ops::Range;
+
 use crate::error::Result;
 use crate::float::Float;
 use crate::forward::{self, Finish};
@@ -122,15 +124,28 @@ pub const SUM_BLOCK: usize = 256;
 /// that the function inlines into the instruction-set tier of its caller.
 #[inline(always)]
 pub(crate) fn sum<F: Float>(x: &[F]) -> F {
-    if x.len() <= SUM_BLOCK {
-        return striped_sum(x);
+    sum_by(
+        x.len(),
+        #[inline(always)]
+        |run| striped_sum(&x[run]),
+    )
+}
+
+/// The tree of [`sum`] over `len` values, `leaf(run)` giving the
+/// [`striped_sum`] of each run of at most [`SUM_BLOCK`] values (called in
+/// order, left to right); a leaf can compute its values on the fly rather
+/// than read them from memory.
+#[inline(always)]
+pub(crate) fn sum_by<F: Float>(len: usize, mut leaf: impl FnMut(Range<usize>) -> F) -> F {
+    if len <= SUM_BLOCK {
+        return leaf(0..len);
     }
     // Pending right halves `(start, end)` and the sums of their left halves
     // once known; each level at least halves the length, so 64 suffice.
     let mut right = [(0usize, 0usize); 64];
     let mut left_sum = [None::<F>; 64];
     let mut depth = 0;
-    let mut node = (0, x.len());
+    let mut node = (0, len);
     loop {
         while node.1 - node.0 > SUM_BLOCK {
             let half = (node.1 - node.0) / (2 * ACCUMULATORS) * ACCUMULATORS;
@@ -139,7 +154,7 @@ pub(crate) fn sum<F: Float>(x: &[F]) -> F {
             depth += 1;
             node = (node.0, node.0 + half);
         }
-        let mut value = striped_sum(&x[node.0..node.1]);
+        let mut value = leaf(node.0..node.1);
         loop {
             if depth == 0 {
                 return value;
@@ -162,7 +177,7 @@ pub(crate) fn sum<F: Float>(x: &[F]) -> F {
 /// `ACCUMULATORS` striped partial sums (element `k` goes to `k % 16`), then
 /// pairwise `acc[i] += acc[i + w]` for `w = 8, 4, 2, 1`.
 #[inline(always)]
-fn striped_sum<F: Float>(x: &[F]) -> F {
+pub(crate) fn striped_sum<F: Float>(x: &[F]) -> F {
     let mut acc = [F::ZERO; ACCUMULATORS];
     let mut blocks = x.chunks_exact(ACCUMULATORS);
     for block in &mut blocks {

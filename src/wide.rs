@@ -30,7 +30,9 @@ use crate::noise;
 use crate::pool;
 use crate::scratch;
 use crate::shape::Shape;
-use crate::softmax::{self, argmax, exponents_of, max, perturb, ACCUMULATORS};
+use crate::softmax::{
+    self, argmax, exponents_of, max, perturb, striped_sum, ACCUMULATORS, SUM_BLOCK,
+};
 use crate::stream::{Units, CHUNK_ELEMENTS};
 use crate::temperature::Temperature;
 
@@ -99,26 +101,29 @@ pub(crate) fn forward<F: Float>(
                 }
                 Finish::LogSoftmax => {
                     let tau = tau.of_row(row);
-                    scratch::with(classes, |e: &mut [F]| {
-                        let pairs = y
-                            .par_chunks_mut(CHUNK_ELEMENTS)
-                            .zip(e.par_chunks_mut(CHUNK_ELEMENTS));
-                        pairs.for_each(|(y, e)| {
-                            isa::dispatch(
-                                #[inline(always)]
-                                || {
-                                    exponents_of(y, m, tau);
-                                    e.iter_mut().zip(&*y).for_each(|(e, &x)| *e = x.exp());
-                                },
-                            )
-                        });
-                        let log_sum = sum(e).ln();
-                        segments_mut(
-                            y,
-                            #[inline(always)]
-                            |_, y| y.iter_mut().for_each(|x| *x = *x - log_sum),
-                        );
-                    });
+                    segments_mut(
+                        y,
+                        #[inline(always)]
+                        |_, y| exponents_of(y, m, tau),
+                    );
+                    // The exponentials are summed run by run as they are
+                    // computed, never stored.
+                    let log_sum = sum_by(
+                        y.len(),
+                        #[inline(always)]
+                        |run| {
+                            let mut e = [F::ZERO; SUM_BLOCK];
+                            let e = &mut e[..run.len()];
+                            e.iter_mut().zip(&y[run]).for_each(|(e, &x)| *e = x.exp());
+                            striped_sum(e)
+                        },
+                    )
+                    .ln();
+                    segments_mut(
+                        y,
+                        #[inline(always)]
+                        |_, y| y.iter_mut().for_each(|x| *x = *x - log_sum),
+                    );
                 }
             }
         })?;
@@ -127,7 +132,10 @@ pub(crate) fn forward<F: Float>(
 }
 
 /// The row-parallel form of Gumbel-max sampling: `indices[row]` is the
-/// argmax of the row's perturbed logits (as in [`forward`]). The caller has
+/// argmax of the row's perturbed logits (as in [`forward`]). Each segment's
+/// perturbed logits go to a per-thread scratch buffer of one segment, and
+/// the segments' maxima and first indices combine in segment order keeping
+/// the first on ties: the first index of the row's maximum. The caller has
 /// checked every argument.
 pub(crate) fn sample<F: Float>(
     logits: &[F],
@@ -138,16 +146,33 @@ pub(crate) fn sample<F: Float>(
 ) -> Result<()> {
     let classes = shape.classes();
     let units = Units::new(shape.rows(), classes);
-    scratch::with(classes, |z: &mut [F]| {
-        for (row, (l, index)) in logits.chunks_exact(classes).zip(indices).enumerate() {
-            let noise = Some((seed, units.first_stream(offset, row)));
-            *index = pool::install(|| {
-                let m = perturbed_max(l, z, noise);
-                first_max(z, m)
-            })? as i64;
-        }
-        Ok(())
-    })
+    for (row, (l, index)) in logits.chunks_exact(classes).zip(indices).enumerate() {
+        let first_stream = units.first_stream(offset, row);
+        *index = pool::install(|| {
+            let l_max = logits_max(l);
+            let pieces = (0..classes.div_ceil(CHUNK_ELEMENTS))
+                .into_par_iter()
+                .map(|s| {
+                    let range = segment(s, classes);
+                    scratch::with(range.len(), |z: &mut [F]| {
+                        isa::dispatch(
+                            #[inline(always)]
+                            || {
+                                noise::fill_stream(seed, first_stream.wrapping_add(s as u64), z);
+                                perturb(&l[range.clone()], l_max, z, true);
+                                let k = argmax(z);
+                                (z[k], range.start + k)
+                            },
+                        )
+                    })
+                });
+            pieces
+                .reduce_with(|a, b| if b.0 > a.0 { b } else { a })
+                .expect("a row has at least one segment")
+                .1
+        })? as i64;
+    }
+    Ok(())
 }
 
 /// The row-parallel form of the Gumbel-Softmax backward:
@@ -188,12 +213,7 @@ pub(crate) fn backward<F: Float>(
 /// Writes the perturbed logits of one row into `z` (drawing the noise of
 /// `Some((seed, first_stream))` into it first) and returns their maximum.
 fn perturbed_max<F: Float>(l: &[F], z: &mut [F], noise: Option<(u64, u64)>) -> F {
-    let l_max = segments(
-        l.len(),
-        #[inline(always)]
-        |range| max(&l[range]),
-        first_of_maxima,
-    );
+    let l_max = logits_max(l);
     segments_mut(
         z,
         #[inline(always)]
@@ -209,6 +229,16 @@ fn perturbed_max<F: Float>(l: &[F], z: &mut [F], noise: Option<(u64, u64)>) -> F
         z.len(),
         #[inline(always)]
         |range| max(&z[range]),
+        first_of_maxima,
+    )
+}
+
+/// The maximum of a row of logits, [`softmax::max`] in parallel.
+fn logits_max<F: Float>(l: &[F]) -> F {
+    segments(
+        l.len(),
+        #[inline(always)]
+        |range| max(&l[range]),
         first_of_maxima,
     )
 }
@@ -248,7 +278,7 @@ fn segments<T: Send>(
     (0..len.div_ceil(CHUNK_ELEMENTS))
         .into_par_iter()
         .map(|s| {
-            let range = s * CHUNK_ELEMENTS..((s + 1) * CHUNK_ELEMENTS).min(len);
+            let range = segment(s, len);
             isa::dispatch(
                 #[inline(always)]
                 || piece(range),
@@ -258,6 +288,11 @@ fn segments<T: Send>(
         .expect("a row has at least one segment")
 }
 
+/// The elements of segment `s` of a row of `len` classes.
+fn segment(s: usize, len: usize) -> Range<usize> {
+    s * CHUNK_ELEMENTS..((s + 1) * CHUNK_ELEMENTS).min(len)
+}
+
 /// `body(range, piece)` on each segment of `x` (its elements `range`), in
 /// parallel, compiled for the instruction-set tier.
 fn segments_mut<F: Float>(x: &mut [F], body: impl Fn(Range<usize>, &mut [F]) + Sync + Send) {
@@ -265,7 +300,7 @@ fn segments_mut<F: Float>(x: &mut [F], body: impl Fn(Range<usize>, &mut [F]) + S
     x.par_chunks_mut(CHUNK_ELEMENTS)
         .enumerate()
         .for_each(|(s, piece)| {
-            let range = s * CHUNK_ELEMENTS..((s + 1) * CHUNK_ELEMENTS).min(len);
+            let range = segment(s, len);
             isa::dispatch(
                 #[inline(always)]
                 || body(range, piece),
@@ -277,14 +312,40 @@ fn segments_mut<F: Float>(x: &mut [F], body: impl Fn(Range<usize>, &mut [F]) + S
 /// while they are longer than [`SERIAL_SUM`]: the same tree, so the same
 /// bits.
 pub(crate) fn sum<F: Float>(x: &[F]) -> F {
-    if x.len() <= SERIAL_SUM {
+    sum_by(
+        x.len(),
+        #[inline(always)]
+        |run| striped_sum(&x[run]),
+    )
+}
+
+/// [`softmax::sum_by`] with the halves of its tree on different threads
+/// while they are longer than [`SERIAL_SUM`]. `leaf` must be marked
+/// `#[inline(always)]` so that it is compiled for the instruction-set tier.
+fn sum_by<F: Float>(len: usize, leaf: impl Fn(Range<usize>) -> F + Sync) -> F {
+    subtree_sum(0..len, &leaf)
+}
+
+/// The sum of the subtree of [`sum_by`] over the values `node`.
+fn subtree_sum<F: Float>(node: Range<usize>, leaf: &(impl Fn(Range<usize>) -> F + Sync)) -> F {
+    let len = node.len();
+    if len <= SERIAL_SUM {
         return isa::dispatch(
             #[inline(always)]
-            || softmax::sum(x),
+            || {
+                softmax::sum_by(
+                    len,
+                    #[inline(always)]
+                    |run| leaf(node.start + run.start..node.start + run.end),
+                )
+            },
         );
     }
-    let half = x.len() / (2 * ACCUMULATORS) * ACCUMULATORS;
-    let (left, right) = rayon::join(|| sum(&x[..half]), || sum(&x[half..]));
+    let half = node.start + len / (2 * ACCUMULATORS) * ACCUMULATORS;
+    let (left, right) = rayon::join(
+        || subtree_sum(node.start..half, leaf),
+        || subtree_sum(half..node.end, leaf),
+    );
     left + right
 }
 
