@@ -11,8 +11,10 @@ use rayon::prelude::*;
 use crate::error::{Error, ErrorKind, Result};
 use crate::exec::PARALLEL_MIN_ELEMENTS;
 use crate::float::Float;
+use crate::kernels::isa;
 use crate::pool;
 use crate::shape::Shape;
+use crate::softmax::by_row_length;
 use crate::stream::CHUNK_ELEMENTS;
 
 /// True for a valid temperature: finite and `> 0` (subnormal values too).
@@ -192,6 +194,9 @@ pub(crate) fn check_logits<F: Float>(shape: Shape, logits: &[F]) -> Result<()> {
     let (inner, block) = (shape.inner(), shape.classes() * shape.inner());
     let group = (CHUNK_ELEMENTS / block).max(1);
     let first_masked = |(g, blocks): (usize, &[F])| {
+        if inner == 1 {
+            return first_masked_row(blocks, block).map(|o| g * group + o);
+        }
         blocks.chunks(block).enumerate().find_map(|(o, b)| {
             (0..inner)
                 .find(|&i| b[i..].iter().step_by(inner).all(|&x| x == F::NEG_INFINITY))
@@ -218,6 +223,36 @@ pub(crate) fn check_logits<F: Float>(shape: Shape, logits: &[F]) -> Result<()> {
         )),
         None => Ok(()),
     }
+}
+
+/// The first of the consecutive rows of `classes` values in `rows` whose
+/// values are all `-inf`, compiled for the instruction-set tier.
+fn first_masked_row<F: Float>(rows: &[F], classes: usize) -> Option<usize> {
+    isa::dispatch(
+        #[inline(always)]
+        || by_row_length!(classes, masked_row::<F>(rows, classes)),
+    )
+}
+
+/// [`first_masked_row`] with `K` the row length when it is known at compile
+/// time, else 0. Short rows are tested without branches (which vectorises
+/// across rows); long ones stop at their first value above `-inf`, which
+/// in a row that is not masked is usually the first.
+#[inline(always)]
+fn masked_row<F: Float, const K: usize>(rows: &[F], classes: usize) -> Option<usize> {
+    let classes = if K == 0 { classes } else { K };
+    for (r, row) in rows.chunks_exact(classes).enumerate() {
+        let masked = if K == 0 {
+            row.iter().all(|&x| x == F::NEG_INFINITY)
+        } else {
+            row.iter()
+                .fold(true, |all, &x| all & (x == F::NEG_INFINITY))
+        };
+        if masked {
+            return Some(r);
+        }
+    }
+    None
 }
 
 /// Runs `check(row)` on every row of `shape` (in parallel for large shapes)
@@ -297,5 +332,41 @@ pub(crate) fn check_finite_flat<F: Float>(name: &str, x: &[F]) -> Result<()> {
             format!("{name}[{j}] is {:?}; it must be finite", x[j]),
         )),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[cfg_attr(miri, ignore = "large input, too slow for Miri")]
+    fn the_first_all_masked_row_is_reported() {
+        for classes in [1, 2, 3, 4, 5, 8, 16, 17, 100] {
+            for inner in [1, 3] {
+                let outer = 40_000 / (classes * inner) + 7;
+                let shape = Shape::new(outer, classes, inner).unwrap();
+                let rows = shape.rows();
+                // Every row but one class (in turn each class) masked, then
+                // rows `a` and `b` wholly masked.
+                let unmasked = |row: usize| shape.index(row, row % classes);
+                let mut l = vec![f32::NEG_INFINITY; shape.len()];
+                for row in 0..rows {
+                    l[unmasked(row)] = 0.5;
+                }
+                assert!(check_logits(shape, &l).is_ok(), "{classes} x {inner}");
+                let (a, b) = (rows / 2 + 1, rows - 1);
+                for row in [b, a] {
+                    l[unmasked(row)] = f32::NEG_INFINITY;
+                }
+                let error = check_logits(shape, &l).unwrap_err();
+                assert_eq!(error.kind(), ErrorKind::AllMasked);
+                assert!(
+                    error.message().starts_with(&format!("row {a} ")),
+                    "{classes} x {inner}: {}",
+                    error.message()
+                );
+            }
+        }
     }
 }
