@@ -5,10 +5,11 @@
 //! Each unit of [`crate::stream`] runs as one kernel compiled for the
 //! instruction-set tier: the noise is drawn straight into the output (or a
 //! per-thread scratch buffer for indices), the logits are shifted and added
-//! in place, and the rows are finished by the per-row code of
-//! [`crate::softmax`] (the exponentials of all rows of a unit in one flat
-//! loop). A few rows longer than a stream segment run on
-//! [`crate::wide`] instead, with the same bits.
+//! in place, and the rows are finished by the code of [`crate::softmax`]:
+//! rows shorter than [`ROW_BY_ROW`] classes pass by pass over all rows of the
+//! unit (the exponentials in one flat loop, which vectorises), longer ones
+//! row by row (each row stays in the L1 cache). A few rows longer than a
+//! stream segment run on [`crate::wide`] instead, with the same bits.
 
 use crate::error::Result;
 use crate::exec::{self, Output};
