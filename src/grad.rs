@@ -342,6 +342,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "large input, too slow for Miri")]
     fn grad_tau_sums_the_terms_of_the_centred_row() {
         for len in [3, SUM_BLOCK, 1000, 70_001] {
             let y: Vec<f32> = (0..len)
