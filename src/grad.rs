@@ -36,7 +36,7 @@ use crate::exec::{self, Output};
 use crate::float::Float;
 use crate::kernels::isa;
 use crate::shape::Shape;
-use crate::softmax::{by_row_length, striped_sum, sum, sum_by, SUM_BLOCK};
+use crate::softmax::{by_row_length, run_sum, sum, sum_by};
 use crate::temperature::Temperature;
 use crate::validate::{check_finite, check_soft_sample};
 use crate::wide;
@@ -289,28 +289,26 @@ fn grad_tau_row<F: Float>(y: &[F], v: &[F], tau: F) -> F {
 /// [`sum`], without a buffer as long as the row.
 #[inline]
 fn grad_tau_row_times_tau<F: Float>(y: &[F], v: &[F]) -> F {
-    let mut terms = [F::ZERO; SUM_BLOCK];
     let dot = sum_by(y.len(), |run| {
-        let t = &mut terms[..run.len()];
-        products(&y[run.clone()], &v[run], t);
-        striped_sum(t)
+        run_sum(run.len(), |t| products(&y[run.clone()], &v[run], t))
     });
     sum_by(y.len(), |run| {
-        let t = &mut terms[..run.len()];
-        let y = &y[run.clone()];
-        centre(y, &v[run], dot, t, |g| g);
-        for (t, &y) in t.iter_mut().zip(y) {
-            if y != F::ZERO {
-                *t = *t * y.ln();
+        run_sum(run.len(), |t| {
+            let y = &y[run.clone()];
+            centre(y, &v[run], dot, t, |g| g);
+            for (t, &y) in t.iter_mut().zip(y) {
+                if y != F::ZERO {
+                    *t = *t * y.ln();
+                }
             }
-        }
-        striped_sum(t)
+        })
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::softmax::SUM_BLOCK;
 
     #[test]
     fn rows_specialised_by_length_give_the_general_bits() {

@@ -174,10 +174,20 @@ pub(crate) fn sum_by<F: Float>(len: usize, mut leaf: impl FnMut(Range<usize>) ->
     }
 }
 
+/// The leaf of [`sum_by`] for a run of `len` (at most [`SUM_BLOCK`]) values
+/// computed by `fill` into a buffer on the stack: their [`striped_sum`].
+#[inline(always)]
+pub(crate) fn run_sum<F: Float>(len: usize, fill: impl FnOnce(&mut [F])) -> F {
+    let mut values = [F::ZERO; SUM_BLOCK];
+    let values = &mut values[..len];
+    fill(values);
+    striped_sum(values)
+}
+
 /// `ACCUMULATORS` striped partial sums (element `k` goes to `k % 16`), then
 /// pairwise `acc[i] += acc[i + w]` for `w = 8, 4, 2, 1`.
 #[inline(always)]
-pub(crate) fn striped_sum<F: Float>(x: &[F]) -> F {
+fn striped_sum<F: Float>(x: &[F]) -> F {
     let mut acc = [F::ZERO; ACCUMULATORS];
     let mut blocks = x.chunks_exact(ACCUMULATORS);
     for block in &mut blocks {

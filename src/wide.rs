@@ -30,9 +30,7 @@ use crate::noise;
 use crate::pool;
 use crate::scratch;
 use crate::shape::Shape;
-use crate::softmax::{
-    self, argmax, exponents_of, max, perturb, striped_sum, ACCUMULATORS, SUM_BLOCK,
-};
+use crate::softmax::{self, argmax, exponents_of, max, perturb, run_sum, ACCUMULATORS};
 use crate::stream::{Units, CHUNK_ELEMENTS};
 use crate::temperature::Temperature;
 
@@ -112,10 +110,9 @@ pub(crate) fn forward<F: Float>(
                         y.len(),
                         #[inline(always)]
                         |run| {
-                            let mut e = [F::ZERO; SUM_BLOCK];
-                            let e = &mut e[..run.len()];
-                            e.iter_mut().zip(&y[run]).for_each(|(e, &x)| *e = x.exp());
-                            striped_sum(e)
+                            run_sum(run.len(), |e| {
+                                e.iter_mut().zip(&y[run]).for_each(|(e, &x)| *e = x.exp())
+                            })
                         },
                     )
                     .ln();
@@ -315,7 +312,7 @@ pub(crate) fn sum<F: Float>(x: &[F]) -> F {
     sum_by(
         x.len(),
         #[inline(always)]
-        |run| striped_sum(&x[run]),
+        |run| softmax::sum(&x[run]),
     )
 }
 
