@@ -24,6 +24,7 @@ use crate::softmax::{
 use crate::stream::Units;
 use crate::temperature::Temperature;
 use crate::wide;
+use crate::window;
 
 /// What a forward call computes from the perturbed logits `z` of a row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,6 +101,25 @@ fn finish_rows<F: Float, const K: usize>(
     e: &mut [F],
 ) {
     let classes = if K == 0 { classes } else { K };
+    let head = window_rows(y.len(), classes);
+    if head > 0 {
+        match finish {
+            Finish::OneHot => {
+                window::by_width!(classes, one_hot_windows::<F>(l, y, head, classes, noisy))
+            }
+            _ => window::by_width!(
+                classes,
+                softmax_windows::<F>(l, y, head, classes, noisy, &tau, finish, e)
+            ),
+        }
+    }
+    let split = head * classes;
+    let (l, y, e) = (
+        &l[split..],
+        &mut y[split..],
+        e.get_mut(split..).unwrap_or_default(),
+    );
+    let tau = |r| tau(head + r);
     let per_row = classes >= ROW_BY_ROW;
     let rows = l.chunks_exact(classes).zip(y.chunks_exact_mut(classes));
     for (r, (l, y)) in rows.enumerate() {
@@ -168,11 +188,180 @@ fn argmax_rows<F: Float, const K: usize>(
     indices: &mut [i64],
 ) {
     let classes = if K == 0 { classes } else { K };
-    let rows = l.chunks_exact(classes).zip(z.chunks_exact_mut(classes));
+    let head = window_rows(z.len(), classes);
+    let (windowed, indices) = indices.split_at_mut(head);
+    if head > 0 {
+        window::by_width!(classes, argmax_windows::<F>(l, z, classes, windowed));
+    }
+    let split = head * classes;
+    let rows = l[split..]
+        .chunks_exact(classes)
+        .zip(z[split..].chunks_exact_mut(classes));
     for ((l, z), index) in rows.zip(indices.iter_mut()) {
         perturb_row(l, z, true);
         *index = argmax(z) as i64;
     }
+}
+
+/// The number of leading rows of a unit of `len` values in rows of
+/// `classes` that run on the windowed code, which gives the bits of the
+/// row code: all but the last few rows when [`window::applies`], else none.
+#[inline(always)]
+fn window_rows(len: usize, classes: usize) -> usize {
+    if window::applies(classes) {
+        window::head(len / classes, classes)
+    } else {
+        0
+    }
+}
+
+/// [`argmax_rows`] of the first `indices.len()` rows, of a length that
+/// [`window::applies`] to, read through `N`-lane windows.
+#[inline(always)]
+fn argmax_windows<F: Float, const N: usize>(l: &[F], z: &[F], classes: usize, indices: &mut [i64]) {
+    for (r, index) in indices.iter_mut().enumerate() {
+        *index = perturbed_argmax::<F, N>(l, z, r * classes, classes, true) as i64;
+    }
+}
+
+/// The one-hot of the argmax of the perturbed logits of the first `rows`
+/// rows of `y` (as in [`finish_rows`]), rows of a length that
+/// [`window::applies`] to, read through `N`-lane windows: the argmax of a
+/// block of rows is found before the block is overwritten (a window reads
+/// past its row).
+#[inline(always)]
+fn one_hot_windows<F: Float, const N: usize>(
+    l: &[F],
+    y: &mut [F],
+    rows: usize,
+    classes: usize,
+    noisy: bool,
+) {
+    const BLOCK: usize = 64;
+    for first in (0..rows).step_by(BLOCK) {
+        let mut hot = [0; BLOCK];
+        let count = BLOCK.min(rows - first);
+        for (r, hot) in (first..first + count).zip(&mut hot) {
+            *hot = perturbed_argmax::<F, N>(l, y, r * classes, classes, noisy);
+        }
+        let block = &mut y[first * classes..(first + count) * classes];
+        block.fill(F::ZERO);
+        for (row, &k) in block.chunks_exact_mut(classes).zip(&hot) {
+            row[k] = F::ONE;
+        }
+    }
+}
+
+/// The softmax or log-softmax (`finish`) of the perturbed logits of the
+/// first `rows` rows of `y` (as in [`finish_rows`]), rows of a length that
+/// [`window::applies`] to, read through `N`-lane windows: the bits of
+/// [`perturb_row`] then [`softmax_rows`] or [`log_softmax_rows`]. The rows'
+/// exponents are written in one pass, their exponentials computed in one
+/// flat loop, then each row finished. Without noise the maximum of
+/// `z = l - max l` is not searched: it is `+0` (the maximum's own
+/// `m - m`; a zero of `z` can only be `-0` after the first zero of `l`).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn softmax_windows<F: Float, const N: usize>(
+    l: &[F],
+    y: &mut [F],
+    rows: usize,
+    classes: usize,
+    noisy: bool,
+    tau: impl Fn(usize) -> F,
+    finish: Finish,
+    e: &mut [F],
+) {
+    let (log, head) = (finish == Finish::LogSoftmax, rows * classes);
+    // Plain loops and closures inlined by force: this body is large enough
+    // that the compiler would otherwise call them outside the
+    // instruction-set tier.
+    window::map_rows::<F, N>(
+        y,
+        rows,
+        classes,
+        F::ZERO,
+        #[inline(always)]
+        |r, g| {
+            let l = window::load::<F, N>(l, r * classes, classes, F::NEG_INFINITY);
+            let z = perturbed(&l, &g, noisy);
+            let m = if noisy { window::max(&z) } else { F::ZERO };
+            let tau = tau(r);
+            let mut x = z;
+            for x in &mut x {
+                *x = (*x - m) / tau;
+            }
+            x
+        },
+    );
+    if log {
+        for (e, &x) in e.iter_mut().zip(&y[..head]) {
+            *e = x.exp();
+        }
+        window::map_rows::<F, N>(
+            y,
+            rows,
+            classes,
+            F::ZERO,
+            #[inline(always)]
+            |r, mut x| {
+                let e = window::load::<F, N>(e, r * classes, classes, F::ZERO);
+                let log_sum = window::sum(&e).ln();
+                for x in &mut x {
+                    *x = *x - log_sum;
+                }
+                x
+            },
+        );
+        return;
+    }
+    for x in &mut y[..head] {
+        *x = x.exp();
+    }
+    window::map_rows::<F, N>(
+        y,
+        rows,
+        classes,
+        F::ZERO,
+        #[inline(always)]
+        |_, mut e| {
+            let scale = F::ONE / window::sum(&e);
+            for e in &mut e {
+                *e = *e * scale;
+            }
+            e
+        },
+    );
+}
+
+/// The perturbed logits `(l - max l) + g` of a row held by windows (`l - max
+/// l` when not `noisy`): the bits of [`perturb_row`], padded with `-inf`
+/// when `l` is.
+#[inline(always)]
+fn perturbed<F: Float, const N: usize>(l: &[F; N], g: &[F; N], noisy: bool) -> [F; N] {
+    let m = window::max(l);
+    let mut z = *l;
+    for (z, &g) in z.iter_mut().zip(g) {
+        *z = if noisy { (*z - m) + g } else { *z - m };
+    }
+    z
+}
+
+/// The argmax of the perturbed logits of the row of `classes` classes at
+/// `start` in `l` and `z` (the noise, when `noisy`), which [`window::applies`]
+/// to, read through `N`-lane windows: the index [`perturb_row`] then
+/// [`argmax`] give, without writing the row.
+#[inline(always)]
+fn perturbed_argmax<F: Float, const N: usize>(
+    l: &[F],
+    z: &[F],
+    start: usize,
+    classes: usize,
+    noisy: bool,
+) -> usize {
+    let l = window::load::<F, N>(l, start, classes, F::NEG_INFINITY);
+    let g = window::load::<F, N>(z, start, classes, F::ZERO);
+    window::argmax(&perturbed(&l, &g, noisy))
 }
 
 #[cfg(test)]
@@ -252,6 +441,98 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The reference of the windowed rows: each row perturbed, then the
+    /// row code of [`crate::softmax`] (the one-hot as `(value, index)`).
+    fn row_code<F: Float>(
+        l: &[F],
+        g: &[F],
+        classes: usize,
+        noisy: bool,
+        tau: impl Fn(usize) -> F,
+        finish: Finish,
+    ) -> Vec<F> {
+        let mut z = g.to_vec();
+        for (l, z) in l.chunks_exact(classes).zip(z.chunks_exact_mut(classes)) {
+            perturb_row(l, z, noisy);
+        }
+        match finish {
+            Finish::Softmax => softmax_rows(&mut z, classes, tau),
+            Finish::LogSoftmax => log_softmax_rows(&mut z, classes, tau, &mut g.to_vec()),
+            Finish::OneHot => {
+                for z in z.chunks_exact_mut(classes) {
+                    let k = argmax(z);
+                    z.fill(F::ZERO);
+                    z[k] = F::ONE;
+                }
+            }
+        }
+        z
+    }
+
+    /// Every windowed row length, on every available tier, in `f32` and
+    /// `f64`: 150 rows (more than one block of one-hot rows, and last rows
+    /// left to the row code) and 4 rows (some or none windowed), with masked
+    /// classes, ties, both zeros and rows whose maximum logit is `+-0`.
+    fn check_windows<F: Float>() {
+        let lengths = window::FIRST..window::LAST;
+        for (rows, classes) in lengths.flat_map(|k| [(150, k), (4, k)]) {
+            let n = rows * classes;
+            let l: Vec<F> = (0..n)
+                .map(|i| match (i % classes, (i / classes) % 5) {
+                    (3, 1) => -F::ZERO,
+                    (4, 1) => F::ZERO,
+                    (_, 1) => F::from_f64(-1.0 - (i % 13) as f64),
+                    (k, 3) if k % 3 == 0 => F::from_i32(2),
+                    (k, _) if k % 7 == 4 => F::NEG_INFINITY,
+                    _ => F::from_f64(((i * 7919) % 1013) as f64 * 0.01 - 5.0),
+                })
+                .collect();
+            let g: Vec<F> = (0..n)
+                .map(|i| match i % 23 {
+                    0 => -F::ZERO,
+                    _ => F::from_f64(((i * 31) % 97) as f64 * 0.1 - 2.0),
+                })
+                .collect();
+            let tau = |r: usize| F::from_f64(0.3 + r as f64 * 0.05);
+            let bits = |x: &[F]| x.iter().map(|v| v.to_f64().to_bits()).collect::<Vec<_>>();
+            for tier in isa::Tier::ALL.into_iter().filter(|t| t.available()) {
+                for noisy in [true, false] {
+                    for finish in [Finish::Softmax, Finish::LogSoftmax, Finish::OneHot] {
+                        let (mut y, mut e) = (g.clone(), vec![F::ZERO; n]);
+                        isa::run_on(
+                            tier,
+                            #[inline(always)]
+                            || finish_rows::<F, 0>(&l, &mut y, classes, noisy, tau, finish, &mut e),
+                        );
+                        let expected = row_code(&l, &g, classes, noisy, tau, finish);
+                        assert_eq!(
+                            bits(&y),
+                            bits(&expected),
+                            "{tier:?}, {classes} classes, noisy {noisy}, {finish:?}"
+                        );
+                    }
+                }
+                let mut indices = vec![-1i64; rows];
+                isa::run_on(
+                    tier,
+                    #[inline(always)]
+                    || argmax_rows::<F, 0>(&l, &mut g.clone(), classes, &mut indices),
+                );
+                let one_hot = row_code(&l, &g, classes, true, tau, Finish::OneHot);
+                for (row, &k) in one_hot.chunks_exact(classes).zip(&indices) {
+                    assert_eq!(row[k as usize], F::ONE, "{tier:?}, {classes} classes");
+                }
+            }
+        }
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "large input, too slow for Miri")]
+    fn rows_read_through_windows_give_the_bits_of_the_row_code() {
+        check_windows::<f32>();
+        check_windows::<f64>();
     }
 
     #[test]

@@ -51,6 +51,7 @@ pub mod stream;
 mod temperature;
 mod validate;
 mod wide;
+mod window;
 
 pub mod ffi;
 
