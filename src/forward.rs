@@ -101,7 +101,7 @@ fn finish_rows<F: Float, const K: usize>(
     e: &mut [F],
 ) {
     let classes = if K == 0 { classes } else { K };
-    let head = window_rows(y.len(), classes);
+    let head = window::head(y.len(), classes);
     if head > 0 {
         match finish {
             Finish::OneHot => {
@@ -188,7 +188,7 @@ fn argmax_rows<F: Float, const K: usize>(
     indices: &mut [i64],
 ) {
     let classes = if K == 0 { classes } else { K };
-    let head = window_rows(z.len(), classes);
+    let head = window::head(z.len(), classes);
     let (windowed, indices) = indices.split_at_mut(head);
     if head > 0 {
         window::by_width!(classes, argmax_windows::<F>(l, z, classes, windowed));
@@ -200,18 +200,6 @@ fn argmax_rows<F: Float, const K: usize>(
     for ((l, z), index) in rows.zip(indices.iter_mut()) {
         perturb_row(l, z, true);
         *index = argmax(z) as i64;
-    }
-}
-
-/// The number of leading rows of a unit of `len` values in rows of
-/// `classes` that run on the windowed code, which gives the bits of the
-/// row code: all but the last few rows when [`window::applies`], else none.
-#[inline(always)]
-fn window_rows(len: usize, classes: usize) -> usize {
-    if window::applies(classes) {
-        window::head(len / classes, classes)
-    } else {
-        0
     }
 }
 

@@ -40,6 +40,7 @@ use crate::softmax::{by_row_length, run_sum, sum, sum_by};
 use crate::temperature::Temperature;
 use crate::validate::{check_finite, check_soft_sample};
 use crate::wide;
+use crate::window;
 
 /// Gradient of a loss with respect to the logits of a Gumbel-Softmax
 /// sample (soft, or hard through the straight-through estimator):
@@ -224,12 +225,50 @@ fn backward_rows<F: Float, const K: usize>(
     tau: impl Fn(usize) -> F,
 ) {
     let classes = if K == 0 { classes } else { K };
-    let rows = y.chunks_exact(classes).zip(v.chunks_exact(classes));
-    for (r, ((y, v), g)) in rows.zip(g.chunks_exact_mut(classes)).enumerate() {
+    let head = window::head(g.len(), classes);
+    if head > 0 {
+        window::by_width!(classes, backward_windows::<F>(y, v, g, head, classes, &tau));
+    }
+    let split = head * classes;
+    let rows = y[split..]
+        .chunks_exact(classes)
+        .zip(v[split..].chunks_exact(classes));
+    let g = g[split..].chunks_exact_mut(classes);
+    for (r, ((y, v), g)) in rows.zip(g).enumerate() {
         products(y, v, g);
-        let (dot, tau) = (sum(g), tau(r));
+        let (dot, tau) = (sum(g), tau(head + r));
         centre(y, v, dot, g, |g| g / tau);
     }
+}
+
+/// [`backward_rows`] of the first `rows` rows, of a length that
+/// [`window::applies`] to, read through `N`-lane windows (padded with `+0`,
+/// whose products leave the sum `<v, y>` unchanged).
+#[inline(always)]
+fn backward_windows<F: Float, const N: usize>(
+    y: &[F],
+    v: &[F],
+    g: &mut [F],
+    rows: usize,
+    classes: usize,
+    tau: impl Fn(usize) -> F,
+) {
+    window::map_rows::<F, N>(
+        g,
+        rows,
+        classes,
+        F::ZERO,
+        #[inline(always)]
+        |r, _| {
+            let y = window::load::<F, N>(y, r * classes, classes, F::ZERO);
+            let v = window::load::<F, N>(v, r * classes, classes, F::ZERO);
+            let mut g = [F::ZERO; N];
+            products(&y, &v, &mut g);
+            let (dot, tau) = (window::sum(&g), tau(r));
+            centre(&y, &v, dot, &mut g, |g| g / tau);
+            g
+        },
+    );
 }
 
 /// Checks the lengths and values of the inputs of a backward call.
@@ -308,6 +347,7 @@ fn grad_tau_row_times_tau<F: Float>(y: &[F], v: &[F]) -> F {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::isa::Tier;
     use crate::softmax::SUM_BLOCK;
 
     #[test]
@@ -328,6 +368,41 @@ mod tests {
         check::<4>();
         check::<8>();
         check::<16>();
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "many rows, too slow for Miri")]
+    fn rows_read_through_windows_give_the_bits_of_the_centred_rows() {
+        let lengths = window::FIRST..window::LAST;
+        for (rows, classes) in lengths.flat_map(|k| [(150, k), (4, k)]) {
+            let n = rows * classes;
+            // Zeros of y (masked classes) with v of either sign, so that some
+            // products are -0, and values of very different sizes.
+            let y: Vec<f32> = (0..n)
+                .map(|i| match i % 7 {
+                    2 => 0.0,
+                    _ => ((i * 13) % 29) as f32 / 29.0 * 10f32.powi((i % 5) as i32 - 2),
+                })
+                .collect();
+            let v: Vec<f32> = (0..n).map(|i| ((i * 31) % 97) as f32 * 0.1 - 4.0).collect();
+            let tau = |r: usize| 0.3 + r as f32 * 0.05;
+            let mut expected = vec![0.0f32; n];
+            let pairs = y.chunks_exact(classes).zip(v.chunks_exact(classes));
+            for (r, (out, (y, v))) in expected.chunks_exact_mut(classes).zip(pairs).enumerate() {
+                centred_row(y, v, out);
+                out.iter_mut().for_each(|g| *g /= tau(r));
+            }
+            let bits = |x: &[f32]| x.iter().map(|g| g.to_bits()).collect::<Vec<_>>();
+            for tier in Tier::ALL.into_iter().filter(|t| t.available()) {
+                let mut g = vec![f32::NAN; n];
+                isa::run_on(
+                    tier,
+                    #[inline(always)]
+                    || backward_rows::<f32, 0>(&y, &v, &mut g, classes, tau),
+                );
+                assert_eq!(bits(&g), bits(&expected), "{tier:?}, {rows} x {classes}");
+            }
+        }
     }
 
     #[test]

@@ -40,12 +40,17 @@ macro_rules! by_width {
 }
 pub(crate) use by_width;
 
-/// The number of leading rows, of `rows` rows of `classes` classes, read
-/// through windows: those whose window, and the next row's, lie within the
-/// rows (with `N <= LAST`). The last few rows are left to the row code.
+/// The number of leading rows, of a unit of `len` values in rows of
+/// `classes` classes, read through windows: none unless [`applies`], else
+/// those whose window, and the next row's, lie within the unit (with
+/// `N <= LAST`). The last few rows are left to the row code.
 #[inline(always)]
-pub(crate) fn head(rows: usize, classes: usize) -> usize {
-    (rows * classes).saturating_sub(LAST) / classes
+pub(crate) fn head(len: usize, classes: usize) -> usize {
+    if applies(classes) {
+        len.saturating_sub(LAST) / classes
+    } else {
+        0
+    }
 }
 
 /// The window of the row `x[start..start + len]`, read as the `N` values
