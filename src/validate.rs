@@ -149,13 +149,19 @@ fn check_values<F: Float>(
 }
 
 /// The index of the first element of `x` where `bad` holds. Chunks are
-/// scanned with a branch-free fold (which vectorises), on the worker threads
-/// for long inputs; only a failing chunk is searched for the position.
+/// scanned with a branch-free fold (which vectorises, compiled for the
+/// instruction-set tier), on the worker threads for long inputs; only a
+/// failing chunk is searched for the position.
 fn first_position<F: Float>(
     x: &[F],
     bad: impl Fn(&F) -> bool + Sync + Send,
 ) -> Result<Option<usize>> {
-    let chunk_is_bad = |c: &[F]| c.iter().fold(false, |any, v| any | bad(v));
+    let chunk_is_bad = |c: &[F]| {
+        isa::dispatch(
+            #[inline(always)]
+            || c.iter().fold(false, |any, v| any | bad(v)),
+        )
+    };
     let chunk = if x.len() >= PARALLEL_MIN_ELEMENTS {
         pool::install(|| x.par_chunks(CHUNK_ELEMENTS).position_first(chunk_is_bad))?
     } else {
