@@ -432,7 +432,7 @@ mod tests {
     }
 
     /// The reference of the windowed rows: each row perturbed, then the
-    /// row code of [`crate::softmax`] (the one-hot as `(value, index)`).
+    /// row code of [`crate::softmax`].
     fn row_code<F: Float>(
         l: &[F],
         g: &[F],

@@ -1,5 +1,5 @@
 //! Fixed-width windows over short rows: a row of `len` classes, `FIRST <=
-//! len < LAST`, is read as an `N`-lane array (`N` = 16, 32 or 64, the
+//! len < LAST`, is read as an `N`-lane array (`N` = 8, 16, 32 or 64, the
 //! smallest that holds it) whose lanes from `len` on are padding, so that its
 //! maximum, argmax and sum run as fixed vector code rather than loops of a
 //! length known only at run time (which compile to scalar remainders,
@@ -27,7 +27,8 @@ pub(crate) fn applies(classes: usize) -> bool {
 }
 
 /// `$f::<$F, N>($args)` with `N` the window width of rows of `$classes`
-/// classes (which [`applies`] to): 16, 32 or 64.
+/// classes (which [`applies`] to): 8, 16, 32 or 64, the smallest that holds
+/// the row, so that `N < 2 * classes`.
 macro_rules! by_width {
     ($classes:expr, $f:ident::<$F:ty>($($arg:expr),* $(,)?)) => {
         match $classes {
