@@ -47,10 +47,25 @@ pub(crate) use by_row_length;
 /// row's first zero, so the bits equal the fold's.
 #[inline(always)]
 pub(crate) fn max<F: Float>(z: &[F]) -> F {
-    let fold = |m: F, x: F| if x > m { x } else { m };
     if z.len() < ACCUMULATORS {
+        let fold = |m: F, x: F| if x > m { x } else { m };
         return z.iter().copied().fold(F::NEG_INFINITY, fold);
     }
+    let m = striped_max(z);
+    if m == F::ZERO {
+        // -0 == +0: the fold keeps the first zero it meets.
+        z[first_equal(z, m)]
+    } else {
+        m
+    }
+}
+
+/// The largest value of a row of NaN-free values (`-inf` if empty), up to
+/// the sign of a zero: [`ACCUMULATORS`] striped maxima (element `k` to
+/// `k % 16`), then a tree.
+#[inline(always)]
+pub(crate) fn striped_max<F: Float>(z: &[F]) -> F {
+    let fold = |m: F, x: F| if x > m { x } else { m };
     let mut acc = [F::NEG_INFINITY; ACCUMULATORS];
     let mut blocks = z.chunks_exact(ACCUMULATORS);
     for block in &mut blocks {
@@ -68,12 +83,7 @@ pub(crate) fn max<F: Float>(z: &[F]) -> F {
         }
         width /= 2;
     }
-    if acc[0] == F::ZERO {
-        // -0 == +0: the fold keeps the first zero it meets.
-        z[first_equal(z, acc[0])]
-    } else {
-        acc[0]
-    }
+    acc[0]
 }
 
 /// The index of the first element of `z` equal to `value`, which must occur.
@@ -187,7 +197,7 @@ pub(crate) fn run_sum<F: Float>(len: usize, fill: impl FnOnce(&mut [F])) -> F {
 /// `ACCUMULATORS` striped partial sums (element `k` goes to `k % 16`), then
 /// pairwise `acc[i] += acc[i + w]` for `w = 8, 4, 2, 1`.
 #[inline(always)]
-fn striped_sum<F: Float>(x: &[F]) -> F {
+pub(crate) fn striped_sum<F: Float>(x: &[F]) -> F {
     let mut acc = [F::ZERO; ACCUMULATORS];
     let mut blocks = x.chunks_exact(ACCUMULATORS);
     for block in &mut blocks {

@@ -8,11 +8,11 @@
 //! Each reduction gives the bits of the row code of [`crate::softmax`]: the
 //! maximum is exact whatever the order (the sign of a zero maximum is taken
 //! from the row's first zero), the argmax is the first lane equal to the
-//! maximum, and the sum pads with `+0`, which leaves the [`ACCUMULATORS`]
-//! striped partial sums unchanged (they are never `-0`).
+//! maximum, and the sum pads with `+0`, which leaves the striped partial
+//! sums ([`crate::softmax::ACCUMULATORS`]) unchanged (they are never `-0`).
 
 use crate::float::Float;
-use crate::softmax::ACCUMULATORS;
+use crate::softmax::{striped_max, striped_sum};
 
 /// The shortest row read through windows; shorter rows are cheap as loops.
 pub(crate) const FIRST: usize = 5;
@@ -97,33 +97,11 @@ pub(crate) fn map_rows<F: Float, const N: usize>(
     }
 }
 
-/// The largest value of a window of NaN-free values, padded with `-inf`, up
-/// to the sign of a zero: [`ACCUMULATORS`] striped maxima, then a tree.
-#[inline(always)]
-fn max_value<F: Float, const N: usize>(w: &[F; N]) -> F {
-    let fold = |m: F, x: F| if x > m { x } else { m };
-    let lanes = N.min(ACCUMULATORS);
-    let mut acc = [F::NEG_INFINITY; ACCUMULATORS];
-    for block in w.chunks_exact(lanes) {
-        for (a, &x) in acc.iter_mut().zip(block) {
-            *a = fold(*a, x);
-        }
-    }
-    let mut width = lanes / 2;
-    while width > 0 {
-        for i in 0..width {
-            acc[i] = fold(acc[i], acc[i + width]);
-        }
-        width /= 2;
-    }
-    acc[0]
-}
-
 /// The bits of [`crate::softmax::max`] of the row held by a window padded
 /// with `-inf`.
 #[inline(always)]
 pub(crate) fn max<F: Float, const N: usize>(w: &[F; N]) -> F {
-    let m = max_value(w);
+    let m = striped_max(w);
     if m == F::ZERO {
         // -0 == +0: the row's first zero gives the sign.
         w[first_equal(w, m)]
@@ -136,7 +114,7 @@ pub(crate) fn max<F: Float, const N: usize>(w: &[F; N]) -> F {
 /// `-inf`: the first lane equal to the maximum.
 #[inline(always)]
 pub(crate) fn argmax<F: Float, const N: usize>(w: &[F; N]) -> usize {
-    first_equal(w, max_value(w))
+    first_equal(w, striped_max(w))
 }
 
 /// The first lane of `w` equal to `value`, which must occur in one of the
@@ -151,25 +129,10 @@ fn first_equal<F: Float, const N: usize>(w: &[F; N], value: F) -> usize {
 }
 
 /// The bits of [`crate::softmax::sum`] of the row held by a window padded
-/// with `+0`.
+/// with `+0`: the [`striped_sum`] of the window.
 #[inline(always)]
 pub(crate) fn sum<F: Float, const N: usize>(w: &[F; N]) -> F {
-    let lanes = N.min(ACCUMULATORS);
-    let mut acc = [F::ZERO; ACCUMULATORS];
-    for block in w.chunks_exact(lanes) {
-        for (a, &x) in acc.iter_mut().zip(block) {
-            *a = *a + x;
-        }
-    }
-    // Windows of fewer lanes skip the levels that add empty accumulators.
-    let mut width = lanes / 2;
-    while width > 0 {
-        for i in 0..width {
-            acc[i] = acc[i] + acc[i + width];
-        }
-        width /= 2;
-    }
-    acc[0]
+    striped_sum(w)
 }
 
 #[cfg(test)]
