@@ -29,50 +29,37 @@
 //! # Ok::<(), gumbel::Error>(())
 //! ```
 
-mod concrete;
-pub mod dist;
-mod error;
-mod exec;
-mod float;
-mod forward;
-mod grad;
-mod kernels;
-mod math;
-mod noise;
-mod pool;
-mod relaxed_bernoulli;
-mod sample;
-mod schedule;
-mod scratch;
-mod shape;
-mod softmax;
-mod special;
-pub mod stream;
-mod temperature;
-mod validate;
-mod wide;
-mod window;
-
+// The layers, each importing only from its own folder and those below it
+// (tests/layers.rs checks this): ffi -> ops -> rows -> runtime -> rng -> math,
+// and error.rs from anywhere.
 pub mod ffi;
+mod ops;
+mod rows;
+mod runtime;
+mod rng;
+mod math;
+mod error;
 
-pub use concrete::{concrete_log_prob, exp_concrete_log_prob};
 pub use error::{Error, ErrorKind, Result};
-pub use exec::PARALLEL_MIN_ELEMENTS;
-pub use float::Float;
-pub use grad::{
+pub use math::float::Float;
+pub use ops::concrete::{concrete_log_prob, exp_concrete_log_prob};
+pub use ops::dist;
+pub use ops::grad::{
     gumbel_softmax_backward, gumbel_softmax_backward_per_row, gumbel_softmax_grad_tau,
     gumbel_softmax_grad_tau_per_row,
 };
-pub use noise::{noise, MAX_ABS_STANDARD_GUMBEL};
-pub use pool::{num_threads, set_num_threads, MAX_THREADS, NUM_THREADS_ENV};
-pub use relaxed_bernoulli::{
+pub use ops::relaxed_bernoulli::{
     relaxed_bernoulli, relaxed_bernoulli_backward, relaxed_bernoulli_log_prob,
 };
-pub use sample::{gumbel_log_softmax, gumbel_softmax, gumbel_softmax_per_row, sample};
-pub use schedule::Schedule;
-pub use shape::Shape;
-pub use softmax::{tempered_softmax, tempered_softmax_per_row, ACCUMULATORS};
-pub use stream::{CHUNK_ELEMENTS, LANES};
+pub use ops::sample::{gumbel_log_softmax, gumbel_softmax, gumbel_softmax_per_row, sample};
+pub use ops::schedule::Schedule;
+pub use rng::stream;
+pub use rng::stream::{CHUNK_ELEMENTS, LANES};
+pub use rng::variate::{noise, MAX_ABS_STANDARD_GUMBEL};
+pub use rows::softmax::{tempered_softmax, tempered_softmax_per_row, ACCUMULATORS};
+pub use runtime::exec::PARALLEL_MIN_ELEMENTS;
+pub use runtime::pool::{num_threads, set_num_threads, MAX_THREADS, NUM_THREADS_ENV};
+pub use runtime::shape::Shape;
 
 /// The number of stream ids one sampling call on `shape` consumes: a caller
 /// that makes several independent calls advances its `offset` by this much

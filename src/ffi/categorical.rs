@@ -6,8 +6,8 @@ use super::boundary::guard;
 use super::buffer::{check_disjoint, check_disjoint_from_all, Buffer};
 use super::status::gumbel_status;
 use crate::error::Result;
-use crate::float::Float;
-use crate::shape::Shape;
+use crate::Float;
+use crate::Shape;
 
 /// The number of stream ids one sampling call on a row-major
 /// `(outer, classes, inner)` tensor consumes: make the next independent call

@@ -6,8 +6,8 @@ use super::buffer::{check_disjoint, Buffer};
 use super::categorical::buffers;
 use super::status::gumbel_status;
 use crate::error::Result;
-use crate::float::Float;
-use crate::shape::Shape;
+use crate::Float;
+use crate::Shape;
 
 /// ExpConcrete (log-space Gumbel-Softmax) sample along the class axis
 /// (Maddison et al. 2017, appendix on the ExpConcrete):

@@ -7,7 +7,7 @@ use super::buffer::{check_disjoint, write_scalar, Buffer};
 use super::status::gumbel_status;
 use crate::dist::{self, Function};
 use crate::error::Result;
-use crate::float::Float;
+use crate::Float;
 
 /// Log-density of the Gumbel distribution Gumbel(`loc`, `scale`) (max
 /// convention; Gumbel 1954), elementwise:

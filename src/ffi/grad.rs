@@ -6,8 +6,8 @@ use super::boundary::guard;
 use super::buffer::{check_disjoint_from_all, Buffer};
 use super::status::gumbel_status;
 use crate::error::Result;
-use crate::float::Float;
-use crate::shape::Shape;
+use crate::Float;
+use crate::Shape;
 
 /// Gradient with respect to the logits of a Gumbel-Softmax sample
 /// (vector-Jacobian product; Jang et al. 2017, section 2):

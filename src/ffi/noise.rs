@@ -4,7 +4,7 @@ use super::boundary::guard;
 use super::buffer::Buffer;
 use super::status::gumbel_status;
 use crate::error::Result;
-use crate::float::Float;
+use crate::Float;
 
 /// Fills `out[0..n)` with independent Gumbel(`loc`, `scale`) variates,
 /// `loc + scale * g` with `g = -log(E)`, `E ~ Exp(1)` (Gumbel 1954; the

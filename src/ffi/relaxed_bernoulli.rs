@@ -5,7 +5,7 @@ use super::boundary::guard;
 use super::buffer::{check_disjoint, Buffer};
 use super::status::gumbel_status;
 use crate::error::Result;
-use crate::float::Float;
+use crate::Float;
 
 /// Relaxed Bernoulli (binary Concrete) samples, elementwise over `n` logits
 /// (Maddison et al. 2017, Sec. 3.3; Jang et al. 2017):

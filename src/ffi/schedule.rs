@@ -5,7 +5,7 @@
 use super::boundary::guard;
 use super::buffer::write_scalar;
 use super::status::gumbel_status;
-use crate::schedule::Schedule;
+use crate::Schedule;
 
 /// Exponential temperature annealing (Jang et al. 2017, the schedule of their
 /// experiments): `*out = max(tau_min, tau0 * exp(-rate * t))` with

@@ -21,18 +21,18 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use crate::error::Result;
-use crate::exec::PARALLEL_MIN_ELEMENTS;
-use crate::float::Float;
-use crate::forward::Finish;
-use crate::grad::{centre, products};
-use crate::kernels::isa;
-use crate::noise;
-use crate::pool;
-use crate::scratch;
-use crate::shape::Shape;
-use crate::softmax::{self, argmax, exponents_of, max, perturb, run_sum, ACCUMULATORS};
-use crate::stream::{Units, CHUNK_ELEMENTS};
-use crate::temperature::Temperature;
+use crate::math::float::Float;
+use crate::math::isa;
+use crate::ops::grad::{centre, products};
+use crate::rng::stream::{Units, CHUNK_ELEMENTS};
+use crate::rng::variate as noise;
+use crate::rows::forward::Finish;
+use crate::rows::softmax::{self, argmax, exponents_of, max, perturb, run_sum, ACCUMULATORS};
+use crate::rows::temperature::Temperature;
+use crate::runtime::exec::PARALLEL_MIN_ELEMENTS;
+use crate::runtime::pool;
+use crate::runtime::scratch;
+use crate::runtime::shape::Shape;
 
 /// Sums of at most this many values run on one thread.
 const SERIAL_SUM: usize = 1 << 16;
@@ -173,7 +173,7 @@ pub(crate) fn sample<F: Float>(
 }
 
 /// The row-parallel form of the Gumbel-Softmax backward:
-/// `grad_logits = y ⊙ (v - <v, y>) / tau` row by row (see [`crate::grad`]).
+/// `grad_logits = y ⊙ (v - <v, y>) / tau` row by row (see [`crate::gumbel_softmax_backward`]).
 /// The caller has checked every argument.
 pub(crate) fn backward<F: Float>(
     y_soft: &[F],
@@ -349,8 +349,8 @@ fn subtree_sum<F: Float>(node: Range<usize>, leaf: &(impl Fn(Range<usize>) -> F 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::grad;
-    use crate::softmax::{log_softmax_rows, perturb_row, softmax_rows};
+    use crate::ops::grad;
+    use crate::rows::softmax::{log_softmax_rows, perturb_row, softmax_rows};
 
     /// Logits of `rows` rows of `classes`: varied values, every 5th class
     /// masked, and in row 1 the maximum tied at several classes.

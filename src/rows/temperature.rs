@@ -7,9 +7,9 @@
 //! bits as the scalar call with `t`.
 
 use crate::error::Result;
-use crate::float::Float;
-use crate::shape::Shape;
-use crate::validate::{check_tau, check_tau_per_row};
+use crate::math::float::Float;
+use crate::rows::validate::{check_tau, check_tau_per_row};
+use crate::runtime::shape::Shape;
 
 /// A temperature: a scalar, or `shape.rows()` values in row order `(o, i)`
 /// (row `r = o * inner + i`).

@@ -8,7 +8,7 @@
 use rand_xoshiro::rand_core::{Rng, SeedableRng};
 use rand_xoshiro::SplitMix64;
 
-use crate::stream::{self, LANES};
+use crate::rng::stream::{self, LANES};
 
 /// The state words `s[0..4]` of the 16 lanes, word-major.
 #[derive(Clone)]

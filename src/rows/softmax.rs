@@ -11,11 +11,11 @@
 use std::ops::Range;
 
 use crate::error::Result;
-use crate::float::Float;
-use crate::forward::{self, Finish};
-use crate::shape::Shape;
-use crate::temperature::Temperature;
-use crate::validate::check_logits;
+use crate::math::float::Float;
+use crate::rows::forward::{self, Finish};
+use crate::rows::temperature::Temperature;
+use crate::rows::validate::check_logits;
+use crate::runtime::shape::Shape;
 
 /// The number of partial sums of a row sum (element `k` goes to `k % 16`).
 pub const ACCUMULATORS: usize = 16;
@@ -406,7 +406,7 @@ fn tempered<F: Float>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::isa::{self, Tier};
+    use crate::math::isa::{self, Tier};
 
     #[test]
     #[cfg_attr(miri, ignore = "large input, too slow for Miri")]

@@ -9,13 +9,13 @@
 use rayon::prelude::*;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::exec::PARALLEL_MIN_ELEMENTS;
-use crate::float::Float;
-use crate::kernels::isa;
-use crate::pool;
-use crate::shape::Shape;
-use crate::softmax::by_row_length;
-use crate::stream::CHUNK_ELEMENTS;
+use crate::math::float::Float;
+use crate::math::isa;
+use crate::rng::stream::CHUNK_ELEMENTS;
+use crate::rows::softmax::by_row_length;
+use crate::runtime::exec::PARALLEL_MIN_ELEMENTS;
+use crate::runtime::pool;
+use crate::runtime::shape::Shape;
 
 /// True for a valid temperature: finite and `> 0` (subnormal values too).
 #[inline]

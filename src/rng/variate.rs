@@ -20,11 +20,11 @@
 //! (both increase with `U`), is finite, and reaches `+-44.4`.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::exec;
-use crate::float::Float;
-use crate::kernels::{self, noise::Variate};
-use crate::stream::{Units, CHUNK_ELEMENTS};
-use crate::validate::check_location_scale;
+use crate::math::float::Float;
+use crate::rng::fill::{self, Variate};
+use crate::rng::stream::{Units, CHUNK_ELEMENTS};
+use crate::rows::validate::check_location_scale;
+use crate::runtime::exec;
 
 /// The largest magnitude of a standard Gumbel variate this library draws,
 /// rounded up: `64 ln 2 < 45`.
@@ -110,7 +110,7 @@ impl Variate for Logistic {
 /// Fills `out` (at most [`CHUNK_ELEMENTS`] elements) with the standard
 /// Gumbel noise of stream `stream` under `seed`.
 pub(crate) fn fill_stream<F: Float>(seed: u64, stream: u64, out: &mut [F]) {
-    kernels::noise::fill::<F, Gumbel>(seed, stream, out);
+    fill::fill::<F, Gumbel>(seed, stream, out);
 }
 
 /// Fills a flat buffer of `out.len()` elements with one variate `V` per
@@ -127,7 +127,7 @@ pub(crate) fn fill_flat<F: Float, V: Variate>(
     let units = Units::new(out.len(), 1);
     let parallel = out.len() >= exec::PARALLEL_MIN_ELEMENTS;
     exec::for_each_chunk_mut(out, CHUNK_ELEMENTS, parallel, |unit, chunk| {
-        kernels::noise::fill::<F, V>(seed, units.first_stream(offset, unit), chunk);
+        fill::fill::<F, V>(seed, units.first_stream(offset, unit), chunk);
         finish(unit * CHUNK_ELEMENTS, chunk);
     })
 }

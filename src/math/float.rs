@@ -1,7 +1,7 @@
 //! The element types the library computes in: `f32` and `f64`.
 //!
 //! Every kernel is written once, generic over [`Float`]. The elementary
-//! functions come from [`crate::math`] (never libm), so results are the same
+//! functions come from [`crate::math::exp_log`] (never libm), so results are the same
 //! bits on every CPU.
 
 use std::fmt::{Debug, Display};
@@ -61,18 +61,18 @@ pub trait Float:
     fn is_finite(self) -> bool;
     /// True if the value is NaN.
     fn is_nan(self) -> bool;
-    /// Natural logarithm, [`crate::math`] kernel.
+    /// Natural logarithm, [`crate::math::exp_log`] kernel.
     fn ln(self) -> Self;
-    /// `ln(1 + x)`, [`crate::math`] kernel.
+    /// `ln(1 + x)`, [`crate::math::exp_log`] kernel.
     fn ln_1p(self) -> Self;
-    /// `e^x`, [`crate::math`] kernel.
+    /// `e^x`, [`crate::math::exp_log`] kernel.
     fn exp(self) -> Self;
     /// `ln(self)` when `upper`, else `ln_1p(-self)`, for `self` normal in
     /// `[MIN_POSITIVE, 1/2]`: the bits of [`Float::ln`] resp. [`Float::ln_1p`], with one
-    /// kernel evaluation ([`crate::math`]).
+    /// kernel evaluation ([`crate::math::exp_log`]).
     fn ln_or_ln_1p_neg(self, upper: bool) -> Self;
     /// `ln(self)` for `self` positive, normal and finite: the bits of
-    /// [`Float::ln`] without its special-value selects ([`crate::math`]).
+    /// [`Float::ln`] without its special-value selects ([`crate::math::exp_log`]).
     fn ln_normal(self) -> Self;
 }
 
@@ -144,18 +144,18 @@ macro_rules! impl_float {
 impl_float!(
     f32,
     "f32",
-    crate::math::ln_f32,
-    crate::math::ln_1p_f32,
-    crate::math::exp_f32,
-    crate::math::ln_or_ln_1p_neg_f32,
-    crate::math::ln_normal_f32
+    crate::math::exp_log::ln_f32,
+    crate::math::exp_log::ln_1p_f32,
+    crate::math::exp_log::exp_f32,
+    crate::math::exp_log::ln_or_ln_1p_neg_f32,
+    crate::math::exp_log::ln_normal_f32
 );
 impl_float!(
     f64,
     "f64",
-    crate::math::ln_f64,
-    crate::math::ln_1p_f64,
-    crate::math::exp_f64,
-    crate::math::ln_or_ln_1p_neg_f64,
-    crate::math::ln_normal_f64
+    crate::math::exp_log::ln_f64,
+    crate::math::exp_log::ln_1p_f64,
+    crate::math::exp_log::exp_f64,
+    crate::math::exp_log::ln_or_ln_1p_neg_f64,
+    crate::math::exp_log::ln_normal_f64
 );

@@ -11,13 +11,13 @@
 //! `t` times the Jacobian `tau / (y (1 - y))` of `y -> t`.
 
 use crate::error::Result;
-use crate::exec;
-use crate::float::Float;
-use crate::noise::{self, Logistic};
-use crate::stream::CHUNK_ELEMENTS;
-use crate::validate::{
+use crate::math::float::Float;
+use crate::rng::stream::CHUNK_ELEMENTS;
+use crate::rng::variate::{self as noise, Logistic};
+use crate::rows::validate::{
     check_finite_flat, check_finite_logits, check_open_unit, check_same_len, check_tau,
 };
+use crate::runtime::exec;
 
 /// Relaxed Bernoulli (binary Concrete) samples, elementwise:
 /// `out[j] = sigmoid((logits[j] + L_j) / tau)` with `L_j` standard logistic

@@ -1,13 +1,13 @@
 //! One stream's worth of variates, 16 elements (one output of each lane) per
 //! step, compiled once per instruction-set tier.
 
-use crate::float::Float;
-use crate::kernels::isa;
-use crate::kernels::xoshiro::Lanes;
-use crate::stream::{CHUNK_ELEMENTS, LANES};
+use crate::math::float::Float;
+use crate::math::isa;
+use crate::rng::stream::{CHUNK_ELEMENTS, LANES};
+use crate::rng::xoshiro::Lanes;
 
 /// A branch-free map from the 64 random bits `(hi, lo)` of an element to a
-/// variate (see [`crate::noise`]).
+/// variate (see [`crate::rng::variate`]).
 pub(crate) trait Variate: Copy + Send + Sync {
     /// The variate of the bits `(hi, lo)`.
     fn of<F: Float>(hi: u32, lo: u32) -> F;
@@ -60,9 +60,9 @@ fn step<F: Float, V: Variate>(lanes: &mut Lanes) -> [F; LANES] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::isa::Tier;
-    use crate::noise::{standard_gumbel, standard_logistic, Gumbel, Logistic};
-    use crate::stream;
+    use crate::math::isa::Tier;
+    use crate::rng::stream;
+    use crate::rng::variate::{standard_gumbel, standard_logistic, Gumbel, Logistic};
     use rand_xoshiro::rand_core::Rng;
 
     /// [`fill`] on tier `tier`, which the CPU must have.

@@ -28,19 +28,19 @@
 //! `hard = false` and the same `(seed, offset)` (and temperatures).
 //!
 //! Masked classes (`y_k == 0` exactly, which includes every `-inf` logit)
-//! get exactly 0, never NaN. Row reductions use [`crate::softmax`]'s fixed
+//! get exactly 0, never NaN. Row reductions use [`crate::rows::softmax`]'s fixed
 //! accumulator layout, so results are the same bits for any thread count.
 
 use crate::error::Result;
-use crate::exec::{self, Output};
-use crate::float::Float;
-use crate::kernels::isa;
-use crate::shape::Shape;
-use crate::softmax::{by_row_length, run_sum, sum, sum_by};
-use crate::temperature::Temperature;
-use crate::validate::{check_finite, check_soft_sample};
-use crate::wide;
-use crate::window;
+use crate::math::float::Float;
+use crate::math::isa;
+use crate::rows::softmax::{by_row_length, run_sum, sum, sum_by};
+use crate::rows::temperature::Temperature;
+use crate::rows::validate::{check_finite, check_soft_sample};
+use crate::rows::wide;
+use crate::rows::window;
+use crate::runtime::exec::{self, Output};
+use crate::runtime::shape::Shape;
 
 /// Gradient of a loss with respect to the logits of a Gumbel-Softmax
 /// sample (soft, or hard through the straight-through estimator):
@@ -347,8 +347,8 @@ fn grad_tau_row_times_tau<F: Float>(y: &[F], v: &[F]) -> F {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::isa::Tier;
-    use crate::softmax::SUM_BLOCK;
+    use crate::math::isa::Tier;
+    use crate::rows::softmax::SUM_BLOCK;
 
     #[test]
     fn rows_specialised_by_length_give_the_general_bits() {

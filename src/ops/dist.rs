@@ -32,16 +32,16 @@
 //! ever NaN.
 //!
 //! Parameters: `loc` finite, `scale` finite and `> 0` (subnormal values are
-//! accepted). Unlike [`crate::noise`], the distribution functions do not need
+//! accepted). Unlike [`noise`](crate::noise), the distribution functions do not need
 //! `|loc| + 45 scale` to be finite: they draw nothing.
 
 use rayon::prelude::*;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::exec::{self, PARALLEL_MIN_ELEMENTS};
-use crate::float::Float;
-use crate::special::ln_gamma;
-use crate::validate::check_location_scale;
+use crate::math::float::Float;
+use crate::math::special::ln_gamma;
+use crate::rows::validate::check_location_scale;
+use crate::runtime::exec::{self, PARALLEL_MIN_ELEMENTS};
 
 /// The Euler-Mascheroni constant, `-Gamma'(1)`.
 const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;

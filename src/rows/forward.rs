@@ -5,26 +5,26 @@
 //! Each unit of [`crate::stream`] runs as one kernel compiled for the
 //! instruction-set tier: the noise is drawn straight into the output (or a
 //! per-thread scratch buffer for indices), the logits are shifted and added
-//! in place, and the rows are finished by the code of [`crate::softmax`]:
+//! in place, and the rows are finished by the code of [`crate::rows::softmax`]:
 //! rows shorter than [`ROW_BY_ROW`] classes pass by pass over all rows of the
 //! unit (the exponentials in one flat loop, which vectorises), longer ones
 //! row by row (each row stays in the L1 cache). A few rows longer than a
-//! stream segment run on [`crate::wide`] instead, with the same bits.
+//! stream segment run on [`crate::rows::wide`] instead, with the same bits.
 
 use crate::error::Result;
-use crate::exec::{self, Output};
-use crate::float::Float;
-use crate::kernels::isa;
-use crate::noise;
-use crate::scratch;
-use crate::shape::Shape;
-use crate::softmax::{
+use crate::math::float::Float;
+use crate::math::isa;
+use crate::rng::stream::Units;
+use crate::rng::variate as noise;
+use crate::rows::softmax::{
     argmax, by_row_length, log_softmax_rows, max, perturb_row, softmax_row, softmax_rows,
 };
-use crate::stream::Units;
-use crate::temperature::Temperature;
-use crate::wide;
-use crate::window;
+use crate::rows::temperature::Temperature;
+use crate::rows::wide;
+use crate::rows::window;
+use crate::runtime::exec::{self, Output};
+use crate::runtime::scratch;
+use crate::runtime::shape::Shape;
 
 /// What a forward call computes from the perturbed logits `z` of a row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -432,7 +432,7 @@ mod tests {
     }
 
     /// The reference of the windowed rows: each row perturbed, then the
-    /// row code of [`crate::softmax`].
+    /// row code of [`crate::rows::softmax`].
     fn row_code<F: Float>(
         l: &[F],
         g: &[F],

@@ -1,7 +1,7 @@
 //! Special functions taken from the platform's C math library.
 //!
 //! Only density and distribution-function code uses these; sampling paths
-//! use [`crate::math`] so that samples are bit-reproducible.
+//! use [`crate::math::exp_log`] so that samples are bit-reproducible.
 
 use std::ffi::c_int;
 

@@ -3,7 +3,7 @@
 
 use std::cell::RefCell;
 
-use crate::float::Float;
+use crate::math::float::Float;
 
 /// Element types a scratch buffer can hold.
 ///

@@ -18,11 +18,11 @@
 //! (up to exact ties of `y`).
 
 use crate::error::Result;
-use crate::float::Float;
-use crate::forward::{self, Finish};
-use crate::shape::Shape;
-use crate::temperature::Temperature;
-use crate::validate::{check_logits, check_tau};
+use crate::math::float::Float;
+use crate::rows::forward::{self, Finish};
+use crate::rows::temperature::Temperature;
+use crate::rows::validate::{check_logits, check_tau};
+use crate::runtime::shape::Shape;
 
 /// Gumbel-Softmax sample `out = softmax((logits + g) / tau)` along the class
 /// axis of a row-major `(outer, classes, inner)` tensor, or its exact one-hot

@@ -5,14 +5,14 @@
 //! length known only at run time (which compile to scalar remainders,
 //! branches and library calls).
 //!
-//! Each reduction gives the bits of the row code of [`crate::softmax`]: the
+//! Each reduction gives the bits of the row code of [`crate::rows::softmax`]: the
 //! maximum is exact whatever the order (the sign of a zero maximum is taken
 //! from the row's first zero), the argmax is the first lane equal to the
 //! maximum, and the sum pads with `+0`, which leaves the striped partial
-//! sums ([`crate::softmax::ACCUMULATORS`]) unchanged (they are never `-0`).
+//! sums ([`crate::rows::softmax::ACCUMULATORS`]) unchanged (they are never `-0`).
 
-use crate::float::Float;
-use crate::softmax::{striped_max, striped_sum};
+use crate::math::float::Float;
+use crate::rows::softmax::{striped_max, striped_sum};
 
 /// The shortest row read through windows; shorter rows are cheap as loops.
 pub(crate) const FIRST: usize = 5;
@@ -97,7 +97,7 @@ pub(crate) fn map_rows<F: Float, const N: usize>(
     }
 }
 
-/// The bits of [`crate::softmax::max`] of the row held by a window padded
+/// The bits of [`crate::rows::softmax::max`] of the row held by a window padded
 /// with `-inf`.
 #[inline(always)]
 pub(crate) fn max<F: Float, const N: usize>(w: &[F; N]) -> F {
@@ -110,7 +110,7 @@ pub(crate) fn max<F: Float, const N: usize>(w: &[F; N]) -> F {
     }
 }
 
-/// [`crate::softmax::argmax`] of the row held by a window padded with
+/// [`crate::rows::softmax::argmax`] of the row held by a window padded with
 /// `-inf`: the first lane equal to the maximum.
 #[inline(always)]
 pub(crate) fn argmax<F: Float, const N: usize>(w: &[F; N]) -> usize {
@@ -128,7 +128,7 @@ fn first_equal<F: Float, const N: usize>(w: &[F; N], value: F) -> usize {
     equal.trailing_zeros() as usize
 }
 
-/// The bits of [`crate::softmax::sum`] of the row held by a window padded
+/// The bits of [`crate::rows::softmax::sum`] of the row held by a window padded
 /// with `+0`: the [`striped_sum`] of the window.
 #[inline(always)]
 pub(crate) fn sum<F: Float, const N: usize>(w: &[F; N]) -> F {
@@ -138,7 +138,7 @@ pub(crate) fn sum<F: Float, const N: usize>(w: &[F; N]) -> F {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::softmax;
+    use crate::rows::softmax;
 
     /// Rows of every windowed length with ties, zeros of both signs, `-inf`
     /// and values of very different sizes, three rows in a buffer with room

@@ -9,12 +9,12 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use crate::error::Result;
-use crate::float::Float;
-use crate::pool;
-use crate::scratch::{self, Plain};
-use crate::shape::Shape;
-use crate::softmax;
-use crate::stream::Units;
+use crate::math::float::Float;
+use crate::rng::stream::Units;
+use crate::rows::softmax;
+use crate::runtime::pool;
+use crate::runtime::scratch::{self, Plain};
+use crate::runtime::shape::Shape;
 
 /// Calls with fewer elements than this run serially.
 pub const PARALLEL_MIN_ELEMENTS: usize = 1 << 15;

@@ -30,11 +30,11 @@
 //! `logsumexp` and the logits shifted by their row maximum.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::exec::{self, Output};
-use crate::float::Float;
-use crate::shape::Shape;
-use crate::softmax::{max, perturb_row};
-use crate::validate::{check_logits, check_rows, check_tau};
+use crate::math::float::Float;
+use crate::rows::softmax::{max, perturb_row};
+use crate::rows::validate::{check_logits, check_rows, check_tau};
+use crate::runtime::exec::{self, Output};
+use crate::runtime::shape::Shape;
 
 /// Concrete log-density, one value per row: `out[r] = ln p(y_r)` for the
 /// rows `y_r` of a row-major `(outer, classes, inner)` tensor `y`, under

@@ -384,7 +384,7 @@ pub fn ln_1p_f64(x: f64) -> f64 {
 
 /// `ln(t)` when `upper`, else `ln_1p(-t)`, for a normal `t` in
 /// `[MIN_POSITIVE, 1/2]` (the noise's `t` is at least `2^-64`; this is its
-/// `E = -ln(...)` step in [`crate::noise`]): the same bits as
+/// `E = -ln(...)` step in [`crate::rng::variate`]): the same bits as
 /// [`ln_f32`]`(t)` resp. [`ln_1p_f32`]`(-t)`, with one reduction and one
 /// kernel evaluation instead of two each. On that range none of their
 /// special-value selects fire (`t` and `1 - t` are positive, normal and

@@ -9,7 +9,7 @@
 //! result to an `_f32` sampler by rounding it.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::validate::check_temperature;
+use crate::rows::validate::check_temperature;
 
 /// A validated temperature schedule; [`Schedule::tau`] gives its value at a
 /// step. Build one with [`Schedule::exponential`], [`Schedule::linear`] or

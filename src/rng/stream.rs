@@ -92,7 +92,7 @@ pub(crate) fn lane_seeds(seed: u64, stream: u64) -> [u64; LANES] {
 }
 
 /// The generators of the `LANES` lanes of stream `stream` under `seed`: the
-/// reference the lane-parallel generator of [`crate::kernels`] is tested
+/// reference the lane-parallel generator of [`crate::rng::xoshiro`] is tested
 /// against.
 #[cfg(test)]
 pub(crate) fn lanes(seed: u64, stream: u64) -> [Xoshiro128PlusPlus; LANES] {

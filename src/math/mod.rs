@@ -1,0 +1,12 @@
+//! Numeric foundations, the bottom layer: the [`Float`](float::Float) trait
+//! over `f32` and `f64`, the instruction-set tiers the kernels are compiled
+//! for ([`isa`]), and the logarithm, exponential ([`exp_log`]) and special
+//! functions ([`special`]) the library evaluates itself (never libm), so that
+//! results are the same bits on every platform.
+//!
+//! Imports from no other layer (only `crate::error`).
+
+pub(crate) mod exp_log;
+pub(crate) mod float;
+pub(crate) mod isa;
+pub(crate) mod special;

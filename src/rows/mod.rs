@@ -1,0 +1,15 @@
+//! Row kernels, above `runtime`: what is computed on the rows of a unit. The
+//! row reductions and the row code of the softmax ([`softmax`]), short rows
+//! read through fixed windows ([`window`]), rows longer than a stream segment
+//! split across the threads ([`wide`]), the fused forward pass over units
+//! ([`forward`]), the temperature of a call ([`temperature`]) and the input
+//! checks ([`validate`]).
+//!
+//! Imports from `runtime`, `rng` and `math` (and `crate::error`).
+
+pub(crate) mod forward;
+pub(crate) mod softmax;
+pub(crate) mod temperature;
+pub(crate) mod validate;
+pub(crate) mod wide;
+pub(crate) mod window;
