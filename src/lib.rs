@@ -48,6 +48,7 @@ pub use ops::grad::{
     gumbel_softmax_backward, gumbel_softmax_backward_per_row, gumbel_softmax_grad_tau,
     gumbel_softmax_grad_tau_per_row,
 };
+pub use ops::noise::noise;
 pub use ops::relaxed_bernoulli::{
     relaxed_bernoulli, relaxed_bernoulli_backward, relaxed_bernoulli_log_prob,
 };
@@ -55,7 +56,7 @@ pub use ops::sample::{gumbel_log_softmax, gumbel_softmax, gumbel_softmax_per_row
 pub use ops::schedule::Schedule;
 pub use rng::stream;
 pub use rng::stream::{CHUNK_ELEMENTS, LANES};
-pub use rng::variate::{noise, MAX_ABS_STANDARD_GUMBEL};
+pub use rng::variate::MAX_ABS_STANDARD_GUMBEL;
 pub use rows::softmax::{tempered_softmax, tempered_softmax_per_row, ACCUMULATORS};
 pub use runtime::exec::PARALLEL_MIN_ELEMENTS;
 pub use runtime::pool::{num_threads, set_num_threads, MAX_THREADS, NUM_THREADS_ENV};

@@ -143,9 +143,12 @@ pub fn gumbel_softmax_grad_tau<F: Float>(
     // Divide the total by `tau` once, not each row: with a tiny `tau` the
     // rows' quotients overflow to infinities of both signs, whose sum would
     // be NaN (found by fuzzing; tests/fuzz_regressions.rs).
-    let total = exec::sum_rows(shape, [y_soft, grad_out], |_, [y, v]| {
-        grad_tau_row_times_tau(y, v)
-    })?;
+    let total = exec::sum_rows(
+        shape,
+        [y_soft, grad_out],
+        |_, [y, v]| grad_tau_row_times_tau(y, v),
+        sum,
+    )?;
     Ok(F::from_f64(-total / tau.to_f64()))
 }
 

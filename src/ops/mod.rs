@@ -10,6 +10,7 @@
 pub(crate) mod concrete;
 pub mod dist;
 pub(crate) mod grad;
+pub(crate) mod noise;
 pub(crate) mod relaxed_bernoulli;
 pub(crate) mod sample;
 pub(crate) mod schedule;

@@ -12,8 +12,9 @@
 
 use crate::error::Result;
 use crate::math::float::Float;
+use crate::ops::noise;
 use crate::rng::stream::CHUNK_ELEMENTS;
-use crate::rng::variate::{self as noise, Logistic};
+use crate::rng::variate::Logistic;
 use crate::rows::validate::{
     check_finite_flat, check_finite_logits, check_open_unit, check_same_len, check_tau,
 };

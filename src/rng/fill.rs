@@ -4,14 +4,8 @@
 use crate::math::float::Float;
 use crate::math::isa;
 use crate::rng::stream::{CHUNK_ELEMENTS, LANES};
+use crate::rng::variate::{Gumbel, Variate};
 use crate::rng::xoshiro::Lanes;
-
-/// A branch-free map from the 64 random bits `(hi, lo)` of an element to a
-/// variate (see [`crate::rng::variate`]).
-pub(crate) trait Variate: Copy + Send + Sync {
-    /// The variate of the bits `(hi, lo)`.
-    fn of<F: Float>(hi: u32, lo: u32) -> F;
-}
 
 /// Fills `out` (at most [`CHUNK_ELEMENTS`] elements) with the variates `V`
 /// of stream `stream` under `seed`: element `j` takes the `j / LANES`-th
@@ -45,6 +39,20 @@ pub(crate) fn fill_body<F: Float, V: Variate>(seed: u64, stream: u64, out: &mut 
     }
 }
 
+/// Fills `out` (at most [`CHUNK_ELEMENTS`] elements) with the standard
+/// Gumbel noise of stream `stream` under `seed`.
+pub(crate) fn fill_stream<F: Float>(seed: u64, stream: u64, out: &mut [F]) {
+    fill::<F, Gumbel>(seed, stream, out);
+}
+
+/// Fills the elements of one unit: its pieces of [`CHUNK_ELEMENTS`] draw
+/// from consecutive streams starting at `first_stream`.
+pub(crate) fn fill_unit<F: Float>(seed: u64, first_stream: u64, out: &mut [F]) {
+    for (piece, chunk) in out.chunks_mut(CHUNK_ELEMENTS).enumerate() {
+        fill_stream(seed, first_stream.wrapping_add(piece as u64), chunk);
+    }
+}
+
 /// The variates of the next pair of outputs `(hi, lo)` of every lane.
 #[inline(always)]
 fn step<F: Float, V: Variate>(lanes: &mut Lanes) -> [F; LANES] {
@@ -62,7 +70,7 @@ mod tests {
     use super::*;
     use crate::math::isa::Tier;
     use crate::rng::stream;
-    use crate::rng::variate::{standard_gumbel, standard_logistic, Gumbel, Logistic};
+    use crate::rng::variate::{standard_gumbel, standard_logistic, Logistic};
     use rand_xoshiro::rand_core::Rng;
 
     /// [`fill`] on tier `tier`, which the CPU must have.

@@ -14,8 +14,8 @@
 use crate::error::Result;
 use crate::math::float::Float;
 use crate::math::isa;
+use crate::rng::fill::fill_unit;
 use crate::rng::stream::Units;
-use crate::rng::variate as noise;
 use crate::rows::softmax::{
     argmax, by_row_length, log_softmax_rows, max, perturb_row, softmax_row, softmax_rows,
 };
@@ -68,7 +68,7 @@ pub(crate) fn run<F: Float>(
                 || {
                     let y = unit.out;
                     if let Some((seed, offset)) = noise {
-                        noise::fill_unit(seed, units.first_stream(offset, unit.index), y);
+                        fill_unit(seed, units.first_stream(offset, unit.index), y);
                     }
                     let noisy = noise.is_some();
                     by_row_length!(
@@ -168,7 +168,7 @@ pub(crate) fn indices<F: Float>(
             isa::dispatch(
                 #[inline(always)]
                 || {
-                    noise::fill_unit(seed, units.first_stream(offset, unit.index), z);
+                    fill_unit(seed, units.first_stream(offset, unit.index), z);
                     let out = &mut *unit.out;
                     by_row_length!(classes, argmax_rows::<F>(l, z, classes, out));
                 },

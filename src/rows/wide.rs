@@ -24,8 +24,8 @@ use crate::error::Result;
 use crate::math::float::Float;
 use crate::math::isa;
 use crate::ops::grad::{centre, products};
+use crate::rng::fill::fill_stream;
 use crate::rng::stream::{Units, CHUNK_ELEMENTS};
-use crate::rng::variate as noise;
 use crate::rows::forward::Finish;
 use crate::rows::softmax::{self, argmax, exponents_of, max, perturb, run_sum, ACCUMULATORS};
 use crate::rows::temperature::Temperature;
@@ -155,7 +155,7 @@ pub(crate) fn sample<F: Float>(
                         isa::dispatch(
                             #[inline(always)]
                             || {
-                                noise::fill_stream(seed, first_stream.wrapping_add(s as u64), z);
+                                fill_stream(seed, first_stream.wrapping_add(s as u64), z);
                                 perturb(&l[range.clone()], l_max, z, true);
                                 let k = argmax(z);
                                 (z[k], range.start + k)
@@ -217,7 +217,7 @@ fn perturbed_max<F: Float>(l: &[F], z: &mut [F], noise: Option<(u64, u64)>) -> F
         |range, z| {
             if let Some((seed, first_stream)) = noise {
                 let piece = (range.start / CHUNK_ELEMENTS) as u64;
-                noise::fill_stream(seed, first_stream.wrapping_add(piece), z);
+                fill_stream(seed, first_stream.wrapping_add(piece), z);
             }
             perturb(&l[range], l_max, z, noise.is_some());
         },
@@ -350,6 +350,7 @@ fn subtree_sum<F: Float>(node: Range<usize>, leaf: &(impl Fn(Range<usize>) -> F 
 mod tests {
     use super::*;
     use crate::ops::grad;
+    use crate::rng::fill::fill_unit;
     use crate::rows::softmax::{log_softmax_rows, perturb_row, softmax_rows};
 
     /// Logits of `rows` rows of `classes`: varied values, every 5th class
@@ -369,7 +370,7 @@ mod tests {
     fn reference(l: &[f32], noise: Option<(u64, u64)>, tau: f32, finish: Finish) -> Vec<f32> {
         let mut y = vec![0.0f32; l.len()];
         if let Some((seed, stream)) = noise {
-            noise::fill_unit(seed, stream, &mut y);
+            fill_unit(seed, stream, &mut y);
         }
         perturb_row(l, &mut y, noise.is_some());
         match finish {

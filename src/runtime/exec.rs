@@ -11,7 +11,6 @@ use rayon::prelude::*;
 use crate::error::Result;
 use crate::math::float::Float;
 use crate::rng::stream::Units;
-use crate::rows::softmax;
 use crate::runtime::pool;
 use crate::runtime::scratch::{self, Plain};
 use crate::runtime::shape::Shape;
@@ -225,16 +224,17 @@ pub(crate) fn map_rows_n<F: Float, O: Plain + Send, const N: usize>(
 
 /// The sum over all rows of `kernel(row, rows)` (arguments as in
 /// [`map_rows_n`]), accumulated and returned in `f64` (the caller rounds it
-/// once).
+/// once), `sum(values)` being the caller's sum of a slice in a fixed order.
 ///
 /// The order of the additions is fixed by the shape alone: the rows of each
-/// unit of [`crate::stream`] are summed with [`softmax::sum`], then the unit
-/// sums, in unit order, again with [`softmax::sum`]. The result is therefore
-/// the same bits for any thread count.
+/// unit of [`crate::stream`] are summed with `sum`, then the unit sums, in
+/// unit order, again with `sum`. The result is therefore the same bits for
+/// any thread count.
 pub(crate) fn sum_rows<F: Float, const N: usize>(
     shape: Shape,
     inputs: [&[F]; N],
     kernel: impl Fn(usize, [&[F]; N]) -> F + Sync,
+    sum: impl Fn(&[f64]) -> f64,
 ) -> Result<f64> {
     if shape.is_empty() {
         return Ok(0.0);
@@ -251,9 +251,9 @@ pub(crate) fn sum_rows<F: Float, const N: usize>(
             |row, x, _, out| out[0] = kernel(row, x).to_f64(),
         )?;
         for (unit, partial) in partials.iter_mut().enumerate() {
-            *partial = softmax::sum(&values[units.rows(unit)]);
+            *partial = sum(&values[units.rows(unit)]);
         }
-        Ok(softmax::sum(partials))
+        Ok(sum(partials))
     })
 }
 
