@@ -52,12 +52,15 @@ pub use ops::noise::noise;
 pub use ops::relaxed_bernoulli::{
     relaxed_bernoulli, relaxed_bernoulli_backward, relaxed_bernoulli_log_prob,
 };
-pub use ops::sample::{gumbel_log_softmax, gumbel_softmax, gumbel_softmax_per_row, sample};
+pub use ops::sample::{
+    gumbel_log_softmax, gumbel_softmax, gumbel_softmax_per_row, sample, tempered_softmax,
+    tempered_softmax_per_row,
+};
 pub use ops::schedule::Schedule;
 pub use rng::stream;
 pub use rng::stream::{CHUNK_ELEMENTS, LANES};
 pub use rng::variate::MAX_ABS_STANDARD_GUMBEL;
-pub use rows::softmax::{tempered_softmax, tempered_softmax_per_row, ACCUMULATORS};
+pub use rows::softmax::ACCUMULATORS;
 pub use runtime::exec::PARALLEL_MIN_ELEMENTS;
 pub use runtime::pool::{num_threads, set_num_threads, MAX_THREADS, NUM_THREADS_ENV};
 pub use runtime::shape::Shape;

@@ -1,9 +1,10 @@
 //! Operations, above `rows`: the safe Rust API that the crate root
 //! re-exports, one concept per file. Gumbel-Softmax forward, Gumbel-max and
 //! the tempered softmax ([`sample`]), their gradients ([`grad`]), Concrete
-//! densities ([`concrete`]), the relaxed Bernoulli ([`relaxed_bernoulli`]),
-//! the Gumbel distribution ([`dist`]) and temperature schedules
-//! ([`schedule`]). Each checks its arguments and runs the row kernels.
+//! densities ([`concrete`]), Gumbel noise ([`noise`]), the relaxed Bernoulli
+//! ([`relaxed_bernoulli`]), the Gumbel distribution ([`dist`]) and
+//! temperature schedules ([`schedule`]). Each checks its arguments and runs
+//! the row kernels.
 //!
 //! Imports from `rows`, `runtime`, `rng` and `math` (and `crate::error`).
 

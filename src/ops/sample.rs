@@ -16,12 +16,16 @@
 //! For the same `(seed, offset)` the four are coupled: the hard one-hot and
 //! the index sit at the argmax of the soft sample and of the log-space one
 //! (up to exact ties of `y`).
+//!
+//! Without noise the same forward pass gives the tempered softmax
+//! `softmax(logits / tau)`.
 
 use crate::error::Result;
 use crate::math::float::Float;
-use crate::rows::forward::{self, Finish};
+use crate::rows::forward;
+use crate::rows::softmax::Finish;
 use crate::rows::temperature::Temperature;
-use crate::rows::validate::{check_logits, check_tau};
+use crate::rows::validate::check_logits;
 use crate::runtime::shape::Shape;
 
 /// Gumbel-Softmax sample `out = softmax((logits + g) / tau)` along the class
@@ -111,16 +115,12 @@ fn soft_or_hard<F: Float>(
     seed: u64,
     offset: u64,
 ) -> Result<()> {
-    shape.check_len("logits", logits.len(), shape.len())?;
-    shape.check_len("out", out.len(), shape.len())?;
-    tau.check(shape)?;
-    check_logits(shape, logits)?;
     let finish = if hard {
         Finish::OneHot
     } else {
         Finish::Softmax
     };
-    forward::run(logits, out, shape, tau, Some((seed, offset)), finish)
+    forward_checked(logits, out, shape, tau, Some((seed, offset)), finish)
 }
 
 /// ExpConcrete (log-space Gumbel-Softmax) sample
@@ -156,18 +156,70 @@ pub fn gumbel_log_softmax<F: Float>(
     seed: u64,
     offset: u64,
 ) -> Result<()> {
-    shape.check_len("logits", logits.len(), shape.len())?;
-    shape.check_len("out", out.len(), shape.len())?;
-    check_tau(tau)?;
-    check_logits(shape, logits)?;
-    let tau = Temperature::Scalar(tau);
-    forward::run(
+    forward_checked(
         logits,
         out,
         shape,
-        tau,
+        Temperature::Scalar(tau),
         Some((seed, offset)),
         Finish::LogSoftmax,
+    )
+}
+
+/// Tempered softmax `out = softmax(logits / tau)` along the class axis of a
+/// row-major `(outer, classes, inner)` tensor; no noise.
+///
+/// `logits` and `out` have `shape.len()` elements. `-inf` logits (masked
+/// classes) get exactly 0. Each row of `out` sums to 1 within a few ulp.
+///
+/// # Errors
+/// [`ErrorKind::InvalidShape`](crate::ErrorKind::InvalidShape) for buffer
+/// lengths that do not match `shape`;
+/// [`ErrorKind::InvalidTemperature`](crate::ErrorKind::InvalidTemperature) if
+/// `tau` is not finite or `<= 0`;
+/// [`ErrorKind::InvalidLogits`](crate::ErrorKind::InvalidLogits) for a NaN
+/// or `+inf` logit; [`ErrorKind::AllMasked`](crate::ErrorKind::AllMasked)
+/// for a row that is all `-inf`. `out` is untouched on error.
+pub fn tempered_softmax<F: Float>(logits: &[F], out: &mut [F], shape: Shape, tau: F) -> Result<()> {
+    forward_checked(
+        logits,
+        out,
+        shape,
+        Temperature::Scalar(tau),
+        None,
+        Finish::Softmax,
+    )
+}
+
+/// [`tempered_softmax`] with one temperature per row: row `r` of `out` is
+/// `softmax(logits_r / tau[r])`; no noise.
+///
+/// `logits` and `out` have `shape.len()` elements; `tau` has `shape.rows()`
+/// entries in row order `(o, i)`, i.e. `tau[o * inner + i]`. When every
+/// `tau[r]` equals `t` the output is bit for bit that of
+/// `tempered_softmax(.., t)`.
+///
+/// # Errors
+/// [`ErrorKind::InvalidShape`](crate::ErrorKind::InvalidShape) for buffer
+/// lengths that do not match `shape`;
+/// [`ErrorKind::InvalidTemperature`](crate::ErrorKind::InvalidTemperature) if
+/// some `tau[r]` is not finite or `<= 0` (the message names row `r`);
+/// [`ErrorKind::InvalidLogits`](crate::ErrorKind::InvalidLogits) for a NaN
+/// or `+inf` logit; [`ErrorKind::AllMasked`](crate::ErrorKind::AllMasked)
+/// for a row that is all `-inf`. `out` is untouched on error.
+pub fn tempered_softmax_per_row<F: Float>(
+    logits: &[F],
+    out: &mut [F],
+    shape: Shape,
+    tau: &[F],
+) -> Result<()> {
+    forward_checked(
+        logits,
+        out,
+        shape,
+        Temperature::PerRow(tau),
+        None,
+        Finish::Softmax,
     )
 }
 
@@ -196,4 +248,23 @@ pub fn sample<F: Float>(
     shape.check_len("indices", indices.len(), shape.rows())?;
     check_logits(shape, logits)?;
     forward::indices(logits, indices, shape, seed, offset)
+}
+
+/// Checks the arguments of a forward call on `shape` (buffer lengths, the
+/// temperature, the logits), then writes `finish` of the perturbed logits of
+/// every row with the noise of `Some((seed, offset))` or none
+/// ([`forward::run`]).
+fn forward_checked<F: Float>(
+    logits: &[F],
+    out: &mut [F],
+    shape: Shape,
+    tau: Temperature<'_, F>,
+    noise: Option<(u64, u64)>,
+    finish: Finish,
+) -> Result<()> {
+    shape.check_len("logits", logits.len(), shape.len())?;
+    shape.check_len("out", out.len(), shape.len())?;
+    tau.check(shape)?;
+    check_logits(shape, logits)?;
+    forward::run(logits, out, shape, tau, noise, finish)
 }

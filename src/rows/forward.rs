@@ -17,7 +17,7 @@ use crate::math::isa;
 use crate::rng::fill::fill_unit;
 use crate::rng::stream::Units;
 use crate::rows::softmax::{
-    argmax, by_row_length, log_softmax_rows, max, perturb_row, softmax_row, softmax_rows,
+    argmax, by_row_length, log_softmax_rows, max, perturb_row, softmax_row, softmax_rows, Finish,
 };
 use crate::rows::temperature::Temperature;
 use crate::rows::wide;
@@ -25,17 +25,6 @@ use crate::rows::window;
 use crate::runtime::exec::{self, Output};
 use crate::runtime::scratch;
 use crate::runtime::shape::Shape;
-
-/// What a forward call computes from the perturbed logits `z` of a row.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Finish {
-    /// `softmax(z / tau)`.
-    Softmax,
-    /// `log_softmax(z / tau)`.
-    LogSoftmax,
-    /// The one-hot of `argmax z` (lowest index on ties).
-    OneHot,
-}
 
 /// Writes `finish` of the perturbed logits of every row of `logits` (an
 /// `(outer, classes, inner)` tensor) into `out` (same shape), with the

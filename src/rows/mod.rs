@@ -1,12 +1,13 @@
 //! Row kernels, above `runtime`: what is computed on the rows of a unit. The
 //! row reductions and the row code of the softmax ([`softmax`]), short rows
 //! read through fixed windows ([`window`]), rows longer than a stream segment
-//! split across the threads ([`wide`]), the fused forward pass over units
-//! ([`forward`]), the temperature of a call ([`temperature`]) and the input
-//! checks ([`validate`]).
+//! split across the threads ([`wide`]), the fused forward and backward passes
+//! over units ([`forward`], [`backward`]), the temperature of a call
+//! ([`temperature`]) and the input checks ([`validate`]).
 //!
 //! Imports from `runtime`, `rng` and `math` (and `crate::error`).
 
+pub(crate) mod backward;
 pub(crate) mod forward;
 pub(crate) mod softmax;
 pub(crate) mod temperature;

@@ -1,5 +1,9 @@
-//! Tempered softmax and log-softmax along the class axis, and the row
-//! reductions they use.
+//! The row code: the reductions of a row (maximum, argmax, the fixed-tree
+//! sum), the tempered softmax, log-softmax and one-hot of perturbed rows
+//! ([`Finish`]), and the softmax's vector-Jacobian product ([`products`],
+//! [`centre`]). The fused passes over units ([`crate::rows::forward`],
+//! [`crate::rows::backward`]), the windows of short rows and the segments of
+//! long ones all give the bits of this code.
 //!
 //! `softmax(z / tau)_k = exp((z_k - max z) / tau) / sum_j exp((z_j - max z) / tau)`.
 //! Subtracting the maximum before dividing by `tau` keeps every exponent in
@@ -10,12 +14,7 @@
 
 use std::ops::Range;
 
-use crate::error::Result;
 use crate::math::float::Float;
-use crate::rows::forward::{self, Finish};
-use crate::rows::temperature::Temperature;
-use crate::rows::validate::check_logits;
-use crate::runtime::shape::Shape;
 
 /// The number of partial sums of a row sum (element `k` goes to `k % 16`).
 pub const ACCUMULATORS: usize = 16;
@@ -346,61 +345,43 @@ pub(crate) fn log_softmax_rows<F: Float>(
     }
 }
 
-/// Tempered softmax `out = softmax(logits / tau)` along the class axis of a
-/// row-major `(outer, classes, inner)` tensor; no noise.
-///
-/// `logits` and `out` have `shape.len()` elements. `-inf` logits (masked
-/// classes) get exactly 0. Each row of `out` sums to 1 within a few ulp.
-///
-/// # Errors
-/// [`ErrorKind::InvalidShape`](crate::ErrorKind::InvalidShape) for buffer
-/// lengths that do not match `shape`;
-/// [`ErrorKind::InvalidTemperature`](crate::ErrorKind::InvalidTemperature) if
-/// `tau` is not finite or `<= 0`;
-/// [`ErrorKind::InvalidLogits`](crate::ErrorKind::InvalidLogits) for a NaN
-/// or `+inf` logit; [`ErrorKind::AllMasked`](crate::ErrorKind::AllMasked)
-/// for a row that is all `-inf`. `out` is untouched on error.
-pub fn tempered_softmax<F: Float>(logits: &[F], out: &mut [F], shape: Shape, tau: F) -> Result<()> {
-    tempered(logits, out, shape, Temperature::Scalar(tau))
+/// What a forward call computes from the perturbed logits `z` of a row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Finish {
+    /// `softmax(z / tau)`.
+    Softmax,
+    /// `log_softmax(z / tau)`.
+    LogSoftmax,
+    /// The one-hot of `argmax z` (lowest index on ties).
+    OneHot,
 }
 
-/// [`tempered_softmax`] with one temperature per row: row `r` of `out` is
-/// `softmax(logits_r / tau[r])`; no noise.
-///
-/// `logits` and `out` have `shape.len()` elements; `tau` has `shape.rows()`
-/// entries in row order `(o, i)`, i.e. `tau[o * inner + i]`. When every
-/// `tau[r]` equals `t` the output is bit for bit that of
-/// `tempered_softmax(.., t)`.
-///
-/// # Errors
-/// [`ErrorKind::InvalidShape`](crate::ErrorKind::InvalidShape) for buffer
-/// lengths that do not match `shape`;
-/// [`ErrorKind::InvalidTemperature`](crate::ErrorKind::InvalidTemperature) if
-/// some `tau[r]` is not finite or `<= 0` (the message names row `r`);
-/// [`ErrorKind::InvalidLogits`](crate::ErrorKind::InvalidLogits) for a NaN
-/// or `+inf` logit; [`ErrorKind::AllMasked`](crate::ErrorKind::AllMasked)
-/// for a row that is all `-inf`. `out` is untouched on error.
-pub fn tempered_softmax_per_row<F: Float>(
-    logits: &[F],
-    out: &mut [F],
-    shape: Shape,
-    tau: &[F],
-) -> Result<()> {
-    tempered(logits, out, shape, Temperature::PerRow(tau))
+/// `out = y ⊙ v` (all three of the same length), the terms of `<v, y>`.
+#[inline(always)]
+pub(crate) fn products<F: Float>(y: &[F], v: &[F], out: &mut [F]) {
+    for ((o, &y), &v) in out.iter_mut().zip(y).zip(v) {
+        *o = y * v;
+    }
 }
 
-/// The body of [`tempered_softmax`] and [`tempered_softmax_per_row`].
-fn tempered<F: Float>(
-    logits: &[F],
-    out: &mut [F],
-    shape: Shape,
-    tau: Temperature<'_, F>,
-) -> Result<()> {
-    shape.check_len("logits", logits.len(), shape.len())?;
-    shape.check_len("out", out.len(), shape.len())?;
-    tau.check(shape)?;
-    check_logits(shape, logits)?;
-    forward::run(logits, out, shape, tau, None, Finish::Softmax)
+/// `out = then(y ⊙ (v - dot))`, the centred term exactly 0 where `y == 0`
+/// (all three of the same length; `dot = <v, y>` over the whole row; `then`
+/// is applied to each element, e.g. the division by `tau`, in the same pass).
+#[inline(always)]
+pub(crate) fn centre<F: Float>(y: &[F], v: &[F], dot: F, out: &mut [F], then: impl Fn(F) -> F) {
+    for ((o, &y), &v) in out.iter_mut().zip(y).zip(v) {
+        *o = then(if y == F::ZERO { F::ZERO } else { y * (v - dot) });
+    }
+}
+
+/// Writes `dL/du = y ⊙ (v - <v, y>)` of one row into `out` (all three of
+/// the same length), exactly 0 where `y == 0` (even if `v - <v, y>`
+/// overflowed): the reference of the tests.
+#[cfg(test)]
+pub(crate) fn centred_row<F: Float>(y: &[F], v: &[F], out: &mut [F]) {
+    products(y, v, out);
+    let dot = sum(out);
+    centre(y, v, dot, out, |g| g);
 }
 
 #[cfg(test)]

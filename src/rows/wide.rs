@@ -23,11 +23,11 @@ use rayon::prelude::*;
 use crate::error::Result;
 use crate::math::float::Float;
 use crate::math::isa;
-use crate::ops::grad::{centre, products};
 use crate::rng::fill::fill_stream;
 use crate::rng::stream::{Units, CHUNK_ELEMENTS};
-use crate::rows::forward::Finish;
-use crate::rows::softmax::{self, argmax, exponents_of, max, perturb, run_sum, ACCUMULATORS};
+use crate::rows::softmax::{
+    self, argmax, centre, exponents_of, max, perturb, products, run_sum, Finish, ACCUMULATORS,
+};
 use crate::rows::temperature::Temperature;
 use crate::runtime::exec::PARALLEL_MIN_ELEMENTS;
 use crate::runtime::pool;
@@ -349,9 +349,8 @@ fn subtree_sum<F: Float>(node: Range<usize>, leaf: &(impl Fn(Range<usize>) -> F 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::grad;
     use crate::rng::fill::fill_unit;
-    use crate::rows::softmax::{log_softmax_rows, perturb_row, softmax_rows};
+    use crate::rows::softmax::{centred_row, log_softmax_rows, perturb_row, softmax_rows};
 
     /// Logits of `rows` rows of `classes`: varied values, every 5th class
     /// masked, and in row 1 the maximum tied at several classes.
@@ -448,7 +447,7 @@ mod tests {
             .zip(g.chunks(classes))
         {
             let mut expected = vec![0.0f32; classes];
-            grad::centred_row(y, v, &mut expected);
+            centred_row(y, v, &mut expected);
             expected.iter_mut().for_each(|e| *e /= tau);
             assert_eq!(bits(g), bits(&expected));
         }
