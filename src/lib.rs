@@ -58,6 +58,7 @@ pub use ops::sample::{
 };
 pub use ops::schedule::Schedule;
 pub use rng::stream;
+#[doc(no_inline)]
 pub use rng::stream::{CHUNK_ELEMENTS, LANES};
 pub use rng::variate::MAX_ABS_STANDARD_GUMBEL;
 pub use rows::softmax::ACCUMULATORS;
