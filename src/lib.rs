@@ -64,7 +64,9 @@ pub use grad::{
     gumbel_softmax_grad_tau_per_row,
 };
 pub use noise::{noise, MAX_ABS_STANDARD_GUMBEL};
-pub use pool::{num_threads, set_num_threads, MAX_THREADS, NUM_THREADS_ENV};
+pub use pool::{
+    max_threads, num_threads, set_num_threads, MIN_THREAD_LIMIT, NUM_THREADS_ENV, THREADS_PER_CPU,
+};
 pub use relaxed_bernoulli::{
     relaxed_bernoulli, relaxed_bernoulli_backward, relaxed_bernoulli_log_prob,
 };
