@@ -19,6 +19,7 @@ SONAME    := libgumbel.so.$(word 1,$(VERSION_PARTS))
 LIBDIR    := target/release
 SHARED    := $(LIBDIR)/libgumbel.so
 STATIC    := $(LIBDIR)/libgumbel.a
+SONAME_LINK := $(LIBDIR)/$(SONAME)
 BUILD     := build
 WARN      := -Wall -Wextra -Werror
 CFLAGS    ?= -O2 -g
@@ -48,7 +49,6 @@ $(STATIC): $(SHARED)
 
 # Programs linked against the library record its SONAME (libgumbel.so.0, see
 # build.rs) and load it by that name: the build tree has the link too.
-SONAME_LINK := $(LIBDIR)/$(SONAME)
 $(SONAME_LINK): $(SHARED)
 	ln -sfn libgumbel.so $@
 
