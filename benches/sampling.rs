@@ -1,5 +1,6 @@
-//! Throughput of every public sampling kernel: `cargo bench` (a few
-//! minutes; `cargo bench -- <filter>` for a subset). Shapes are
+//! Throughput of every public sampling kernel: `cargo bench -p gumbel-bench`
+//! (or `make bench`; a few minutes; `cargo bench -p gumbel-bench -- <filter>`
+//! for a subset). Shapes are
 //! `(rows, classes)` with about 4M elements (2, 10, 16, 24 and 1024
 //! classes), plus the Gumbel-max shape of
 //! the speed targets (64 rows of 131072 classes) and one row of 2^20

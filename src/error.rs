@@ -1,6 +1,9 @@
 //! The error type of the safe Rust API. Every variant maps to one C status.
+//! Also the one way the library reports an environment setting it cannot
+//! use, which is not an error of any call.
 
 use std::fmt;
+use std::io::Write as _;
 
 /// What went wrong, one variant per class of bad input. The C ABI maps each
 /// kind to a `gumbel_status` value.
@@ -69,3 +72,10 @@ impl std::error::Error for Error {}
 
 /// Shorthand for results of this crate.
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// Reports an environment setting the library ignores, as one line
+/// `gumbel: <message>` on stderr. Callers report each setting once per
+/// process. A failed write is ignored: a diagnostic must not fail a call.
+pub(crate) fn report_setting(message: &str) {
+    let _ = writeln!(std::io::stderr(), "gumbel: {message}");
+}

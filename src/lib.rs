@@ -63,7 +63,9 @@ pub use rng::stream::{CHUNK_ELEMENTS, LANES};
 pub use rng::variate::MAX_ABS_STANDARD_GUMBEL;
 pub use rows::softmax::ACCUMULATORS;
 pub use runtime::exec::PARALLEL_MIN_ELEMENTS;
-pub use runtime::pool::{num_threads, set_num_threads, MAX_THREADS, NUM_THREADS_ENV};
+pub use runtime::pool::{
+    max_threads, num_threads, set_num_threads, MIN_THREAD_LIMIT, NUM_THREADS_ENV, THREADS_PER_CPU,
+};
 pub use runtime::shape::Shape;
 
 /// The number of stream ids one sampling call on `shape` consumes: a caller

@@ -5,7 +5,7 @@
 //!
 //! To print the current table (only ever to re-record after a deliberate,
 //! documented change of the randomness contract): `GUMBEL_GUARD_PRINT=1
-//! cargo test --release --test bit_guard -- --nocapture`.
+//! cargo test --release --test integration bit_guard:: -- --nocapture`.
 //!
 //! Re-recorded once: the fix of `gumbel_softmax_grad_tau` for subnormal
 //! `tau` (divide the f64 total by `tau` once, found by fuzzing) changed the

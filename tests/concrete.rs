@@ -2,7 +2,7 @@
 //! by hand, their invariances and normalisation, and the log-space sampler
 //! `gumbel_log_softmax` against the soft sample and the Gumbel-max index.
 
-mod common;
+use crate::common;
 
 use common::tile;
 use gumbel::{

@@ -511,6 +511,7 @@ fn calls() -> Vec<(&'static str, Call)> {
 
 #[test]
 fn every_function_from_many_threads_while_the_thread_count_changes() {
+    let _pool = crate::common::pool_size_lock();
     let calls = Arc::new(calls());
     assert_eq!(gumbel_set_num_threads(1), GUMBEL_STATUS_OK);
     let reference: Arc<Vec<Vec<u64>>> = Arc::new(calls.iter().map(|(_, c)| c()).collect());

@@ -1,7 +1,7 @@
 //! Every bad input of the C ABI gets its documented status and a message,
 //! and leaves the outputs untouched; good edge cases succeed.
 
-mod common;
+use crate::common;
 
 use std::ffi::CStr;
 use std::ptr::{null, null_mut};

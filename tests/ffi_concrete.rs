@@ -2,7 +2,7 @@
 //! gets its documented status and a message, and leaves the outputs
 //! untouched; good edge cases succeed.
 
-mod common;
+use crate::common;
 
 use std::ptr::{null, null_mut};
 

@@ -2,7 +2,7 @@
 //! status and a message, and leaves the outputs untouched; in-place calls,
 //! empty arrays and the limits succeed.
 
-mod common;
+use crate::common;
 
 use std::ptr::{null, null_mut};
 

@@ -1,7 +1,7 @@
 //! The `gumbel_schedule_*` C functions: values, and every bad input gets its
 //! status and a message with the output untouched.
 
-mod common;
+use crate::common;
 
 use std::ptr::null_mut;
 

@@ -5,7 +5,7 @@
 //!
 //! The loss is `L = sum_e v_e y_e` over every element, so `dL/dy = v`.
 
-mod common;
+use crate::common;
 
 use common::in_pool;
 use gumbel::{

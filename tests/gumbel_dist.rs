@@ -4,7 +4,7 @@
 //! library's noise, and numerical integration for the entropy and the KL
 //! divergence.
 
-mod common;
+use crate::common;
 
 use common::{mean_var, ALPHA};
 use gumbel::dist::{self, Function};

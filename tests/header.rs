@@ -1,5 +1,6 @@
 //! The committed header must be exactly what cbindgen generates from src/ffi.
-//! `GUMBEL_BLESS=1 cargo test --test header` (or `make header`) rewrites it.
+//! `GUMBEL_BLESS=1 cargo test --release --test integration header::` (or
+//! `make header`) rewrites it.
 
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! Statistical tests of the Gumbel noise: KS against the Gumbel CDF,
 //! moments, and the reach of both tails.
 
-mod common;
+use crate::common;
 
 use common::{ks_p, mean_var, ALPHA};
 use gumbel::{noise, streams, Shape};

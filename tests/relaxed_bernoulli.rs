@@ -5,7 +5,7 @@
 //! the log-density against a closed form, the two-class Concrete and its
 //! normalisation.
 
-mod common;
+use crate::common;
 
 use common::{chi_square_p, ks_p, ALPHA};
 use gumbel::{

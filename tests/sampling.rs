@@ -3,7 +3,7 @@
 //! classes (KS), masks, and the coupling of soft, hard and index outputs.
 //! Each test also shows that a known wrong sampler would fail it.
 
-mod common;
+use crate::common;
 
 use common::{chi_square_p, counts, ks_p, softmax, tile, ALPHA};
 use gumbel::{gumbel_softmax, noise, sample, streams, tempered_softmax, Shape, CHUNK_ELEMENTS};

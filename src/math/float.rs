@@ -61,18 +61,19 @@ pub trait Float:
     fn is_finite(self) -> bool;
     /// True if the value is NaN.
     fn is_nan(self) -> bool;
-    /// Natural logarithm, [`crate::math::exp_log`] kernel.
+    /// Natural logarithm, by the library's own kernel (not the platform's
+    /// libm): the same bits on every CPU.
     fn ln(self) -> Self;
-    /// `ln(1 + x)`, [`crate::math::exp_log`] kernel.
+    /// `ln(1 + x)`, by the library's own kernel.
     fn ln_1p(self) -> Self;
-    /// `e^x`, [`crate::math::exp_log`] kernel.
+    /// `e^x`, by the library's own kernel.
     fn exp(self) -> Self;
     /// `ln(self)` when `upper`, else `ln_1p(-self)`, for `self` normal in
     /// `[MIN_POSITIVE, 1/2]`: the bits of [`Float::ln`] resp. [`Float::ln_1p`], with one
-    /// kernel evaluation ([`crate::math::exp_log`]).
+    /// kernel evaluation.
     fn ln_or_ln_1p_neg(self, upper: bool) -> Self;
     /// `ln(self)` for `self` positive, normal and finite: the bits of
-    /// [`Float::ln`] without its special-value selects ([`crate::math::exp_log`]).
+    /// [`Float::ln`] without its special-value selects.
     fn ln_normal(self) -> Self;
 }
 

@@ -5,14 +5,20 @@
 //! FMA) and AVX-512 (F, BW, DQ, VL). Other architectures have one tier, their
 //! baseline (NEON on aarch64). The environment variable [`ISA_ENV`] caps the
 //! tier (`baseline`, `avx2` or `avx512`), so any tier the CPU has can be
-//! tested; outputs are the same bits on every tier.
+//! tested; outputs are the same bits on every tier. A value that names no
+//! tier, or a tier this CPU lacks, is reported once per process on stderr
+//! and the CPU's best tier is used.
 //!
 //! [`dispatch`] runs a closure compiled for the current tier: the closure's
 //! body, and every `#[inline(always)]` function it calls, is inlined into one
 //! `#[target_feature]` function per tier, so a generic kernel body written as
 //! plain loops is vectorised for each tier without intrinsics.
 
+use std::ffi::OsStr;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Once;
+
+use crate::error::report_setting;
 
 /// The environment variable that caps the instruction-set tier.
 pub(crate) const ISA_ENV: &str = "GUMBEL_ISA";
@@ -53,18 +59,59 @@ impl Tier {
         }
     }
 
-    /// The highest available tier, capped by [`ISA_ENV`] when it names one.
-    fn detect() -> Tier {
-        let cap = match std::env::var(ISA_ENV).as_deref().map(str::trim) {
-            Ok("baseline") => Tier::Baseline,
-            Ok("avx2") => Tier::Avx2,
-            _ => Tier::Avx512,
+    /// The tier's name in [`ISA_ENV`].
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Tier::Baseline => "baseline",
+            Tier::Avx2 => "avx2",
+            Tier::Avx512 => "avx512",
+        }
+    }
+
+    /// The tier to run on a CPU whose best tier is `best`, given the setting
+    /// of [`ISA_ENV`]: the named tier when the CPU has it, else `best`, with
+    /// why the setting was not followed.
+    fn capped(setting: Option<&OsStr>, best: Tier) -> (Tier, Option<String>) {
+        let text = setting.map(|s| s.to_str().map(str::trim));
+        let named = match text {
+            None | Some(Some("")) => return (best, None),
+            Some(t) => Tier::ALL.into_iter().find(|tier| Some(tier.name()) == t),
         };
-        Tier::ALL
+        match named {
+            Some(tier) if tier <= best => (tier, None),
+            Some(tier) => (
+                best,
+                Some(format!(
+                    "{ISA_ENV}={} names a tier this CPU lacks; using {}",
+                    tier.name(),
+                    best.name()
+                )),
+            ),
+            None => (
+                best,
+                Some(format!(
+                    "ignoring {ISA_ENV}={:?}: expected baseline, avx2 or avx512; using {}",
+                    setting.unwrap_or_default(),
+                    best.name()
+                )),
+            ),
+        }
+    }
+
+    /// The highest available tier, capped by [`ISA_ENV`]; a setting that
+    /// cannot be followed is reported on stderr, once per process.
+    fn detect() -> Tier {
+        static REPORT: Once = Once::new();
+        let best = Tier::ALL
             .into_iter()
-            .filter(|t| *t <= cap && t.available())
+            .filter(|t| t.available())
             .max()
-            .unwrap_or(Tier::Baseline)
+            .unwrap_or(Tier::Baseline);
+        let (tier, problem) = Tier::capped(std::env::var_os(ISA_ENV).as_deref(), best);
+        if let Some(problem) = problem {
+            REPORT.call_once(|| report_setting(&problem));
+        }
+        tier
     }
 
     /// The tier the kernels run on: detected on first use, then cached.
@@ -139,4 +186,36 @@ unsafe fn run_avx512<R>(body: impl FnOnce() -> R) -> R {
 #[inline]
 unsafe fn run_avx2<R>(body: impl FnOnce() -> R) -> R {
     body()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_setting_caps_the_tier_or_says_why_not() {
+        let cap = |s: &str, best| Tier::capped(Some(OsStr::new(s)), best);
+        assert_eq!(Tier::capped(None, Tier::Avx512), (Tier::Avx512, None));
+        assert_eq!(cap("", Tier::Avx2), (Tier::Avx2, None));
+        assert_eq!(cap("baseline", Tier::Avx512), (Tier::Baseline, None));
+        assert_eq!(cap(" avx2\n", Tier::Avx512), (Tier::Avx2, None));
+        assert_eq!(cap("avx512", Tier::Avx512), (Tier::Avx512, None));
+        assert_eq!(
+            cap("avx512", Tier::Avx2),
+            (
+                Tier::Avx2,
+                Some("GUMBEL_ISA=avx512 names a tier this CPU lacks; using avx2".to_string())
+            )
+        );
+        for bogus in ["bogus", "AVX2", "sse2", "avx2,avx512"] {
+            let (tier, why) = cap(bogus, Tier::Avx512);
+            assert_eq!(tier, Tier::Avx512);
+            assert_eq!(
+                why.unwrap(),
+                format!(
+                    "ignoring GUMBEL_ISA={bogus:?}: expected baseline, avx2 or avx512; using avx512"
+                )
+            );
+        }
+    }
 }

@@ -5,12 +5,20 @@
 #![allow(dead_code)]
 
 use std::ffi::CStr;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use gumbel::ffi::{gumbel_last_error, gumbel_status, gumbel_status_str};
 use statrs::distribution::ContinuousCDF;
 use statrs::stats_tests::chisquare::chisquare;
 use statrs::stats_tests::ks_test::{ks_onesample, KSOneSampleAlternativeMethod};
 use statrs::stats_tests::NaNPolicy;
+
+/// Held by the tests that set the library's pool size and then read it back
+/// or keep changing it: they share one process, and the pool is global.
+pub fn pool_size_lock() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// The significance level of every statistical test.
 pub const ALPHA: f64 = 1e-6;

@@ -224,3 +224,11 @@ def test_threads():
         assert np.array_equal(a, gumbel.gumbel_softmax(x, seed=1))
     finally:
         gumbel.set_num_threads(0)
+
+
+def test_thread_counts_above_the_bound_are_refused():
+    n = gumbel.num_threads()
+    with pytest.raises(gumbel.InvalidParameterError) as info:
+        gumbel.set_num_threads(10**6)
+    assert "at most" in info.value.message and "got 1000000" in info.value.message
+    assert gumbel.num_threads() == n

@@ -59,10 +59,13 @@ def version() -> str:
 def set_num_threads(threads: int) -> None:
     """Sizes the library's worker pool for later large calls (0: the default,
     ``GUMBEL_NUM_THREADS`` or one per CPU); use it to avoid oversubscription
-    next to PyTorch's own threads. Outputs are the same for every count.
+    next to PyTorch's own threads. Outputs are the same for every count. At
+    most ``max(16, 4 * CPUs)`` threads are accepted (CPUs available to the
+    process): more only cost start-up time and switching.
 
     Raises:
-        InvalidParameterError: ``threads`` out of the library's range.
+        InvalidParameterError: ``threads`` above that bound (the message
+            gives it).
     """
     if threads < 0:
         raise ValueError(f"threads must be >= 0, got {threads}")

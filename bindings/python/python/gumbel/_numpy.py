@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from . import _arrays as A
+from . import _temperature as T
 from ._errors import check
 from ._generator import Generator, resolve
 from ._native import ffi, lib
@@ -52,10 +53,12 @@ def _fn(name: str, dtype: np.dtype) -> Any:
 
 def _tau(tau: Tau, dtype: np.dtype, rows: tuple[int, ...]) -> tuple[bool, Any, Any]:
     """``(per_row, c_argument, keepalive)``: a scalar temperature, or an array of
-    one temperature per row, broadcast to ``rows`` (copied to ``dtype``)."""
+    one temperature per row, broadcast to ``rows`` (copied to ``dtype``); see
+    ``_temperature`` for what a float32 call does with values float32 cannot
+    hold."""
     if np.ndim(tau) == 0:
-        return False, float(tau), None
-    t = A.contiguous(np.broadcast_to(np.asarray(tau, dtype=dtype), rows), dtype)
+        return False, T.scalar(tau, dtype), None
+    t = T.per_row(tau, dtype, rows)
     return True, A.pointer(t), t
 
 
@@ -77,7 +80,10 @@ def gumbel_softmax(
         logits: any shape with ``logits.shape[axis] >= 1`` classes; finite or
             ``-inf`` (a mask: that class gets exactly 0).
         tau: temperature ``> 0`` (finite); or an array of one temperature per
-            row, broadcastable to ``logits.shape`` without ``axis``.
+            row, broadcastable to ``logits.shape`` without ``axis``. A
+            float32 call runs a ``tau`` above ``FLT_MAX`` as ``FLT_MAX`` (the
+            same output: uniform rows) and refuses one that float32 rounds
+            to 0, quoting the value passed.
         hard: return the one-hot of the soft sample's argmax instead (ties to
             the lowest index).
         axis: the class axis.
@@ -99,8 +105,8 @@ def gumbel_softmax(
     x = A.contiguous(x, dtype)
     outer, classes, inner, ax = A.split(x.shape, axis)
     y = A.output(out, x.shape, dtype)
-    per_row, t, _keep = _tau(tau, dtype, A.row_shape(x.shape, ax))
     s, o = resolve(seed, offset, generator, outer, classes, inner)
+    per_row, t, _keep = _tau(tau, dtype, A.row_shape(x.shape, ax))
     name = "gumbel_softmax_per_row" if per_row else "gumbel_softmax"
     check(_fn(name, dtype)(A.pointer(x), A.pointer(y), outer, classes, inner, t, bool(hard), s, o))
     return y
@@ -128,7 +134,8 @@ def gumbel_log_softmax(
     outer, classes, inner, _ = A.split(x.shape, axis)
     y = A.output(out, x.shape, dtype)
     s, o = resolve(seed, offset, generator, outer, classes, inner)
-    check(_fn("gumbel_log_softmax", dtype)(A.pointer(x), A.pointer(y), outer, classes, inner, float(tau), s, o))
+    t = T.scalar(tau, dtype)
+    check(_fn("gumbel_log_softmax", dtype)(A.pointer(x), A.pointer(y), outer, classes, inner, t, s, o))
     return y
 
 
@@ -290,7 +297,8 @@ def _log_prob(name: str, point: ArrayLike, logits: ArrayLike, tau: float, axis: 
         raise ValueError(f"the sample has shape {y.shape} but logits have shape {x.shape}")
     outer, classes, inner, ax = A.split(x.shape, axis)
     lp = A.output(out, A.row_shape(x.shape, ax), dtype)
-    check(_fn(name, dtype)(A.pointer(y), A.pointer(x), A.pointer(lp), outer, classes, inner, float(tau)))
+    t = T.scalar(tau, dtype, clamp=False)
+    check(_fn(name, dtype)(A.pointer(y), A.pointer(x), A.pointer(lp), outer, classes, inner, t))
     return lp
 
 
@@ -342,7 +350,8 @@ def relaxed_bernoulli(
     y = A.output(out, x.shape, dtype)
     n = x.size
     s, o = resolve(seed, offset, generator, 1, max(n, 1), 1)
-    check(_fn("gumbel_relaxed_bernoulli", dtype)(A.pointer(x), A.pointer(y), n, float(tau), bool(hard), s, o))
+    t = T.scalar(tau, dtype)
+    check(_fn("gumbel_relaxed_bernoulli", dtype)(A.pointer(x), A.pointer(y), n, t, bool(hard), s, o))
     return y
 
 
@@ -362,7 +371,8 @@ def relaxed_bernoulli_backward(
     if yy.shape != v.shape:
         raise ValueError(f"y has shape {yy.shape} but grad_out has shape {v.shape}")
     g = A.output(out, yy.shape, dtype)
-    check(_fn("gumbel_relaxed_bernoulli_backward", dtype)(A.pointer(yy), A.pointer(v), A.pointer(g), yy.size, float(tau)))
+    t = T.scalar(tau, dtype)
+    check(_fn("gumbel_relaxed_bernoulli_backward", dtype)(A.pointer(yy), A.pointer(v), A.pointer(g), yy.size, t))
     return g
 
 
@@ -382,5 +392,6 @@ def relaxed_bernoulli_log_prob(
     if yy.shape != x.shape:
         raise ValueError(f"y has shape {yy.shape} but logits have shape {x.shape}")
     lp = A.output(out, x.shape, dtype)
-    check(_fn("gumbel_relaxed_bernoulli_log_prob", dtype)(A.pointer(yy), A.pointer(x), A.pointer(lp), x.size, float(tau)))
+    t = T.scalar(tau, dtype, clamp=False)
+    check(_fn("gumbel_relaxed_bernoulli_log_prob", dtype)(A.pointer(yy), A.pointer(x), A.pointer(lp), x.size, t))
     return lp

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 from typing import Any, Optional, Union
 
+import numpy as np
 import torch
 from torch.autograd.function import once_differentiable
 
+from . import _temperature as T
 from ._errors import check
 from ._generator import Generator, resolve
 from ._native import ffi, lib
@@ -49,6 +51,12 @@ def _ptr(t: torch.Tensor) -> Any:
 
 def _fn(name: str, t: torch.Tensor) -> Any:
     return getattr(lib, name + _CTYPES[t.dtype][1])
+
+
+def _tau(tau: Any, t: torch.Tensor) -> float:
+    """The C argument for ``tau`` of a call on ``t`` (a float32 call runs a
+    finite ``tau`` above ``FLT_MAX`` as ``FLT_MAX``; see ``gumbel._temperature``)."""
+    return T.scalar(float(tau), np.dtype(np.float32) if t.dtype == torch.float32 else np.dtype(np.float64))
 
 
 def _split(shape: torch.Size, dim: int) -> tuple[int, int, int]:
@@ -131,7 +139,9 @@ def gumbel_softmax(
     Args:
         logits: CPU float32/float64 tensor of any shape, any strides;
             ``logits.shape[dim]`` classes; ``-inf`` masks a class.
-        tau: temperature, a finite number ``> 0``.
+        tau: temperature, a finite number ``> 0``; a float32 call runs a
+            ``tau`` above ``FLT_MAX`` as ``FLT_MAX`` (the same output) and
+            refuses one that float32 rounds to 0.
         hard: straight-through one-hot output.
         eps: ignored (deprecated in PyTorch too).
         dim: the class dimension.
@@ -151,11 +161,9 @@ def gumbel_softmax(
         in the backward for a non-finite upstream gradient.
     """
     _check_tensor(logits, "logits")
-    if isinstance(tau, torch.Tensor):
-        tau = float(tau)
     shape3 = _split(logits.shape, dim)
     s, o = _seed(generator, seed, offset, *shape3)
-    return GumbelSoftmaxFunction.apply(logits, float(tau), bool(hard), dim, s, o)
+    return GumbelSoftmaxFunction.apply(logits, _tau(tau, logits), bool(hard), dim, s, o)
 
 
 class RelaxedBernoulliFunction(torch.autograd.Function):
@@ -208,6 +216,6 @@ def relaxed_bernoulli(
     _check_tensor(logits, "logits")
     n = logits.numel()
     s, o = _seed(generator, seed, offset, 1, max(n, 1), 1)
-    return RelaxedBernoulliFunction.apply(logits, float(tau), bool(hard), s, o)
+    return RelaxedBernoulliFunction.apply(logits, _tau(tau, logits), bool(hard), s, o)
 
 
