@@ -6,17 +6,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import ALPHA, chi2_sf, normal_two_sided
+from conftest import ALPHA, chi2_sf, gumbel_noise_like, logistic_noise_like, normal_two_sided
 
 import gumbel
 import gumbel.torch as gt
-
-
-def same_noise(shape, dim, seed, offset, dtype):
-    """g - logsumexp(g) along dim: the library's noise for (seed, offset), up to
-    a per-row constant that softmax ignores (log_softmax of zero logits, tau 1)."""
-    z = torch.zeros(shape, dtype=dtype)
-    return torch.from_numpy(gumbel.gumbel_log_softmax(z.numpy(), 1.0, axis=dim, seed=seed, offset=offset))
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
@@ -50,7 +43,7 @@ def test_gradients_equal_autograd_through_softmax(dtype, dim, hard, contiguous):
     (y * w).sum().backward()
 
     r = base.clone().requires_grad_(True)
-    g = same_noise(base.shape, dim, 5, 2, dtype)
+    g = gumbel_noise_like(base.shape, dim, 5, 2, dtype)
     soft = torch.softmax((r + g) / tau, dim=dim)
     if hard:
         one_hot = torch.zeros_like(soft).scatter_(dim, soft.argmax(dim, keepdim=True), 1.0)
@@ -160,9 +153,7 @@ def test_relaxed_bernoulli_against_autograd_and_numpy():
     y = gt.relaxed_bernoulli(x, tau, seed=6, offset=1)
     assert np.array_equal(y.detach().numpy(), gumbel.relaxed_bernoulli(base.numpy(), tau, seed=6, offset=1))
     (y * w).sum().backward()
-    # The logistic noise L: the soft sample of zero logits at tau 1 is sigmoid(L).
-    u = torch.from_numpy(gumbel.relaxed_bernoulli(np.zeros((7, 3)), 1.0, seed=6, offset=1))
-    noise = torch.log(u) - torch.log1p(-u)
+    noise = logistic_noise_like((7, 3), 6, 1, torch.float64)
     r = base.clone().requires_grad_(True)
     ref = torch.sigmoid((r + noise) / tau)
     (ref * w).sum().backward()
