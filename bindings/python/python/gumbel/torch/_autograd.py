@@ -53,6 +53,8 @@ whose every derivative is 0).
 
 from __future__ import annotations
 
+import inspect
+import operator
 from typing import Any, Callable, Optional
 
 import torch
@@ -75,20 +77,21 @@ Grad = Optional[Tensor]
 _PLAIN = (torch.Tensor, torch.nn.Parameter)
 
 
-def _eager_route(args: tuple[Any, ...]) -> Optional[bool]:
+def _eager_route(tensors: tuple[Tensor, ...]) -> Optional[bool]:
     """In plain eager mode (CPU tensors of the base types, no torch.func
     transform, no torch-function or dispatch mode that would want to see
     the operator): whether a derivative can be asked for (grad mode on and
     an input requiring grad, or a forward-mode level open). Else None."""
     if torch._C._are_functorch_transforms_active() or torch._C._is_torch_function_mode_enabled() or torch._C._len_torch_dispatch_stack():
         return None
-    grad = forward_ad._current_level >= 0
-    for a in args:
-        if isinstance(a, Tensor):
-            if type(a) not in _PLAIN or a.device.type != "cpu":
-                return None
-            grad = grad or a.requires_grad
-    return grad and (torch.is_grad_enabled() or forward_ad._current_level >= 0)
+    grad = False
+    for a in tensors:
+        if type(a) not in _PLAIN or not a.is_cpu:
+            return None
+        grad = grad or a.requires_grad
+    if forward_ad._current_level >= 0:
+        return True
+    return grad and torch.is_grad_enabled()
 
 
 def _differentiable(name: str, setup_context: Callable[..., None], backward: Callable[..., Any], jvp: Callable[..., Tensor]) -> Callable[..., Tensor]:
@@ -142,10 +145,13 @@ def _differentiable(name: str, setup_context: Callable[..., None], backward: Cal
         {"forward": staticmethod(eager_forward), "backward": staticmethod(backward), "jvp": staticmethod(jvp), "__doc__": doc},
     )
 
+    params = inspect.signature(kernel).parameters.values()
+    tensor_args = operator.itemgetter(*[i for i, p in enumerate(params) if p.annotation in (Tensor, "Tensor")])
+
     def call(*args: Any) -> Tensor:
         if torch.compiler.is_compiling() or torch.jit.is_tracing():
             return op(*args)
-        route = _eager_route(args)
+        route = _eager_route(tensor_args(args))
         if route is None:
             return transformable.apply(*args)
         return eager.apply(*args) if route else kernel(*args)
@@ -157,7 +163,8 @@ def _differentiable(name: str, setup_context: Callable[..., None], backward: Cal
 
 def _save(ctx: Any, *tensors: Tensor) -> None:
     ctx.save_for_backward(*tensors)
-    ctx.save_for_forward(*tensors)
+    if forward_ad._current_level >= 0 or torch._C._are_functorch_transforms_active():
+        ctx.save_for_forward(*tensors)  # for jvp, which runs only then
 
 
 def _dot(a: Tensor, b: Tensor, dim: int) -> Tensor:

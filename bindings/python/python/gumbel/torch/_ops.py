@@ -96,8 +96,15 @@ def check_dtype(dtype: torch.dtype) -> CType:
     return c
 
 
+_FUNCTIONS: dict[tuple[str, torch.dtype], Callable[..., int]] = {}
+
+
 def _fn(name: str, dtype: torch.dtype) -> Callable[..., int]:
-    return getattr(lib, f"gumbel_{name}{DTYPES[dtype].suffix}")
+    """The C function ``gumbel_<name>_<suffix>`` for ``dtype``."""
+    f = _FUNCTIONS.get((name, dtype))
+    if f is None:
+        f = _FUNCTIONS[name, dtype] = getattr(lib, f"gumbel_{name}{DTYPES[dtype].suffix}")
+    return f
 
 
 def _ptr(t: Tensor) -> Any:
