@@ -3,13 +3,13 @@
 Every operator of ``_ops`` gets a reverse-mode formula (``backward``, with
 ``setup_context``) registered on the operator itself
 (``register_autograd``: used inside ``torch.compile``, ``torch.export`` and
-by a direct ``torch.ops.gumbel.*`` call) and the same formula plus a
-forward-mode one (``jvp``) on a ``torch.autograd.Function`` with
-``generate_vmap_rule`` (used in eager mode). The Function exists because a
-custom operator cannot carry a forward-mode formula, which
-``torch.func.jvp``/``jacfwd`` need; Dynamo, in turn, does not trace a
-Function that defines ``jvp``, so under compilation the callables here call
-the operator directly. The two routes share every formula.
+by a direct ``torch.ops.gumbel.*`` call), and the same formula plus a
+forward-mode one (``jvp``) on ``torch.autograd.Function`` classes used in
+eager mode: a custom operator cannot carry a forward-mode formula, which
+``torch.func.jvp``/``jacfwd`` need, and Dynamo does not trace a Function
+that defines ``jvp``, so the callables here pick their route at each call
+(see :func:`_differentiable`). Every route shares the kernel and every
+formula.
 
 The first-order work is the library's: logits gradients come from its
 backward (``gumbel_softmax_backward``, ``relaxed_bernoulli_backward``),
