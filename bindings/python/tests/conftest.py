@@ -34,3 +34,27 @@ def c_reference() -> bytes:
 def reference_logits(dtype) -> np.ndarray:
     i = np.arange(5 * 7 * 3)
     return (((37 * i) % 23 - 11) / 4.0).astype(dtype).reshape(5, 7, 3)
+
+
+def gumbel_noise_like(shape, dim, seed, offset, dtype):
+    """The library's Gumbel noise of a categorical call at (seed, offset), as a
+    torch tensor, up to a per-row constant that softmax ignores:
+    g - logsumexp(g) along dim, the log-softmax of zero logits at tau 1."""
+    import torch
+
+    import gumbel
+
+    z = np.zeros(tuple(shape), dtype={torch.float32: np.float32, torch.float64: np.float64}[dtype])
+    return torch.from_numpy(gumbel.gumbel_log_softmax(z, 1.0, axis=dim, seed=seed, offset=offset))
+
+
+def logistic_noise_like(shape, seed, offset, dtype):
+    """The library's logistic noise L of a relaxed Bernoulli call at (seed,
+    offset): the soft sample of zero logits at tau 1 is sigmoid(L)."""
+    import torch
+
+    import gumbel
+
+    z = np.zeros(tuple(shape), dtype={torch.float32: np.float32, torch.float64: np.float64}[dtype])
+    u = torch.from_numpy(gumbel.relaxed_bernoulli(z, 1.0, seed=seed, offset=offset))
+    return torch.log(u) - torch.log1p(-u)

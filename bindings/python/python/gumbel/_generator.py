@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 
@@ -52,7 +53,7 @@ class Generator:
 
     @property
     def seed(self) -> int:
-        """The seed, fixed for the generator's life."""
+        """The seed, fixed for the generator's life (except the default generator's, reseeded in a forked child)."""
         return self._seed
 
     @property
@@ -114,12 +115,28 @@ _default_lock = threading.Lock()
 
 def default_generator() -> Generator:
     """The generator used when a call gets neither ``seed`` nor ``generator``:
-    seeded from the OS on first use."""
+    seeded from the OS on first use, and again in a child process after
+    ``os.fork()`` (so that forked workers do not repeat their parent's noise)."""
     global _default
     with _default_lock:
         if _default is None:
             _default = Generator()
         return _default
+
+
+def _reseed_default_in_child() -> None:
+    """After ``fork()``, in the child: new locks (a parent thread may have held
+    them), and the default generator reseeded in place, so references to it
+    taken before the fork see the new seed too."""
+    global _default_lock
+    _default_lock = threading.Lock()
+    if _default is not None:
+        _default._lock = threading.Lock()
+        _default._seed = secrets.randbits(64)
+        _default._offset = 0
+
+
+os.register_at_fork(after_in_child=_reseed_default_in_child)
 
 
 def resolve(
