@@ -9,6 +9,15 @@ pub const GUMBEL_VERSION_MINOR: u32 = 1;
 /// Patch version of the header.
 pub const GUMBEL_VERSION_PATCH: u32 = 0;
 
+/// The version of the randomness contract (README, "Randomness contract"):
+/// within one version, every sampler's output bits are a pure function of
+/// its inputs and `(seed, offset)`, the same for every thread count,
+/// instruction-set tier and platform. Version 2 computes the `float` noise
+/// in single precision with fused multiply-adds (the same bits on CPUs
+/// without FMA, by a correctly rounded software FMA); version 1 was the
+/// arithmetic before it.
+pub const GUMBEL_NOISE_VERSION: u32 = 2;
+
 /// The version of the loaded library, `"MAJOR.MINOR.PATCH"`: a static,
 /// NUL-terminated string that the caller must not free. Compare it with the
 /// `GUMBEL_VERSION_*` macros to detect a header/library mismatch.

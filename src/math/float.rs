@@ -68,13 +68,6 @@ pub trait Float:
     fn ln_1p(self) -> Self;
     /// `e^x`, by the library's own kernel.
     fn exp(self) -> Self;
-    /// `ln(self)` when `upper`, else `ln_1p(-self)`, for `self` normal in
-    /// `[MIN_POSITIVE, 1/2]`: the bits of [`Float::ln`] resp. [`Float::ln_1p`], with one
-    /// kernel evaluation.
-    fn ln_or_ln_1p_neg(self, upper: bool) -> Self;
-    /// `ln(self)` for `self` positive, normal and finite: the bits of
-    /// [`Float::ln`] without its special-value selects.
-    fn ln_normal(self) -> Self;
 }
 
 macro_rules! impl_float {
@@ -83,9 +76,7 @@ macro_rules! impl_float {
         $name:literal,
         $ln:path,
         $ln_1p:path,
-        $exp:path,
-        $ln_or_ln_1p_neg:path,
-        $ln_normal:path
+        $exp:path
     ) => {
         impl Float for $t {
             const NAME: &'static str = $name;
@@ -130,14 +121,6 @@ macro_rules! impl_float {
             fn exp(self) -> Self {
                 $exp(self)
             }
-            #[inline(always)]
-            fn ln_or_ln_1p_neg(self, upper: bool) -> Self {
-                $ln_or_ln_1p_neg(self, upper)
-            }
-            #[inline(always)]
-            fn ln_normal(self) -> Self {
-                $ln_normal(self)
-            }
         }
     };
 }
@@ -147,16 +130,12 @@ impl_float!(
     "f32",
     crate::math::exp_log::ln_f32,
     crate::math::exp_log::ln_1p_f32,
-    crate::math::exp_log::exp_f32,
-    crate::math::exp_log::ln_or_ln_1p_neg_f32,
-    crate::math::exp_log::ln_normal_f32
+    crate::math::exp_log::exp_f32
 );
 impl_float!(
     f64,
     "f64",
     crate::math::exp_log::ln_f64,
     crate::math::exp_log::ln_1p_f64,
-    crate::math::exp_log::exp_f64,
-    crate::math::exp_log::ln_or_ln_1p_neg_f64,
-    crate::math::exp_log::ln_normal_f64
+    crate::math::exp_log::exp_f64
 );

@@ -1,8 +1,10 @@
 //! Instruction-set tiers of the lane-parallel kernels, detected once.
 //!
-//! On x86-64 the tiers are baseline (SSE2), AVX2 (with FMA enabled but never
-//! used: Rust never contracts `a * b + c`, and the kernels never ask for an
-//! FMA) and AVX-512 (F, BW, DQ, VL). Other architectures have one tier, their
+//! On x86-64 the tiers are baseline (SSE2), AVX2 (with FMA) and AVX-512 (F,
+//! BW, DQ, VL). Rust never contracts `a * b + c` into an FMA on its own; the
+//! kernels that use FMA (the noise) ask for it through [`dispatch_fma`],
+//! which gives them the instruction or, on baseline x86-64, a correctly
+//! rounded software FMA ([`crate::math::fma`]) with the same results. Other architectures have one tier, their
 //! baseline (NEON on aarch64). The environment variable [`ISA_ENV`] caps the
 //! tier (`baseline`, `avx2` or `avx512`), so any tier the CPU has can be
 //! tested; outputs are the same bits on every tier. A value that names no
@@ -19,6 +21,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Once;
 
 use crate::error::report_setting;
+use crate::math::fma::{self, Fma};
 
 /// The environment variable that caps the instruction-set tier.
 pub(crate) const ISA_ENV: &str = "GUMBEL_ISA";
@@ -140,6 +143,52 @@ pub(crate) fn dispatch<R>(body: impl FnOnce() -> R) -> R {
     unsafe { run_unchecked(Tier::current(), body) }
 }
 
+/// A kernel generic over the FMA of the tier it runs on: the form of
+/// [`dispatch_fma`]'s argument (a closure cannot be generic).
+pub(crate) trait FmaKernel {
+    /// What the kernel returns.
+    type Output;
+    /// Runs the kernel with FMA `M`; must be `#[inline(always)]`, so that it
+    /// is compiled into each tier's function.
+    fn run<M: Fma>(self) -> Self::Output;
+}
+
+/// Runs `kernel` compiled for the current tier ([`Tier::current`]), with the
+/// tier's FMA: the instruction on AVX2, AVX-512 and aarch64, the software
+/// version ([`fma::Software`]) on baseline x86-64. The same bits on every
+/// tier.
+#[inline(always)]
+pub(crate) fn dispatch_fma<K: FmaKernel>(kernel: K) -> K::Output {
+    // SAFETY: `Tier::current` returns a tier only if the CPU has it.
+    unsafe { run_fma_unchecked(Tier::current(), kernel) }
+}
+
+/// Runs `kernel` compiled for `tier` with its FMA; panics if this CPU lacks
+/// `tier` (for tests that compare the tiers).
+#[cfg(test)]
+pub(crate) fn run_fma_on<K: FmaKernel>(tier: Tier, kernel: K) -> K::Output {
+    assert!(tier.available(), "{tier:?} is not available");
+    // SAFETY: the tier is available (asserted).
+    unsafe { run_fma_unchecked(tier, kernel) }
+}
+
+/// Runs `kernel` compiled for `tier` with its FMA.
+///
+/// # Safety
+/// The CPU must support `tier`.
+#[inline(always)]
+unsafe fn run_fma_unchecked<K: FmaKernel>(tier: Tier, kernel: K) -> K::Output {
+    match tier {
+        // SAFETY: the caller's contract; both tiers have FMA.
+        #[cfg(target_arch = "x86_64")]
+        Tier::Avx512 => unsafe { run_avx512(|| kernel.run::<fma::Hardware>()) },
+        // SAFETY: the caller's contract.
+        #[cfg(target_arch = "x86_64")]
+        Tier::Avx2 => unsafe { run_avx2(|| kernel.run::<fma::Hardware>()) },
+        _ => kernel.run::<fma::Baseline>(),
+    }
+}
+
 /// Runs `body` compiled for `tier`; panics if this CPU lacks `tier` (for
 /// tests that compare the tiers).
 #[cfg(test)]
@@ -177,7 +226,7 @@ unsafe fn run_avx512<R>(body: impl FnOnce() -> R) -> R {
     body()
 }
 
-/// Runs `body` compiled for AVX2 (FMA enabled, never used).
+/// Runs `body` compiled for AVX2 and FMA.
 ///
 /// # Safety
 /// The CPU must support AVX2 and FMA.

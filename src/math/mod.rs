@@ -1,6 +1,6 @@
 //! Numeric foundations, the bottom layer: the [`Float`](float::Float) trait
 //! over `f32` and `f64`, the instruction-set tiers the kernels are compiled
-//! for ([`isa`]), and the logarithm, exponential ([`exp_log`]) and special
+//! for ([`isa`]) with their fused multiply-add ([`fma`]), and the logarithm, exponential ([`exp_log`]) and special
 //! functions ([`special`]) the library evaluates itself (never libm), so that
 //! results are the same bits on every platform.
 //!
@@ -8,5 +8,6 @@
 
 pub(crate) mod exp_log;
 pub(crate) mod float;
+pub(crate) mod fma;
 pub(crate) mod isa;
 pub(crate) mod special;

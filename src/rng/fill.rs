@@ -1,8 +1,11 @@
 //! One stream's worth of variates, 16 elements (one output of each lane) per
 //! step, compiled once per instruction-set tier.
 
+use std::marker::PhantomData;
+
 use crate::math::float::Float;
-use crate::math::isa;
+use crate::math::fma::Fma;
+use crate::math::isa::{self, FmaKernel};
 use crate::rng::stream::{CHUNK_ELEMENTS, LANES};
 use crate::rng::variate::{Gumbel, Variate};
 use crate::rng::xoshiro::Lanes;
@@ -13,16 +16,34 @@ use crate::rng::xoshiro::Lanes;
 #[inline]
 pub(crate) fn fill<F: Float, V: Variate>(seed: u64, stream: u64, out: &mut [F]) {
     debug_assert!(out.len() <= CHUNK_ELEMENTS);
-    isa::dispatch(
-        #[inline(always)]
-        || fill_body::<F, V>(seed, stream, out),
-    )
+    isa::dispatch_fma(Fill::<F, V> {
+        seed,
+        stream,
+        out,
+        variate: PhantomData,
+    })
 }
 
-/// The body of [`fill`], inlined into each tier's function; also called
-/// directly by fused kernels that are already compiled for a tier.
+/// The arguments of [`fill`], as the kernel [`isa::dispatch_fma`] compiles
+/// for each tier with the tier's FMA.
+struct Fill<'a, F, V> {
+    seed: u64,
+    stream: u64,
+    out: &'a mut [F],
+    variate: PhantomData<V>,
+}
+
+impl<F: Float, V: Variate> FmaKernel for Fill<'_, F, V> {
+    type Output = ();
+    #[inline(always)]
+    fn run<M: Fma>(self) {
+        fill_body::<F, V, M>(self.seed, self.stream, self.out)
+    }
+}
+
+/// The body of [`fill`], inlined into each tier's function.
 #[inline(always)]
-pub(crate) fn fill_body<F: Float, V: Variate>(seed: u64, stream: u64, out: &mut [F]) {
+fn fill_body<F: Float, V: Variate, M: Fma>(seed: u64, stream: u64, out: &mut [F]) {
     let mut lanes = Lanes::new(seed, stream);
     let mut blocks = out.chunks_exact_mut(LANES);
     // Whole blocks are stored with a fixed length: a copy of variable length
@@ -30,11 +51,11 @@ pub(crate) fn fill_body<F: Float, V: Variate>(seed: u64, stream: u64, out: &mut 
     // spilled and every constant reloaded.
     for block in &mut blocks {
         let block: &mut [F; LANES] = block.try_into().expect("a block of LANES elements");
-        *block = step::<F, V>(&mut lanes);
+        *block = step::<F, V, M>(&mut lanes);
     }
     let tail = blocks.into_remainder();
     if !tail.is_empty() {
-        let values = step::<F, V>(&mut lanes);
+        let values = step::<F, V, M>(&mut lanes);
         tail.copy_from_slice(&values[..tail.len()]);
     }
 }
@@ -55,12 +76,12 @@ pub(crate) fn fill_unit<F: Float>(seed: u64, first_stream: u64, out: &mut [F]) {
 
 /// The variates of the next pair of outputs `(hi, lo)` of every lane.
 #[inline(always)]
-fn step<F: Float, V: Variate>(lanes: &mut Lanes) -> [F; LANES] {
+fn step<F: Float, V: Variate, M: Fma>(lanes: &mut Lanes) -> [F; LANES] {
     let hi = lanes.next();
     let lo = lanes.next();
     let mut values = [F::ZERO; LANES];
     for l in 0..LANES {
-        values[l] = V::of(hi[l], lo[l]);
+        values[l] = V::of::<F, M>(hi[l], lo[l]);
     }
     values
 }
@@ -75,10 +96,14 @@ mod tests {
 
     /// [`fill`] on tier `tier`, which the CPU must have.
     fn fill_on<F: Float, V: Variate>(tier: Tier, seed: u64, stream: u64, out: &mut [F]) {
-        isa::run_on(
+        isa::run_fma_on(
             tier,
-            #[inline(always)]
-            || fill_body::<F, V>(seed, stream, out),
+            Fill::<F, V> {
+                seed,
+                stream,
+                out,
+                variate: PhantomData,
+            },
         )
     }
 

@@ -1,15 +1,31 @@
-//! Random bits -> uniform -> Exp(1) -> Gumbel, for `f32` and `f64`.
+//! Random bits -> uniform -> Exp(1) -> Gumbel, for `f32` and `f64`
+//! (randomness contract version 2, see the README).
 //!
 //! A standard Gumbel variate is `g = -ln(E)` with `E ~ Exp(1)`. `E` is built
-//! from 64 random bits `(hi, lo)` without ever taking `ln(0)`:
-//! the top bit of `hi` picks a half of the unit interval and the next 62 bits
-//! give `t = (y_hi + ((lo >> 1) + 1/2) 2^-31) 2^-32` in `(0, 1/2]`, where
-//! `y_hi = hi & 0x7fffffff`. Then `E = -ln(1 - t)` (computed as
-//! `-ln_1p(-t)`) in the lower half and `E = -ln(t)` in the upper half, so
-//! `V = 1 - exp(-E)` is uniform on `(0, 1)` with about 64 bits of resolution
-//! near both ends. The noise therefore reaches `64 ln 2 ~ 44.36` in the upper
-//! tail and about `-3.8` in the lower one in both precisions, instead of the
-//! ~16.6 cap of a variate built from 24 random bits.
+//! from 64 random bits `(hi, lo)` without ever taking `ln(0)`: the top bit of
+//! `hi` picks a half of the unit interval and the next 62 bits
+//! `N = (hi & 0x7fffffff) 2^31 + (lo >> 1)` give `t = (2N + 1) 2^-64` in
+//! `(0, 1/2)`. Then `E = -ln(1 - t)` (computed as `-ln_1p(-t)`) in the lower
+//! half and `E = -ln(t)` in the upper half, so `U = exp(-E)` (`1 - t` resp.
+//! `t`) is uniform on `(0, 1)` with about 64 bits of resolution near both
+//! ends. The noise therefore reaches `64 ln 2 ~ 44.36` in the upper tail and
+//! about `-3.8` in the lower one in both precisions, instead of the ~16.6 cap
+//! of a variate built from 24 random bits.
+//!
+//! `t` is rounded to the element type as follows.
+//! * `f64`: `t = (a 2^32 + (lo | 1)) 2^-64` with `a = hi & 0x7fffffff`,
+//!   rounded once: the correctly rounded `t`.
+//! * `f32`: with `big = (a >= 2^24)`, `x = 2a + big` and
+//!   `y = big ? 0 : (lo | 1)` (as `u32`, converted with rounding to nearest),
+//!   `t = fma(y, 2^-31, x) 2^-33`. That is the correctly rounded `t` when
+//!   `big` (then `x = 2^33 t` rounded to 24 bits) or `a = 0`, and within 0.75
+//!   ulp of it otherwise (a double rounding, about one variate in 2^28).
+//!
+//! The logarithms are the library's own: for `f64` [`Float::ln`] and
+//! [`Float::ln_1p`] (version 1's, no FMA); for `f32` the FMA kernel of
+//! [`crate::math::exp_log::ln_fma_f32`], with the hardware FMA or the
+//! correctly rounded software one ([`crate::math::fma`]): the same bits on
+//! every tier.
 //!
 //! The same bits also give a standard logistic variate (for the relaxed
 //! Bernoulli): with `U = exp(-E)` (`1 - t` in the lower half, `t` in the
@@ -19,7 +35,11 @@
 //! half, computed as `ln t - ln_1p(-t)`. `L` is the quantile transform of `g`
 //! (both increase with `U`), is finite, and reaches `+-44.4`.
 
+use crate::math::exp_log::{
+    ln_normal_f64, ln_or_ln_1p_neg_f64, neg_ln_kernel_fma_f32, reduce_fma_f32, TWO_THIRDS_BITS_F32,
+};
 use crate::math::float::Float;
+use crate::math::fma::Fma;
 
 /// The largest magnitude of a standard Gumbel variate this library draws,
 /// rounded up: `64 ln 2 < 45`.
@@ -28,30 +48,112 @@ pub const MAX_ABS_STANDARD_GUMBEL: f64 = 45.0;
 /// A branch-free map from the 64 random bits `(hi, lo)` of an element to a
 /// variate (see the module docs).
 pub(crate) trait Variate: Copy + Send + Sync {
-    /// The variate of the bits `(hi, lo)`.
-    fn of<F: Float>(hi: u32, lo: u32) -> F;
+    /// The variate of the bits `(hi, lo)`, with the FMA `M` of the tier.
+    fn of<F: Float, M: Fma>(hi: u32, lo: u32) -> F;
 }
 
-/// The 64 random bits `(hi, lo)` as `(t, upper)`: `t` in `(0, 1/2]` from
-/// the low 62 bits, and `upper` from the top bit of `hi`, which picks the
-/// half of the unit interval (see the module docs).
+/// Whether `F` is `f32` (the other element type is `f64`); a constant per
+/// instantiation, so the untaken branch of [`by_type`] compiles away.
 #[inline(always)]
-fn half_uniform<F: Float>(hi: u32, lo: u32) -> (F, bool) {
-    let two_pow_m31 = F::from_f64(1.0 / 2_147_483_648.0);
-    let two_pow_m32 = F::from_f64(1.0 / 4_294_967_296.0);
-    let y_hi = F::from_i32((hi & 0x7fff_ffff) as i32);
-    let y_lo = F::from_i32((lo >> 1) as i32);
-    let t = (y_hi + (y_lo + F::HALF) * two_pow_m31) * two_pow_m32;
+fn is_f32<F: Float>() -> bool {
+    std::mem::size_of::<F>() == 4
+}
+
+/// The variate of type `F`: `of32` for `f32`, `of64` for `f64` (the
+/// conversions through `f64` are exact).
+#[inline(always)]
+fn by_type<F: Float>(of32: impl FnOnce() -> f32, of64: impl FnOnce() -> f64) -> F {
+    if is_f32::<F>() {
+        F::from_f64(f64::from(of32()))
+    } else {
+        F::from_f64(of64())
+    }
+}
+
+/// `2^-31`.
+const TWO_M31_F32: f32 = 1.0 / 2_147_483_648.0;
+/// `2^-33`.
+const TWO_M33_F32: f32 = 1.0 / 8_589_934_592.0;
+
+/// The bits `(hi, lo)` as `(2^33 t, upper)` in `f32` (see the module docs).
+#[inline(always)]
+fn scaled_t_f32<M: Fma>(hi: u32, lo: u32) -> (f32, bool) {
+    let upper = (hi as i32) < 0;
+    let big = hi & 0x7f00_0000 != 0;
+    let x = (hi << 1) | big as u32;
+    let y = if big { 0 } else { lo | 1 };
+    (M::fma32(y as f32, TWO_M31_F32, x as f32), upper)
+}
+
+/// The bits `(hi, lo)` as `(t, upper)` in `f64` (see the module docs).
+#[inline(always)]
+fn t_f64(hi: u32, lo: u32) -> (f64, bool) {
+    let a = f64::from(hi & 0x7fff_ffff);
+    let t = (a * 4_294_967_296.0 + f64::from(lo | 1)) * (1.0 / 18_446_744_073_709_551_616.0);
     (t, hi >> 31 != 0)
+}
+
+/// `1 - 2/3` (the `f32` nearest `2/3`, exact by Sterbenz) times `2^33`:
+/// for `t` on the `f32` grid, `1 - t` rounds to at least `2/3` exactly when
+/// `2^33 t` is at most this.
+const T2_NEAR_MAX_F32: f32 = (1.0 - f32::from_bits(TWO_THIRDS_BITS_F32)) * 8_589_934_592.0;
+
+/// `(k, -f)` of the logarithm `k ln 2 + ln(1 + f)` that gives `ln(t)` when
+/// `upper`, `ln_1p(-t)` otherwise, from `t2 = 2^33 t`: the arguments of
+/// [`crate::math::exp_log::ln_fma_f32`] resp.
+/// [`crate::math::exp_log::ln_1p_neg_fma_f32`], exactly.
+#[inline(always)]
+fn neg_log_args_f32(t2: f32, upper: bool) -> (f32, f32) {
+    // ln t: t = 2^-33 t2 (normal); the 33 is folded into the offset.
+    let i = t2.to_bits().wrapping_sub(TWO_THIRDS_BITS_F32 + (33 << 23)) as i32;
+    let m = f32::from_bits((i as u32 & 0x007f_ffff).wrapping_add(TWO_THIRDS_BITS_F32));
+    // ln_1p(-t): -f = t (k = 0) or 2t - 1 (k = -1), both exact.
+    let near = t2 <= T2_NEAR_MAX_F32;
+    let nf_lower = if near {
+        t2 * TWO_M33_F32
+    } else {
+        t2 * (2.0 * TWO_M33_F32) - 1.0
+    };
+    let k = if upper { i >> 23 } else { -(!near as i32) };
+    (k as f32, if upper { 1.0 - m } else { nf_lower })
+}
+
+/// `-ln(x)` for a positive normal finite `x`: the negated bits of
+/// [`crate::math::exp_log::ln_fma_f32`].
+#[inline(always)]
+fn neg_ln_normal_f32<M: Fma>(x: f32) -> f32 {
+    let (k, m) = reduce_fma_f32(x);
+    neg_ln_kernel_fma_f32::<M>(k as f32, 1.0 - m)
 }
 
 /// Maps 64 random bits to a standard Gumbel variate (see the module docs):
 /// the scalar reference that defines the bits of the noise.
 #[cfg(test)]
 pub(crate) fn standard_gumbel<F: Float>(hi: u32, lo: u32) -> F {
-    let (t, upper) = half_uniform::<F>(hi, lo);
-    let e = if upper { -t.ln() } else { -(-t).ln_1p() };
-    -e.ln()
+    use crate::math::exp_log::{ln_1p_neg_fma_f32, ln_fma_f32};
+    use crate::math::fma::Software;
+    by_type(
+        || {
+            let (t2, upper) = scaled_t_f32::<Software>(hi, lo);
+            let t = t2 * TWO_M33_F32;
+            let e = if upper {
+                -ln_fma_f32::<Software>(t)
+            } else {
+                -ln_1p_neg_fma_f32::<Software>(t)
+            };
+            -ln_fma_f32::<Software>(e)
+        },
+        || {
+            let (t, upper) = t_f64(hi, lo);
+            // The library's logarithms (`Float`), not std's inherent ones.
+            let e = if upper {
+                -Float::ln(t)
+            } else {
+                -Float::ln_1p(-t)
+            };
+            -Float::ln(e)
+        },
+    )
 }
 
 /// Maps 64 random bits to a standard logistic variate, the quantile
@@ -60,10 +162,19 @@ pub(crate) fn standard_gumbel<F: Float>(hi: u32, lo: u32) -> F {
 /// reference that defines the bits of the logistic noise.
 #[cfg(test)]
 pub(crate) fn standard_logistic<F: Float>(hi: u32, lo: u32) -> F {
-    let (t, upper) = half_uniform::<F>(hi, lo);
+    use crate::math::exp_log::{ln_1p_neg_fma_f32, ln_fma_f32};
+    use crate::math::fma::Software;
     // logit(t) <= 0: U = t in the upper half, U = 1 - t (logit -logit(t))
     // in the lower one.
-    let logit_t = t.ln() - (-t).ln_1p();
+    let (logit_t, upper): (F, bool) = if is_f32::<F>() {
+        let (t2, upper) = scaled_t_f32::<Software>(hi, lo);
+        let t = t2 * TWO_M33_F32;
+        let l = ln_fma_f32::<Software>(t) - ln_1p_neg_fma_f32::<Software>(t);
+        (F::from_f64(f64::from(l)), upper)
+    } else {
+        let (t, upper) = t_f64(hi, lo);
+        (F::from_f64(Float::ln(t) - Float::ln_1p(-t)), upper)
+    };
     if upper {
         logit_t
     } else {
@@ -72,35 +183,55 @@ pub(crate) fn standard_logistic<F: Float>(hi: u32, lo: u32) -> F {
 }
 
 /// Standard Gumbel noise, the branch-free form of [`standard_gumbel`] that
-/// the lane-parallel kernels evaluate: the argument of the logarithm of
-/// the half is selected and one logarithm taken
-/// ([`Float::ln_or_ln_1p_neg`]); `E` is positive, normal and finite, so its
-/// logarithm skips the special-value selects ([`Float::ln_normal`]). Both
-/// give the same bits.
+/// the lane-parallel kernels evaluate, with the same bits: the arguments of
+/// the logarithm of the half are selected and one logarithm taken; `E` is
+/// positive, normal and finite, so its logarithm skips the special-value
+/// selects. `f32` evaluates the negated logarithms
+/// ([`crate::math::exp_log::neg_ln_kernel_fma_f32`]), `-E` and `g` directly.
 #[derive(Clone, Copy)]
 pub(crate) struct Gumbel;
 
 impl Variate for Gumbel {
     #[inline(always)]
-    fn of<F: Float>(hi: u32, lo: u32) -> F {
-        let (t, upper) = half_uniform::<F>(hi, lo);
-        let e = -t.ln_or_ln_1p_neg(upper);
-        -e.ln_normal()
+    fn of<F: Float, M: Fma>(hi: u32, lo: u32) -> F {
+        by_type(
+            || {
+                let (t2, upper) = scaled_t_f32::<M>(hi, lo);
+                let (k, nf) = neg_log_args_f32(t2, upper);
+                let e = neg_ln_kernel_fma_f32::<M>(k, nf);
+                neg_ln_normal_f32::<M>(e)
+            },
+            || {
+                let (t, upper) = t_f64(hi, lo);
+                let e = -ln_or_ln_1p_neg_f64(t, upper);
+                -ln_normal_f64(e)
+            },
+        )
     }
 }
 
 /// Standard logistic noise, the branch-free form of [`standard_logistic`]
-/// (which has no branch before its final sign); both logarithms are
-/// [`Float::ln_or_ln_1p_neg`], which skips the special-value selects and
-/// gives the same bits on the range of `t`.
+/// (which has no branch before its final sign), with the same bits.
 #[derive(Clone, Copy)]
 pub(crate) struct Logistic;
 
 impl Variate for Logistic {
     #[inline(always)]
-    fn of<F: Float>(hi: u32, lo: u32) -> F {
-        let (t, upper) = half_uniform::<F>(hi, lo);
-        let logit_t = t.ln_or_ln_1p_neg(true) - t.ln_or_ln_1p_neg(false);
+    fn of<F: Float, M: Fma>(hi: u32, lo: u32) -> F {
+        let (logit_t, upper): (F, bool) = if is_f32::<F>() {
+            let (t2, upper) = scaled_t_f32::<M>(hi, lo);
+            let (k1, nf1) = neg_log_args_f32(t2, true);
+            let (k2, nf2) = neg_log_args_f32(t2, false);
+            // ln t - ln_1p(-t) = (-ln_1p(-t)) - (-ln t).
+            let l = neg_ln_kernel_fma_f32::<M>(k2, nf2) - neg_ln_kernel_fma_f32::<M>(k1, nf1);
+            (F::from_f64(f64::from(l)), upper)
+        } else {
+            let (t, upper) = t_f64(hi, lo);
+            (
+                F::from_f64(ln_or_ln_1p_neg_f64(t, true) - ln_or_ln_1p_neg_f64(t, false)),
+                upper,
+            )
+        };
         if upper {
             logit_t
         } else {
