@@ -67,6 +67,17 @@
 #define GUMBEL_VERSION_PATCH 0
 
 /**
+ * The version of the randomness contract (README, "Randomness contract"):
+ * within one version, every sampler's output bits are a pure function of
+ * its inputs and `(seed, offset)`, the same for every thread count,
+ * instruction-set tier and platform. Version 2 computes the `float` noise
+ * in single precision with fused multiply-adds (the same bits on CPUs
+ * without FMA, by a correctly rounded software FMA); version 1 was the
+ * arithmetic before it.
+ */
+#define GUMBEL_NOISE_VERSION 2
+
+/**
  * The result of every fallible function: `GUMBEL_STATUS_OK` (0) on success,
  * another `GUMBEL_STATUS_*` value on failure, with a message from
  * `gumbel_last_error`. Values are fixed and never renumbered.

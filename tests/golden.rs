@@ -7,7 +7,10 @@
 //! bits, so a failure shows whether everything moved or only a few ulps.
 //!
 //! The values were produced by the scalar implementation of
-//! commit 005baf8; a faster kernel must reproduce them exactly.
+//! commit 005baf8; a faster kernel must reproduce them exactly. Re-recorded
+//! once for the noise definition version 2 (`GUMBEL_NOISE_VERSION`, README
+//! "Randomness contract": `f32` noise with FMA in single precision); every
+//! `f64` line kept its bits.
 //! `GUMBEL_BLESS=1 cargo test --release --test golden` rewrites the file
 //! (only do that for an intended change of the randomness contract).
 
