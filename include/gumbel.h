@@ -12,7 +12,9 @@
  *   success, another documented value on failure. gumbel_last_error() then
  *   copies a message naming the argument, row or value at fault. Any of them
  *   may also return GUMBEL_STATUS_PANIC, which reports a bug in gumbel
- *   caught at the boundary. Outputs are untouched when a call fails. No call
+ *   caught at the boundary. Outputs are untouched when a call fails (the one
+ *   exception, gumbel_softmax_backward_* on an invalid value, is documented
+ *   there). No call
  *   aborts, crashes or unwinds into C on bad input.
  * - Checks run in a fixed order: the shape (classes == 0, size overflow),
  *   then each pointer (NULL with a non-zero length, alignment), then
@@ -603,8 +605,13 @@ gumbel_status gumbel_tempered_softmax_per_row_f64(const double *logits,
  * overlap); `GUMBEL_STATUS_INVALID_TEMPERATURE` if `tau` is NaN, infinite
  * or `<= 0`; `GUMBEL_STATUS_INVALID_VALUE` if a `y_soft` value is NaN or
  * outside `[0, 1]`, or a `grad_out` value is not finite (the message names
- * the argument, row and class). An empty shape is a no-op. `grad_logits`
- * is untouched on error. Thread-safe.
+ * the argument, row and class). An empty shape is a no-op.
+ *
+ * Error contract of the gradients: the values of `y_soft` and `grad_out`
+ * are validated while the gradient is computed (one read of each), so
+ * after `GUMBEL_STATUS_INVALID_VALUE` the contents of `grad_logits` are
+ * unspecified (nothing outside it is written); after every other error
+ * `grad_logits` is untouched. Thread-safe.
  *
  * # Safety
  * `y_soft` and `grad_out` must point to `outer * classes * inner` readable
@@ -714,8 +721,10 @@ gumbel_status gumbel_softmax_grad_tau_f64(const double *y_soft,
  * `grad_logits` overlaps `y_soft`, `grad_out` or `tau`;
  * `GUMBEL_STATUS_INVALID_TEMPERATURE` if some `tau[r]` is NaN, infinite or
  * `<= 0` (the message names row `r`); `GUMBEL_STATUS_INVALID_VALUE` as in
- * `gumbel_softmax_backward_f32`. An empty shape is a no-op. `grad_logits`
- * is untouched on error. Thread-safe.
+ * `gumbel_softmax_backward_f32`. An empty shape is a no-op. After
+ * `GUMBEL_STATUS_INVALID_VALUE` the contents of `grad_logits` are
+ * unspecified (the error contract of `gumbel_softmax_backward_f32`); after
+ * every other error it is untouched. Thread-safe.
  *
  * # Safety
  * As `gumbel_softmax_backward_f32`, and `tau` must point to

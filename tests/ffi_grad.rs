@@ -492,7 +492,10 @@ fn bad_soft_samples_and_gradients_are_rejected_with_their_position() {
                 &[],
             );
         }
-        assert_eq!(g, [SENTINEL; 12]);
+        // `g` is not compared: after an invalid value the backward's output
+        // is unspecified (the gradient error contract in the header); its
+        // status and message are checked above. The `grad_tau` outputs stay
+        // untouched.
         assert_eq!(t, SENTINEL);
         assert_eq!(tp, [SENTINEL; 4]);
     }
@@ -541,7 +544,10 @@ fn bad_soft_samples_and_gradients_are_rejected_with_their_position() {
                 &["grad_out"],
             );
         }
-        assert_eq!(g, [SENTINEL; 12]);
+        // `g` is not compared: after an invalid value the backward's output
+        // is unspecified (the gradient error contract in the header); its
+        // status and message are checked above. The `grad_tau` outputs stay
+        // untouched.
         assert_eq!(t, SENTINEL);
         assert_eq!(tp, [SENTINEL; 4]);
     }

@@ -47,8 +47,13 @@ use crate::Shape;
 /// overlap); `GUMBEL_STATUS_INVALID_TEMPERATURE` if `tau` is NaN, infinite
 /// or `<= 0`; `GUMBEL_STATUS_INVALID_VALUE` if a `y_soft` value is NaN or
 /// outside `[0, 1]`, or a `grad_out` value is not finite (the message names
-/// the argument, row and class). An empty shape is a no-op. `grad_logits`
-/// is untouched on error. Thread-safe.
+/// the argument, row and class). An empty shape is a no-op.
+///
+/// Error contract of the gradients: the values of `y_soft` and `grad_out`
+/// are validated while the gradient is computed (one read of each), so
+/// after `GUMBEL_STATUS_INVALID_VALUE` the contents of `grad_logits` are
+/// unspecified (nothing outside it is written); after every other error
+/// `grad_logits` is untouched. Thread-safe.
 ///
 /// # Safety
 /// `y_soft` and `grad_out` must point to `outer * classes * inner` readable
@@ -170,8 +175,10 @@ pub unsafe extern "C" fn gumbel_softmax_grad_tau_f64(
 /// `grad_logits` overlaps `y_soft`, `grad_out` or `tau`;
 /// `GUMBEL_STATUS_INVALID_TEMPERATURE` if some `tau[r]` is NaN, infinite or
 /// `<= 0` (the message names row `r`); `GUMBEL_STATUS_INVALID_VALUE` as in
-/// `gumbel_softmax_backward_f32`. An empty shape is a no-op. `grad_logits`
-/// is untouched on error. Thread-safe.
+/// `gumbel_softmax_backward_f32`. An empty shape is a no-op. After
+/// `GUMBEL_STATUS_INVALID_VALUE` the contents of `grad_logits` are
+/// unspecified (the error contract of `gumbel_softmax_backward_f32`); after
+/// every other error it is untouched. Thread-safe.
 ///
 /// # Safety
 /// As `gumbel_softmax_backward_f32`, and `tau` must point to

@@ -34,9 +34,12 @@ impl Fma for Hardware {
 /// rounded `a * b + c`, since `f64` has more than `24 + 1` bits (Boldo and
 /// Melquiond, "Emulation of FMA and correctly rounded sums: proved algorithms
 /// using rounding to odd", IEEE Trans. Computers 57(4), 2008, Theorem 1).
+/// Used by the baseline tier of x86-64, and as the reference in tests.
+#[cfg(any(target_arch = "x86_64", test))]
 #[derive(Clone, Copy)]
 pub(crate) struct Software;
 
+#[cfg(any(target_arch = "x86_64", test))]
 impl Fma for Software {
     #[inline(always)]
     fn fma32(a: f32, b: f32, c: f32) -> f32 {

@@ -69,8 +69,10 @@ use crate::runtime::shape::Shape;
 /// `tau` is not finite or `<= 0`;
 /// [`ErrorKind::InvalidValue`](crate::ErrorKind::InvalidValue) for a `y_soft`
 /// value that is NaN or outside `[0, 1]`, or a `grad_out` value that is not
-/// finite (the message names its row and class). `grad_logits` is untouched
-/// on error.
+/// finite (the message names its row and class): the values are checked
+/// while the gradient is computed (one read of each input), so
+/// `grad_logits` holds unspecified values after this error; it is untouched
+/// on every other error.
 pub fn gumbel_softmax_backward<F: Float>(
     y_soft: &[F],
     grad_out: &[F],
@@ -192,8 +194,17 @@ fn backward<F: Float>(
     tau: Temperature<'_, F>,
 ) -> Result<()> {
     shape.check_len("grad_logits", grad_logits.len(), shape.len())?;
-    check_inputs(y_soft, grad_out, shape, tau)?;
-    backward::run(y_soft, grad_out, grad_logits, shape, tau)
+    shape.check_len("y_soft", y_soft.len(), shape.len())?;
+    shape.check_len("grad_out", grad_out.len(), shape.len())?;
+    tau.check(shape)?;
+    // One pass: the kernel validates the values as it computes; only when it
+    // found a bad one do the checks run again to name it (`grad_logits` is
+    // then unspecified).
+    if backward::run(y_soft, grad_out, grad_logits, shape, tau)? {
+        return Ok(());
+    }
+    check_soft_sample(shape, "y_soft", y_soft)?;
+    check_finite(shape, "grad_out", grad_out)
 }
 
 /// Checks the lengths and values of the inputs of a backward call.
@@ -208,4 +219,52 @@ fn check_inputs<F: Float>(
     tau.check(shape)?;
     check_soft_sample(shape, "y_soft", y_soft)?;
     check_finite(shape, "grad_out", grad_out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    /// The one-pass backward names the first bad value (in the order of the
+    /// checks: `y_soft` before `grad_out`) in short rows over many units and
+    /// threads, and in a row longer than a stream segment.
+    #[test]
+    fn backward_names_the_first_bad_value() {
+        for (outer, classes) in [(300, 1000), (2, 70_000), (5000, 3)] {
+            let shape = Shape::new(outer, classes, 1).unwrap();
+            let n = shape.len();
+            let y = vec![1.0 / classes as f32; n];
+            let v: Vec<f32> = (0..n).map(|i| (i % 7) as f32).collect();
+            let mut g = vec![0.0f32; n];
+            gumbel_softmax_backward(&y, &v, &mut g, shape, 0.5).unwrap();
+            let last = n - 2;
+            let (row, class) = (last / classes, last % classes);
+            let mut v_bad = v.clone();
+            v_bad[last] = f32::NAN;
+            v_bad[n - 1] = f32::INFINITY;
+            let e = gumbel_softmax_backward(&y, &v_bad, &mut g, shape, 0.5).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidValue);
+            assert!(
+                e.message().contains("grad_out")
+                    && e.message().contains(&format!("row {row}, class {class}")),
+                "{}",
+                e.message()
+            );
+            let mut y_bad = y.clone();
+            y_bad[n - 1] = 1.5;
+            let e = gumbel_softmax_backward(&y_bad, &v_bad, &mut g, shape, 0.5).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidValue);
+            assert!(e.message().contains("y_soft"), "{}", e.message());
+            y_bad[n - 1] = -0.0;
+            y_bad[last] = f32::NAN;
+            let e = gumbel_softmax_backward(&y_bad, &v, &mut g, shape, 0.5).unwrap_err();
+            assert!(
+                e.message().contains("y_soft")
+                    && e.message().contains(&format!("row {row}, class {class}")),
+                "{}",
+                e.message()
+            );
+        }
+    }
 }

@@ -6,11 +6,14 @@
 //! these (`ops/grad.rs`) derive the formulas; the products and the centring
 //! of a row are [`products`] and [`centre`].
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::error::Result;
 use crate::math::float::Float;
 use crate::math::isa;
 use crate::rows::softmax::{by_row_length, centre, products, run_sum, sum, sum_by};
 use crate::rows::temperature::Temperature;
+use crate::rows::validate::valid_backward_inputs;
 use crate::rows::wide;
 use crate::rows::window;
 use crate::runtime::exec::{self, Output};
@@ -18,35 +21,46 @@ use crate::runtime::shape::Shape;
 
 /// Writes `grad_logits = y_soft ⊙ (grad_out - <grad_out, y_soft>) / tau` of
 /// every row of a `shape` tensor (all three in its layout), row `r` at
-/// temperature `tau.of_row(r)`. The caller has checked every argument.
-/// Fails only if the worker threads cannot start.
+/// temperature `tau.of_row(r)`, and validates the inputs as it goes (one
+/// read of each): returns whether every `y_soft` value is in `[0, 1]` and
+/// every `grad_out` value finite ([`valid_backward_inputs`]). When not, the contents
+/// of `grad_logits` are unspecified and the caller reports the first bad
+/// element. The caller has checked the lengths and `tau`. Fails only if the
+/// worker threads cannot start.
 pub(crate) fn run<F: Float>(
     y_soft: &[F],
     grad_out: &[F],
     grad_logits: &mut [F],
     shape: Shape,
     tau: Temperature<'_, F>,
-) -> Result<()> {
+) -> Result<bool> {
     if wide::applies(shape) {
         return wide::backward(y_soft, grad_out, grad_logits, shape, tau);
     }
     let classes = shape.classes();
+    let invalid = AtomicBool::new(false);
     exec::map_units(
         shape,
         [y_soft, grad_out],
         grad_logits,
         Output::PerElement,
         |unit| {
-            isa::dispatch(
+            let valid = isa::dispatch(
                 #[inline(always)]
                 || {
                     let [y, v] = unit.inputs;
                     let (g, tau) = (&mut *unit.out, |r| tau.of_row(unit.rows.start + r));
                     by_row_length!(classes, backward_rows::<F>(y, v, g, classes, tau));
+                    // The unit's inputs are still in cache.
+                    valid_backward_inputs(y, v)
                 },
-            )
+            );
+            if !valid {
+                invalid.store(true, Ordering::Relaxed);
+            }
         },
-    )
+    )?;
+    Ok(!invalid.into_inner())
 }
 
 /// `g = y ⊙ (v - <v, y>) / tau(r)` for the rows `r` of a unit. `K` is the

@@ -108,6 +108,19 @@ pub(crate) fn check_soft_sample<F: Float>(shape: Shape, name: &str, y: &[F]) -> 
     )
 }
 
+/// Whether every `y` is in `[0, 1]` (not NaN) and every `v` finite: the
+/// conditions of [`check_soft_sample`] and [`check_finite`], as a
+/// branch-free fold that vectorises: the backward kernels validate their
+/// inputs while they are in cache, and only a failed call runs the checks
+/// that name the element.
+#[inline(always)]
+pub(crate) fn valid_backward_inputs<F: Float>(y: &[F], v: &[F]) -> bool {
+    y.iter().zip(v).fold(true, |ok, (y, v)| {
+        // `v - v` is 0 for finite `v`, NaN for NaN and infinities.
+        ok & (*y >= F::ZERO) & (*y <= F::ONE) & (*v - *v == F::ZERO)
+    })
+}
+
 /// Checks that every value of a `shape` tensor called `name` is finite.
 ///
 /// # Errors

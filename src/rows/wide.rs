@@ -17,6 +17,7 @@
 //! `tests/bit_guard.rs` and `tests/golden.rs` check for every thread count.
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
@@ -29,6 +30,7 @@ use crate::rows::softmax::{
     self, argmax, centre, exponents_of, max, perturb, products, run_sum, Finish, ACCUMULATORS,
 };
 use crate::rows::temperature::Temperature;
+use crate::rows::validate::valid_backward_inputs;
 use crate::runtime::exec::PARALLEL_MIN_ELEMENTS;
 use crate::runtime::pool;
 use crate::runtime::scratch;
@@ -173,16 +175,18 @@ pub(crate) fn sample<F: Float>(
 }
 
 /// The row-parallel form of the Gumbel-Softmax backward:
-/// `grad_logits = y ⊙ (v - <v, y>) / tau` row by row (see [`crate::gumbel_softmax_backward`]).
-/// The caller has checked every argument.
+/// `grad_logits = y ⊙ (v - <v, y>) / tau` row by row (see [`crate::gumbel_softmax_backward`]),
+/// validating the inputs as it goes: returns whether they are valid, as
+/// [`crate::rows::backward::run`]. The caller has checked the lengths and `tau`.
 pub(crate) fn backward<F: Float>(
     y_soft: &[F],
     grad_out: &[F],
     grad_logits: &mut [F],
     shape: Shape,
     tau: Temperature<'_, F>,
-) -> Result<()> {
+) -> Result<bool> {
     let classes = shape.classes();
+    let invalid = AtomicBool::new(false);
     let rows = y_soft
         .chunks_exact(classes)
         .zip(grad_out.chunks_exact(classes));
@@ -192,7 +196,13 @@ pub(crate) fn backward<F: Float>(
             segments_mut(
                 g,
                 #[inline(always)]
-                |range, g| products(&y[range.clone()], &v[range], g),
+                |range, g| {
+                    let (y, v) = (&y[range.clone()], &v[range]);
+                    products(y, v, g);
+                    if !valid_backward_inputs(y, v) {
+                        invalid.store(true, Ordering::Relaxed);
+                    }
+                },
             );
             let dot = sum(g);
             segments_mut(
@@ -204,7 +214,7 @@ pub(crate) fn backward<F: Float>(
             );
         })?;
     }
-    Ok(())
+    Ok(!invalid.into_inner())
 }
 
 /// Writes the perturbed logits of one row into `z` (drawing the noise of
