@@ -195,12 +195,14 @@ impl Variate for Gumbel {
     #[inline(always)]
     fn of<F: Float, M: Fma>(hi: u32, lo: u32) -> F {
         by_type(
+            #[inline(always)]
             || {
                 let (t2, upper) = scaled_t_f32::<M>(hi, lo);
                 let (k, nf) = neg_log_args_f32(t2, upper);
                 let e = neg_ln_kernel_fma_f32::<M>(k, nf);
                 neg_ln_normal_f32::<M>(e)
             },
+            #[inline(always)]
             || {
                 let (t, upper) = t_f64(hi, lo);
                 let e = -ln_or_ln_1p_neg_f64(t, upper);
