@@ -140,6 +140,12 @@ def torch_gumbel_max_exponential(t: torch.Tensor) -> torch.Tensor:
     return torch.argmax(t - torch.empty_like(t).exponential_().log(), -1)
 
 
+def torch_exponential_race(t: torch.Tensor) -> torch.Tensor:
+    """The exponential race inference engines sample with: argmax of p / E,
+    E ~ Exp(1) (the same distribution as Gumbel-max)."""
+    return torch.softmax(t, -1).div_(torch.empty_like(t).exponential_()).argmax(-1)
+
+
 def numpy_gumbel_softmax(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     z = (x + rng.gumbel(size=x.shape).astype(np.float32)) / np.float32(TAU)
     e = np.exp(z - z.max(-1, keepdims=True))
@@ -191,6 +197,7 @@ LEGEND = {
     "F.gumbel_softmax": "`torch.nn.functional.gumbel_softmax(t, tau=0.5)` (allocates; `-empty_like(t).exponential_().log()`, add, divide, softmax: several passes over memory)",
     "F.gumbel_softmax hard": "`torch.nn.functional.gumbel_softmax(t, tau=0.5, hard=True)` (the soft sample, then max, zeros_like, scatter_ and `y_hard - y_soft.detach() + y_soft`)",
     "NumPy softmax": "`z = (x + rng.gumbel(size=x.shape).astype(np.float32)) / 0.5; e = np.exp(z - z.max(-1, keepdims=True)); e / e.sum(-1, keepdims=True)`",
+    "torch exp race": "`torch.softmax(t, -1).div_(torch.empty_like(t).exponential_()).argmax(-1)`: the exponential race inference engines use",
     "torch.multinomial": "`torch.multinomial(torch.softmax(t, -1), 1)`: the same distribution by another method (not Gumbel-max)",
     "torch exp-argmax": "`torch.argmax(t - torch.empty_like(t).exponential_().log(), -1)`: Gumbel-max with PyTorch's noise",
     "NumPy argmax": "`np.argmax(x + rng.gumbel(size=x.shape), -1)` (float64 noise)",
@@ -247,12 +254,14 @@ def categorical_cases(shape: tuple[int, int], seed: int, gen: gumbel.Generator, 
         [
             Counterpart("torch.multinomial", lambda: torch.multinomial(torch.softmax(t, -1), 1)),
             Counterpart("torch exp-argmax", lambda: torch_gumbel_max_exponential(t)),
+            Counterpart("torch exp race", lambda: torch_exponential_race(t)),
             Counterpart("NumPy argmax", lambda: np.argmax(x + rng.gumbel(size=x.shape), -1)),
         ],
         check=lambda: (
             check_indices(idx, rows, classes, f"gumbel.sample {at}"),
             check_indices(torch.multinomial(torch.softmax(t, -1), 1), rows, classes, f"torch.multinomial {at}"),
             check_indices(torch_gumbel_max_exponential(t), rows, classes, f"torch exp-argmax {at}"),
+            check_indices(torch_exponential_race(t), rows, classes, f"torch exp race {at}"),
             check_indices(np.argmax(x + rng.gumbel(size=x.shape), -1), rows, classes, f"NumPy argmax {at}"),
         ),
     )
@@ -416,7 +425,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     rng = np.random.default_rng(7)
 
     total = 1 << 14 if args.quick else 1 << 22
-    classes = [2, 16, 1024, 4096] if args.quick else [2, 16, 1024, 131072]
+    classes = [2, 16, 1024, 4096] if args.quick else [2, 4, 8, 16, 32, 1024, 131072]
     shapes = [(total // k, k) for k in classes] + [(1, 1 << 15) if args.quick else (1, 1 << 20)]
     sample_extra = (8, 4096) if args.quick else (64, 131072)
 
@@ -470,6 +479,17 @@ def main(argv: Optional[list[str]] = None) -> int:
         f"| noise vs memory write | {total} | {fmt_ns(w['noise'])} | {fmt_ns(w['fill'])} | {4.0 / w['fill']:.1f} | {w['noise'] / w['fill']:.2f}x"
         f" | {fmt_ns(w['copyto'])} | {w['noise'] / w['copyto']:.2f}x |"
     )
+    p()
+    # Short rows and one long row against the 1024-class per-element cost.
+    base = {r.operation: r.gumbel_ns / int(np.prod(r.shape)) for r in results if r.shape[-1] == 1024 and len(r.shape) == 2 and r.shape[0] > 1}
+    p("Per-element cost of gumbel relative to its 1024-class cost (target: within 2x):")
+    p()
+    p("| operation | shape | gumbel ns/elem | / 1024-class ns/elem |")
+    p("|---|---|---:|---:|")
+    for r in results:
+        if len(r.shape) == 2 and r.operation in base and (r.shape[-1] <= 32 or r.shape[0] == 1):
+            g = r.gumbel_ns / int(np.prod(r.shape))
+            p(f"| {r.operation} | {fmt_shape(r.shape)} | {fmt_ns(g)} | {g / base[r.operation]:.2f}x |")
     p()
     p("gumbel calls (x a C-contiguous float32 array, used in place; outputs preallocated; g a gumbel.Generator):")
     p()
