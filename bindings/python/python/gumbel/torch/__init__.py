@@ -37,9 +37,11 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
+import numpy as np
 import torch
 from torch import Tensor
 
+from .. import _temperature
 from . import _autograd, _ops
 from ._random import AnyGenerator, key
 
@@ -67,7 +69,11 @@ def _inputs(logits: Tensor, tau: Temperature) -> tuple[Tensor, Tensor]:
         c = _ops.check_dtype(dtype)
         return logits.to(dtype), tau.to(c.scalar)
     c = _ops.check_dtype(logits.dtype)
-    return logits, torch.scalar_tensor(float(tau), dtype=c.scalar, device=logits.device)
+    # A number is converted as the NumPy API converts it (gumbel._temperature):
+    # a float32 call runs a finite tau above FLT_MAX as FLT_MAX and refuses,
+    # quoting the caller's value, one that float32 would round to zero.
+    value = _temperature.scalar(tau, np.dtype(np.float32) if c.scalar == torch.float32 else np.dtype(np.float64))
+    return logits, torch.scalar_tensor(value, dtype=c.scalar, device=logits.device)
 
 
 def gumbel_softmax(
