@@ -37,7 +37,6 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
-import numpy as np
 import torch
 from torch import Tensor
 
@@ -72,7 +71,7 @@ def _inputs(logits: Tensor, tau: Temperature) -> tuple[Tensor, Tensor]:
     # A number is converted as the NumPy API converts it (gumbel._temperature):
     # a float32 call runs a finite tau above FLT_MAX as FLT_MAX and refuses,
     # quoting the caller's value, one that float32 would round to zero.
-    value = _temperature.scalar(tau, np.dtype(np.float32) if c.scalar == torch.float32 else np.dtype(np.float64))
+    value = _temperature.float32_scalar(float(tau)) if c.scalar == torch.float32 else float(tau)
     return logits, torch.scalar_tensor(value, dtype=c.scalar, device=logits.device)
 
 
