@@ -12,13 +12,23 @@ import math
 
 import pytest
 import torch
-import torch.distributions as td
+import torch.distributions as _td
+from torch.distributions.relaxed_bernoulli import LogitRelaxedBernoulli
+from torch.distributions.relaxed_categorical import ExpRelaxedCategorical
 
 import gumbel
 import gumbel.torch.distributions as gd
 from conftest import ALPHA, chi2_sf
 
 torch.set_default_dtype(torch.float64)
+
+
+class td:  # PyTorch's classes, with the two its package does not export
+    RelaxedOneHotCategorical = _td.RelaxedOneHotCategorical
+    RelaxedBernoulli = _td.RelaxedBernoulli
+    Gumbel = _td.Gumbel
+    ExpRelaxedCategorical = ExpRelaxedCategorical
+    LogitRelaxedBernoulli = LogitRelaxedBernoulli
 
 B, K = 3, 4
 
@@ -38,19 +48,19 @@ def _bprobs():
 # (name, constructor taking the module, parameters) for every case.
 CASES = [
     ("exp_relaxed_logits", lambda m: m.ExpRelaxedCategorical(torch.tensor(0.7), logits=_logits())),
-    ("exp_relaxed_probs", lambda m: m.ExpRelaxedCategorical(0.5, probs=_probs())),
-    ("exp_relaxed_batched_tau", lambda m: m.ExpRelaxedCategorical(torch.tensor([[0.3], [1.0], [2.5]]), logits=_logits())),
+    ("exp_relaxed_probs", lambda m: m.ExpRelaxedCategorical(torch.tensor(0.5), probs=_probs())),
     ("one_hot_logits", lambda m: m.RelaxedOneHotCategorical(torch.tensor(0.7), logits=_logits())),
-    ("one_hot_probs_1d", lambda m: m.RelaxedOneHotCategorical(2.0, probs=_probs()[0])),
-    ("one_hot_batched_tau", lambda m: m.RelaxedOneHotCategorical(torch.tensor([[0.3], [1.0], [2.5]]), logits=_logits())),
+    ("one_hot_probs_1d", lambda m: m.RelaxedOneHotCategorical(torch.tensor(2.0), probs=_probs()[0])),
     ("logit_bernoulli_probs", lambda m: m.LogitRelaxedBernoulli(torch.tensor(0.6), probs=_bprobs())),
     ("logit_bernoulli_tau_per_element", lambda m: m.LogitRelaxedBernoulli(torch.tensor([0.3, 1.0, 2.0]), logits=torch.tensor([0.5, -1.0, 3.0]))),
     ("bernoulli_probs", lambda m: m.RelaxedBernoulli(torch.tensor(0.6), probs=_bprobs())),
-    ("bernoulli_scalar", lambda m: m.RelaxedBernoulli(1.5, logits=torch.tensor(0.3))),
-    ("bernoulli_tau_broadcast", lambda m: m.RelaxedBernoulli(torch.tensor([[0.5], [2.0]]), logits=torch.tensor([0.5, -1.0, 3.0]))),
+    ("bernoulli_scalar", lambda m: m.RelaxedBernoulli(torch.tensor(1.5), logits=torch.tensor(0.3))),
     ("gumbel", lambda m: m.Gumbel(torch.tensor([0.0, 1.0, -2.0]), torch.tensor([1.0, 0.5, 3.0]))),
     ("gumbel_scalar", lambda m: m.Gumbel(0.5, 2.0)),
 ]
+# Not compared: batched temperatures of the categorical classes (PyTorch's
+# log_prob broadcasts a (B, 1) temperature against the (B,) per-row values
+# and returns (B, B); see test_batched_temperatures_are_one_per_row).
 IDS = [c[0] for c in CASES]
 SHAPES = [(), (5,), (2, 3)]
 
@@ -187,16 +197,27 @@ def test_batched_temperatures_are_one_per_row():
         torch.manual_seed(8)
         xr = gd.ExpRelaxedCategorical(tau[r, 0], logits=logits).rsample((6,))
         torch.testing.assert_close(x[:, r], xr[:, r], rtol=0, atol=1e-14)
-    torch.testing.assert_close(
-        gd.RelaxedOneHotCategorical(tau, logits=logits).log_prob(x.exp()),
-        td.RelaxedOneHotCategorical(tau, logits=logits).log_prob(x.exp()),
-    )
+    lp = gd.RelaxedOneHotCategorical(tau, logits=logits).log_prob(x.exp())
+    assert lp.shape == (6, B)
+    for r in range(B):
+        want = td.RelaxedOneHotCategorical(tau[r, 0], logits=logits[r]).log_prob(x[:, r].exp())
+        torch.testing.assert_close(lp[:, r], want)
+    lt = torch.stack([td.ExpRelaxedCategorical(tau[r, 0], logits=logits[r]).log_prob(x[:, r]) for r in range(B)], 1)
+    torch.testing.assert_close(gd.ExpRelaxedCategorical(tau, logits=logits).log_prob(x), lt)
 
 
 def test_exp_relaxed_log_prob_is_pytorchs_off_the_log_simplex():
-    d = gd.ExpRelaxedCategorical(0.8, logits=_logits(), validate_args=False)
+    tau = torch.tensor(0.8)
+    d = gd.ExpRelaxedCategorical(tau, logits=_logits(), validate_args=False)
     x = torch.randn(7, B, K)
-    torch.testing.assert_close(d.log_prob(x), td.ExpRelaxedCategorical(0.8, logits=_logits(), validate_args=False).log_prob(x))
+    torch.testing.assert_close(d.log_prob(x), td.ExpRelaxedCategorical(tau, logits=_logits(), validate_args=False).log_prob(x))
+
+
+def test_a_number_temperature_works_in_log_prob():
+    # PyTorch's log_prob needs a tensor temperature (it calls .log() on it).
+    y = gd.RelaxedOneHotCategorical(0.5, logits=_logits()).rsample()
+    want = td.RelaxedOneHotCategorical(torch.tensor(0.5), logits=_logits()).log_prob(y)
+    torch.testing.assert_close(gd.RelaxedOneHotCategorical(0.5, logits=_logits()).log_prob(y), want)
 
 
 def _ks_p(u):
@@ -241,7 +262,7 @@ def test_gumbel_samples_follow_the_gumbel_law():
     torch.manual_seed(6)
     x = gd.Gumbel(loc, scale).rsample((100_000,))
     assert _ks_p(td.Gumbel(loc, scale).cdf(x)) > ALPHA
-    assert _ks_p(td.Gumbel(loc, scale).cdf(-x + 2 * loc)) < ALPHA  # wrong sign of the noise
+    assert _ks_p(td.Gumbel(loc, scale, validate_args=False).cdf(-x + 2 * loc)) < ALPHA  # wrong sign of the noise
 
 
 BAD_ARGS = [
@@ -262,10 +283,10 @@ def test_bad_parameters_raise_valueerror_as_pytorch(make):
 
 
 BAD_VALUES = [
-    (lambda m: m.RelaxedOneHotCategorical(0.5, logits=_logits(), validate_args=True), torch.full((B, K), 0.5)),
-    (lambda m: m.ExpRelaxedCategorical(0.5, logits=_logits(), validate_args=True), torch.full((B, K), float("inf"))),
-    (lambda m: m.RelaxedBernoulli(0.5, probs=_bprobs(), validate_args=True), torch.tensor([0.5, 1.5, 0.5])),
-    (lambda m: m.LogitRelaxedBernoulli(0.5, probs=_bprobs(), validate_args=True), torch.tensor([0.5, float("nan"), 0.5])),
+    (lambda m: m.RelaxedOneHotCategorical(torch.tensor(0.5), logits=_logits(), validate_args=True), torch.full((B, K), 0.5)),
+    (lambda m: m.ExpRelaxedCategorical(torch.tensor(0.5), logits=_logits(), validate_args=True), torch.full((B, K), float("nan"))),
+    (lambda m: m.RelaxedBernoulli(torch.tensor(0.5), probs=_bprobs(), validate_args=True), torch.tensor([0.5, 1.5, 0.5])),
+    (lambda m: m.LogitRelaxedBernoulli(torch.tensor(0.5), probs=_bprobs(), validate_args=True), torch.tensor([0.5, float("nan"), 0.5])),
 ]
 
 

@@ -57,6 +57,8 @@ from typing import Any, Union
 import torch
 import torch.distributions as td
 from torch import Tensor
+from torch.distributions.relaxed_bernoulli import LogitRelaxedBernoulli as _LogitRelaxedBernoulli
+from torch.distributions.relaxed_categorical import ExpRelaxedCategorical as _ExpRelaxedCategorical
 from torch.distributions.transforms import ExpTransform, SigmoidTransform
 from torch.distributions.utils import broadcast_all
 
@@ -80,7 +82,7 @@ def _tau(temperature: Any, like: Tensor) -> Tensor:
     return torch.tensor(float(temperature), dtype=like.dtype)
 
 
-class ExpRelaxedCategorical(td.ExpRelaxedCategorical):
+class ExpRelaxedCategorical(_ExpRelaxedCategorical):
     """``torch.distributions.ExpRelaxedCategorical`` whose ``rsample`` and
     ``log_prob`` run the library (see the module docs)."""
 
@@ -113,7 +115,7 @@ class RelaxedOneHotCategorical(td.RelaxedOneHotCategorical):
         return super().expand(batch_shape, _instance=new)
 
 
-class LogitRelaxedBernoulli(td.LogitRelaxedBernoulli):
+class LogitRelaxedBernoulli(_LogitRelaxedBernoulli):
     """``torch.distributions.LogitRelaxedBernoulli`` whose ``rsample`` and
     ``log_prob`` run the library (see the module docs)."""
 
