@@ -187,6 +187,18 @@ def test_log_prob_gradcheck_in_value_parameters_and_temperature(name, make, args
     assert torch.autograd.gradcheck(lp_off, (x,))
 
 
+@pytest.mark.parametrize("name,make,args", RSAMPLE_GRAD, ids=[c[0] for c in RSAMPLE_GRAD])
+def test_second_order_gradgradcheck_of_rsample_and_log_prob(name, make, args):
+    t, p = (a.clone() for a in args())
+    torch.manual_seed(2)
+    x = make(t, p).sample((2,))
+    if name == "bernoulli_probs":
+        x = x.clamp(0.05, 0.95)
+    t, p, x = (a.clone().requires_grad_() for a in (t, p, x))
+    assert torch.autograd.gradgradcheck(lambda t, p, x: make(t, p).log_prob(x), (t, p, x))
+    assert torch.autograd.gradgradcheck(_seeded(lambda t, p: make(t, p).rsample((2,))), (t, p))
+
+
 def test_batched_temperatures_are_one_per_row():
     logits = _logits()
     tau = torch.tensor([[0.3], [1.0], [2.5]])

@@ -21,15 +21,16 @@ Operators (``torch.ops.gumbel.*``):
   ``g_logits = 1 - K softmax(logits - tau x)`` per element, ``g_tau`` one
   per row (size 1 along ``dim``); the gradient in ``x`` is
   ``-tau * g_logits``. The log-density's registered derivative scales these
-  by the upstream gradient (first order only: they are not differentiated
-  again).
+  by the upstream gradient; their own derivatives (second order) are
+  registered too, written with torch operations.
 - ``logit_relaxed_bernoulli(logits, tau, key) -> x``: ``(logits + L) / tau``
   elementwise, ``tau`` of ``logits``' shape (``gumbel_logit_relaxed_bernoulli_*``);
   ``d/dlogits = v / tau``, ``d/dtau = -v x / tau`` (torch operations).
 - ``logit_relaxed_bernoulli_log_prob(x, logits, tau) -> lp`` and
   ``logit_relaxed_bernoulli_log_prob_grad(x, logits, tau) -> (g_logits,
   g_tau)``: the logistic log-density and its gradients, all of one shape;
-  the gradient in ``x`` is ``-tau * g_logits``.
+  the gradient in ``x`` is ``-tau * g_logits``; second order registered as
+  for the ExpConcrete.
 - ``standard_gumbel(like, key) -> g``: standard Gumbel noise of ``like``'s
   shape and dtype (``gumbel_noise_*``); not differentiable (the
   distribution scales and shifts it with torch operations).
@@ -199,6 +200,37 @@ def _exp_concrete_backward(ctx: Any, v: Tensor) -> tuple[Any, ...]:
 exp_concrete_log_prob.register_autograd(_exp_concrete_backward, setup_context=_exp_concrete_setup)
 
 
+def _exp_concrete_grad_setup(ctx: Any, inputs: tuple[Any, ...], output: tuple[Tensor, Tensor]) -> None:
+    x, logits, tau, dim = inputs
+    ctx.dim = dim
+    ctx.save_for_backward(x, logits, tau, output[0])
+
+
+def _exp_concrete_grad_backward(ctx: Any, u: Tensor, ut: Tensor) -> tuple[Any, ...]:
+    """Second order. With ``a = logits - tau x``, ``s = softmax(a)`` over the
+    ``K`` unmasked classes (``s = (1 - g) / K`` from the first-order output
+    ``g = 1 - K s``): ``dg_k/da_j = -K s_k (delta_kj - s_j)``, so an upstream
+    ``u`` on ``g`` gives ``a_bar = -K s (u - <u, s>)``; the temperature
+    gradient ``gt = (K-1)/tau - <x, g>`` passes ``-ut x`` on to ``g``, ``-ut g``
+    to ``x`` and ``-ut (K-1)/tau^2`` to ``tau``; then ``a`` passes ``a_bar`` to
+    the logits, ``-tau a_bar`` to ``x`` and ``-<x, a_bar>`` to ``tau``."""
+    x, logits, tau, g = ctx.saved_tensors
+    d = dim_index(x.dim(), ctx.dim)
+    live = logits != float("-inf")
+    k = live.sum(d, keepdim=True).to(x.dtype)
+    zero = torch.zeros((), dtype=x.dtype)
+    s = torch.where(live, (1 - g) / k, zero)
+    xs = torch.where(live, x, zero)
+    u_eff = u - ut * xs
+    a_bar = -k * s * (u_eff - (u_eff * s).sum(d, keepdim=True))
+    grad_x = -tau * a_bar - ut * g
+    grad_tau = (-(xs * a_bar).sum(d, keepdim=True) - ut * (k - 1) / (tau * tau)).sum_to_size(tau.shape)
+    return grad_x, a_bar, grad_tau, None
+
+
+exp_concrete_log_prob_grad.register_autograd(_exp_concrete_grad_backward, setup_context=_exp_concrete_grad_setup)
+
+
 # -- Logit-space relaxed Bernoulli ------------------------------------------------
 
 
@@ -288,6 +320,23 @@ def _lrb_lp_backward(ctx: Any, v: Tensor) -> tuple[Any, ...]:
 
 
 logit_relaxed_bernoulli_log_prob.register_autograd(_lrb_lp_backward, setup_context=_lrb_lp_setup)
+
+
+def _lrb_grad_setup(ctx: Any, inputs: tuple[Any, ...], output: tuple[Tensor, Tensor]) -> None:
+    ctx.save_for_backward(*inputs, output[0])
+
+
+def _lrb_grad_backward(ctx: Any, u: Tensor, ut: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Second order. With ``d = logits - tau x``, ``g = -tanh(d/2)`` has
+    ``dg/dd = -(1 - g^2) / 2``; ``gt = 1/tau - x g`` passes ``-ut x`` on to
+    ``g``, ``-ut g`` to ``x`` and ``-ut / tau^2`` to ``tau``; ``d`` passes
+    ``d_bar`` to the logits, ``-tau d_bar`` to ``x``, ``-x d_bar`` to ``tau``."""
+    x, logits, tau, g = ctx.saved_tensors
+    d_bar = (u - ut * x) * (-(1 - g * g) / 2)
+    return -tau * d_bar - ut * g, d_bar, -x * d_bar - ut / (tau * tau)
+
+
+logit_relaxed_bernoulli_log_prob_grad.register_autograd(_lrb_grad_backward, setup_context=_lrb_grad_setup)
 
 
 # -- Gumbel distribution ----------------------------------------------------------
