@@ -20,7 +20,15 @@ import gumbel
 import gumbel.torch.distributions as gd
 from conftest import ALPHA, chi2_sf
 
-torch.set_default_dtype(torch.float64)
+
+
+@pytest.fixture(autouse=True)
+def _float64_by_default():
+    """float64 tensors by default in this module's tests only (gradcheck)."""
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(before)
 
 
 class td:  # PyTorch's classes, with the two its package does not export
@@ -348,7 +356,13 @@ def test_opcheck(name, args):
     a = list(args())
     if name in ("log_softmax", "exp_concrete_log_prob", "logit_relaxed_bernoulli", "logit_relaxed_bernoulli_log_prob", "gumbel_log_pdf"):
         a = [x.requires_grad_() if isinstance(x, torch.Tensor) and x.is_floating_point() else x for x in a]
-    torch.library.opcheck(getattr(torch.ops.gumbel, name), tuple(a))
+    torch.library.opcheck(getattr(torch.ops.gumbel_dist, name), tuple(a))
+
+
+def test_opcheck_covers_every_operator():
+    ops = torch.ops.gumbel_dist
+    registered = {n for n in dir(ops) if not n.startswith("_") and isinstance(getattr(ops, n), torch._ops.OpOverloadPacket)}
+    assert registered == {c[0] for c in OPCHECK}
 
 
 def test_compiled_rsample_and_log_prob_train_without_graph_breaks():

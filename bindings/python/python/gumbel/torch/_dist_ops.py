@@ -1,9 +1,9 @@
 """The library's kernels behind ``gumbel.torch.distributions``, as PyTorch
 operators (namespace ``gumbel``) with fake implementations and registered
 derivatives, in the style of ``_ops`` (which see for ``tau``, ``key`` and
-the errors).
+the errors), in a namespace of their own, ``gumbel_dist``.
 
-Operators (``torch.ops.gumbel.*``):
+Operators (``torch.ops.gumbel_dist.*``):
 
 - ``log_softmax(logits, tau, dim, key) -> x``: the ExpConcrete sample
   ``log_softmax((logits + g) / tau)`` along ``dim`` (``gumbel_log_softmax_*``,
@@ -51,7 +51,7 @@ from ._ops import _check, _check_key, _empty, _fn, _key, _per_row, _ptr, _row_ta
 
 def _operator(name: str) -> Any:
     def register(fn: Any) -> Any:
-        return torch.library.custom_op(f"gumbel::{name}", fn, mutates_args=(), device_types="cpu")
+        return torch.library.custom_op(f"gumbel_dist::{name}", fn, mutates_args=(), device_types="cpu")
 
     return register
 
