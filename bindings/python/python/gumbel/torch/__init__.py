@@ -40,7 +40,7 @@ from typing import Optional, Union
 import torch
 from torch import Tensor
 
-from . import _autograd, _ops, distributions
+from . import _autograd, _ops
 from ._random import AnyGenerator, key
 
 __all__ = ["gumbel_softmax", "relaxed_bernoulli"]
