@@ -382,3 +382,23 @@ def test_compiled_rsample_and_log_prob_train_without_graph_breaks():
     torch.manual_seed(1)
     b = loss(logits, log_tau)
     torch.testing.assert_close(a, b)
+
+
+def test_vmap_of_log_prob_equals_a_loop():
+    # Forward only: torch.func.grad/jacrev through these operators are not
+    # supported (their derivatives are registered on the operators, which
+    # torch.func cannot transform); torch.autograd is.
+    logits = _logits()
+    x = torch.log_softmax(torch.randn(5, B, K), -1)
+    tau = torch.tensor(0.6)
+
+    def lp(x):
+        return gd.ExpRelaxedCategorical(tau, logits=logits).log_prob(x)
+
+    torch.testing.assert_close(torch.func.vmap(lp)(x), torch.stack([lp(v) for v in x]))
+    v = torch.randn(5, 3)
+
+    def lrb(v):
+        return gd.LogitRelaxedBernoulli(torch.tensor([0.3, 1.0, 2.0]), logits=torch.tensor([0.5, -1.0, 3.0])).log_prob(v)
+
+    torch.testing.assert_close(torch.func.vmap(lrb)(v), torch.stack([lrb(r) for r in v]))

@@ -36,6 +36,12 @@ Operators (``torch.ops.gumbel_dist.*``):
   distribution scales and shifts it with torch operations).
 - ``gumbel_log_pdf(z) -> lp``: ``-z - exp(-z)`` elementwise
   (``gumbel_dist_log_pdf_*``); ``d/dz = exp(-z) - 1``.
+
+Each has a vmap rule that runs it once per batch element. Their
+derivatives are registered on the operators (``register_autograd``), which
+``torch.autograd``, ``torch.compile`` and ``torch.export`` use; the
+``torch.func`` transforms of derivatives (``grad``, ``jacrev``, ``jvp``) are
+not supported here, unlike the drop-in's ``_autograd`` route.
 """
 
 from __future__ import annotations
@@ -46,7 +52,7 @@ import torch
 from torch import Tensor
 
 from .._errors import check
-from ._ops import _check, _check_key, _empty, _fn, _key, _per_row, _ptr, _row_tau, check_dtype, dim_index, split
+from ._ops import _vmap_by_element, _check, _check_key, _empty, _fn, _key, _per_row, _ptr, _row_tau, check_dtype, dim_index, split
 
 
 def _operator(name: str) -> Any:
@@ -389,3 +395,20 @@ def _log_pdf_backward(ctx: Any, v: Tensor) -> Tensor:
 
 gumbel_log_pdf.register_autograd(_log_pdf_backward, setup_context=_log_pdf_setup)
 
+
+# vmap: each operator runs once per batch element (see ``_ops._vmap_by_element``
+# for what that means for the samplers' keys).
+def _vmap_pairs(op: Any) -> Any:
+    """The rule of ``_vmap_by_element`` for an operator returning two tensors."""
+
+    def rule(info: Any, in_dims: Any, *args: Any) -> tuple[tuple[Tensor, Tensor], tuple[int, int]]:
+        outs = [op(*(a if d is None else a.select(d, b) for a, d in zip(args, in_dims))) for b in range(info.batch_size)]
+        return (torch.stack([o[0] for o in outs]), torch.stack([o[1] for o in outs])), (0, 0)
+
+    return rule
+
+
+for _op in (log_softmax, exp_concrete_log_prob, logit_relaxed_bernoulli, logit_relaxed_bernoulli_log_prob, standard_gumbel, gumbel_log_pdf):
+    _op.register_vmap(_vmap_by_element(_op))
+for _op in (exp_concrete_log_prob_grad, logit_relaxed_bernoulli_log_prob_grad):
+    _op.register_vmap(_vmap_pairs(_op))
