@@ -32,7 +32,8 @@ fn project(x: &[f64]) -> Vec<f64> {
 
 fn log_prob(x: &[f64], l: &[f64], tau: f64) -> f64 {
     let mut out = [f64::NAN];
-    exp_concrete_log_prob_per_row(x, l, &mut out, Shape::matrix(1, x.len()).unwrap(), &[tau]).unwrap();
+    exp_concrete_log_prob_per_row(x, l, &mut out, Shape::matrix(1, x.len()).unwrap(), &[tau])
+        .unwrap();
     out[0]
 }
 
@@ -40,7 +41,9 @@ fn log_prob(x: &[f64], l: &[f64], tau: f64) -> f64 {
 fn per_row_forms_equal_the_scalar_forms_row_by_row() {
     let (rows, seed) = (6, 31);
     let shape = Shape::matrix(rows, K).unwrap();
-    let logits: Vec<f64> = (0..rows * K).map(|j| ((j * 7) % 5) as f64 * 0.4 - 1.0).collect();
+    let logits: Vec<f64> = (0..rows * K)
+        .map(|j| ((j * 7) % 5) as f64 * 0.4 - 1.0)
+        .collect();
     let tau: Vec<f64> = (0..rows).map(|r| 0.2 + 0.3 * r as f64).collect();
     let mut x = vec![0.0; rows * K];
     gumbel_log_softmax_per_row(&logits, &mut x, shape, &tau, seed, 0).unwrap();
@@ -57,12 +60,30 @@ fn per_row_forms_equal_the_scalar_forms_row_by_row() {
         assert_eq!(x[row.clone()], xs[row.clone()], "row {r}");
         let one = Shape::matrix(1, K).unwrap();
         let mut want = [0.0];
-        exp_concrete_log_prob(&x[row.clone()], &logits[row.clone()], &mut want, one, tau[r]).unwrap();
+        exp_concrete_log_prob(
+            &x[row.clone()],
+            &logits[row.clone()],
+            &mut want,
+            one,
+            tau[r],
+        )
+        .unwrap();
         assert_eq!(lp[r], want[0], "row {r}");
-        concrete_log_prob(&y[row.clone()], &logits[row.clone()], &mut want, one, tau[r]).unwrap();
+        concrete_log_prob(
+            &y[row.clone()],
+            &logits[row.clone()],
+            &mut want,
+            one,
+            tau[r],
+        )
+        .unwrap();
         assert_eq!(clp[r], want[0], "row {r}");
         let closed = closed_form(&x[row.clone()], &logits[row.clone()], tau[r]);
-        assert!((lp[r] - closed).abs() < 1e-10, "row {r}: {} vs {closed}", lp[r]);
+        assert!(
+            (lp[r] - closed).abs() < 1e-10,
+            "row {r}: {} vs {closed}",
+            lp[r]
+        );
         // Concrete = ExpConcrete at ln y minus sum ln y.
         let sum_x: f64 = x[row].iter().sum();
         assert!((clp[r] - (lp[r] - sum_x)).abs() < 1e-8, "row {r}");
@@ -73,7 +94,10 @@ fn per_row_forms_equal_the_scalar_forms_row_by_row() {
 fn gradients_match_finite_differences() {
     let l = [0.3, -1.2, 2.0, 0.5];
     let h = 1e-6;
-    for (tau, raw) in [(0.7, [-0.4, -2.0, 0.1, -1.0]), (2.5, [-3.0, -0.2, -0.9, -1.5])] {
+    for (tau, raw) in [
+        (0.7, [-0.4, -2.0, 0.1, -1.0]),
+        (2.5, [-3.0, -0.2, -0.9, -1.5]),
+    ] {
         let x = project(&raw);
         let shape = Shape::matrix(1, K).unwrap();
         let mut gl = [0.0; K];
@@ -91,7 +115,11 @@ fn gradients_match_finite_differences() {
             up[k] += h;
             down[k] -= h;
             let fd = (closed_form(&up, &l, tau) - closed_form(&down, &l, tau)) / (2.0 * h);
-            assert!((-tau * gl[k] - fd).abs() < 1e-6, "d/dx_{k}: {} vs {fd}", -tau * gl[k]);
+            assert!(
+                (-tau * gl[k] - fd).abs() < 1e-6,
+                "d/dx_{k}: {} vs {fd}",
+                -tau * gl[k]
+            );
         }
         let fd = (log_prob(&x, &l, tau + h) - log_prob(&x, &l, tau - h)) / (2.0 * h);
         assert!((gt[0] - fd).abs() < 1e-6, "d/dtau: {} vs {fd}", gt[0]);
@@ -106,16 +134,30 @@ fn a_masked_class_has_zero_gradient_and_the_rest_match_the_unmasked_row() {
     let x = [x3[0], f64::NEG_INFINITY, x3[1], x3[2]];
     let tau = 0.9;
     let mut g = [f64::NAN; 4];
-    exp_concrete_log_prob_grad_logits_per_row(&x, &l, &mut g, Shape::matrix(1, 4).unwrap(), &[tau]).unwrap();
-    let mut g3 = [f64::NAN; 3];
-    exp_concrete_log_prob_grad_logits_per_row(&x3, &[0.3, 2.0, 0.5], &mut g3, Shape::matrix(1, 3).unwrap(), &[tau])
+    exp_concrete_log_prob_grad_logits_per_row(&x, &l, &mut g, Shape::matrix(1, 4).unwrap(), &[tau])
         .unwrap();
+    let mut g3 = [f64::NAN; 3];
+    exp_concrete_log_prob_grad_logits_per_row(
+        &x3,
+        &[0.3, 2.0, 0.5],
+        &mut g3,
+        Shape::matrix(1, 3).unwrap(),
+        &[tau],
+    )
+    .unwrap();
     assert_eq!(g[1], 0.0);
     assert_eq!([g[0], g[2], g[3]], g3);
     let (mut t, mut t3) = ([0.0], [0.0]);
-    exp_concrete_log_prob_grad_tau_per_row(&x, &l, &mut t, Shape::matrix(1, 4).unwrap(), &[tau]).unwrap();
-    exp_concrete_log_prob_grad_tau_per_row(&x3, &[0.3, 2.0, 0.5], &mut t3, Shape::matrix(1, 3).unwrap(), &[tau])
+    exp_concrete_log_prob_grad_tau_per_row(&x, &l, &mut t, Shape::matrix(1, 4).unwrap(), &[tau])
         .unwrap();
+    exp_concrete_log_prob_grad_tau_per_row(
+        &x3,
+        &[0.3, 2.0, 0.5],
+        &mut t3,
+        Shape::matrix(1, 3).unwrap(),
+        &[tau],
+    )
+    .unwrap();
     assert_eq!(t, t3);
 }
 

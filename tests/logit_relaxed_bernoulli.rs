@@ -24,12 +24,10 @@ fn sample(logits: &[f64], tau: &[f64], seed: u64) -> Vec<f64> {
     x
 }
 
-fn eval(
-    f: fn(&[f64], &[f64], &[f64], &mut [f64]) -> gumbel::Result<()>,
-    x: f64,
-    l: f64,
-    tau: f64,
-) -> f64 {
+/// An elementwise function of `(x, logits, tau)` into `out`.
+type Elementwise = fn(&[f64], &[f64], &[f64], &mut [f64]) -> gumbel::Result<()>;
+
+fn eval(f: Elementwise, x: f64, l: f64, tau: f64) -> f64 {
     let mut out = [f64::NAN];
     f(&[x], &[l], &[tau], &mut out).unwrap();
     out[0]
@@ -46,7 +44,10 @@ fn the_sigmoid_of_a_sample_is_the_relaxed_bernoulli_sample() {
     for j in 0..n {
         let want = y[j];
         let got = sigmoid(x[j]).clamp(f64::MIN_POSITIVE, 1.0 - f64::EPSILON / 2.0);
-        assert!((got - want).abs() <= 4.0 * f64::EPSILON, "{j}: {got} vs {want}");
+        assert!(
+            (got - want).abs() <= 4.0 * f64::EPSILON,
+            "{j}: {got} vs {want}"
+        );
     }
 }
 
@@ -60,7 +61,12 @@ fn samples_follow_the_logistic_law_per_element_temperature() {
     let x = sample(&vec![l; n], &tau, 77);
     let uniform = Uniform::new(0.0, 1.0).unwrap();
     for (which, &t) in taus.iter().enumerate() {
-        let u: Vec<f64> = x.iter().skip(which).step_by(2).map(|&x| sigmoid(t * x - l)).collect();
+        let u: Vec<f64> = x
+            .iter()
+            .skip(which)
+            .step_by(2)
+            .map(|&x| sigmoid(t * x - l))
+            .collect();
         let p = ks_p(u, &uniform);
         assert!(p > ALPHA, "tau {t}: KS p = {p}");
         // Wrong: the noise divided by tau before the logit is added.
@@ -80,12 +86,20 @@ fn samples_follow_the_logistic_law_per_element_temperature() {
 
 #[test]
 fn the_log_density_is_the_closed_form_logistic_density() {
-    for &(x, l, tau) in &[(0.3, 1.2, 0.5), (-4.0, 0.0, 2.0), (40.0, -3.0, 1.5), (-0.01, 25.0, 0.1)] {
+    for &(x, l, tau) in &[
+        (0.3, 1.2, 0.5),
+        (-4.0, 0.0, 2.0),
+        (40.0, -3.0, 1.5),
+        (-0.01, 25.0, 0.1),
+    ] {
         // Logistic with location l / tau and scale 1 / tau.
         let t: f64 = tau * x - l;
         let want = (tau * (-t).exp() / (1.0 + (-t).exp()).powi(2)).ln();
         let got = eval(logit_relaxed_bernoulli_log_prob, x, l, tau);
-        assert!((got - want).abs() < 1e-12 * want.abs().max(1.0), "{x} {l} {tau}: {got} vs {want}");
+        assert!(
+            (got - want).abs() < 1e-12 * want.abs().max(1.0),
+            "{x} {l} {tau}: {got} vs {want}"
+        );
     }
 }
 
@@ -94,7 +108,16 @@ fn the_log_density_integrates_to_one() {
     let (l, tau) = (1.3, 0.7);
     let h = 1e-3;
     let total: f64 = (-60_000..60_000)
-        .map(|k| eval(logit_relaxed_bernoulli_log_prob, (k as f64 + 0.5) * h, l, tau).exp() * h)
+        .map(|k| {
+            eval(
+                logit_relaxed_bernoulli_log_prob,
+                (k as f64 + 0.5) * h,
+                l,
+                tau,
+            )
+            .exp()
+                * h
+        })
         .sum();
     assert!((total - 1.0).abs() < 1e-6, "{total}");
 }

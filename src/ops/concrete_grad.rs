@@ -140,8 +140,8 @@ impl<'a, F: Float> Row<'a, F> {
             k: 0.0,
         };
         let mut lse = LogSumExp::new();
-        for k in 0..l.len() {
-            if l[k] != F::NEG_INFINITY {
+        for (k, l) in l.iter().enumerate() {
+            if *l != F::NEG_INFINITY {
                 lse.add(row.a(k));
                 row.k += 1.0;
             }
