@@ -402,3 +402,32 @@ def test_vmap_of_log_prob_equals_a_loop():
         return gd.LogitRelaxedBernoulli(torch.tensor([0.3, 1.0, 2.0]), logits=torch.tensor([0.5, -1.0, 3.0])).log_prob(v)
 
     torch.testing.assert_close(torch.func.vmap(lrb)(v), torch.stack([lrb(r) for r in v]))
+
+
+@pytest.mark.parametrize("tau", [3.0, 0.25])
+def test_one_element_temperature_with_2d_probs(tau):
+    # A temperature of shape (1,) (one for every row) with a (2, 3) batch of probs.
+    probs = torch.tensor([[0.1, 0.2, 0.3], [0.5, 0.3, 0.2]])
+    for m in (td, gd):
+        d = m.RelaxedOneHotCategorical(torch.tensor([tau]), probs)
+        assert d.sample().shape == (2, 3) and d.sample((3, 4)).shape == (3, 4, 2, 3)
+        assert not d.sample().requires_grad
+    t, p = torch.tensor([tau], requires_grad=True), probs.clone().requires_grad_()
+    torch.manual_seed(9)
+    s = gd.RelaxedOneHotCategorical(t, p).sample()
+    # gradcheck steps by 1e-6: keep every entry above that (as PyTorch's would need).
+    s = s.clamp_min(1e-3)
+    s = (s / s.sum(-1, keepdim=True)).requires_grad_()
+
+    def lp(s, t, p):
+        return gd.RelaxedOneHotCategorical(t, p, validate_args=False).log_prob(s)
+
+    assert torch.autograd.gradcheck(lp, (s, t, p))
+    torch.testing.assert_close(lp(s, t, p), td.RelaxedOneHotCategorical(t, p, validate_args=False).log_prob(s))
+
+
+@pytest.mark.parametrize("p", [0.001, 0.2, 0.999])
+def test_a_huge_temperature_gives_one_half(p):
+    for m in (td, gd):
+        torch.manual_seed(1)
+        assert float(m.RelaxedBernoulli(1e10, torch.tensor(p)).rsample()) == pytest.approx(0.5, abs=1e-9)
