@@ -42,19 +42,29 @@ mod error;
 
 pub use error::{Error, ErrorKind, Result};
 pub use math::float::Float;
-pub use ops::concrete::{concrete_log_prob, exp_concrete_log_prob};
+pub use ops::concrete::{
+    concrete_log_prob, concrete_log_prob_per_row, exp_concrete_log_prob,
+    exp_concrete_log_prob_per_row,
+};
+pub use ops::concrete_grad::{
+    exp_concrete_log_prob_grad_logits_per_row, exp_concrete_log_prob_grad_tau_per_row,
+};
 pub use ops::dist;
 pub use ops::grad::{
     gumbel_softmax_backward, gumbel_softmax_backward_per_row, gumbel_softmax_grad_tau,
     gumbel_softmax_grad_tau_per_row,
+};
+pub use ops::logit_relaxed_bernoulli::{
+    logit_relaxed_bernoulli, logit_relaxed_bernoulli_log_prob,
+    logit_relaxed_bernoulli_log_prob_grad_logits, logit_relaxed_bernoulli_log_prob_grad_tau,
 };
 pub use ops::noise::noise;
 pub use ops::relaxed_bernoulli::{
     relaxed_bernoulli, relaxed_bernoulli_backward, relaxed_bernoulli_log_prob,
 };
 pub use ops::sample::{
-    gumbel_log_softmax, gumbel_softmax, gumbel_softmax_per_row, sample, tempered_softmax,
-    tempered_softmax_per_row,
+    gumbel_log_softmax, gumbel_log_softmax_per_row, gumbel_softmax, gumbel_softmax_per_row, sample,
+    tempered_softmax, tempered_softmax_per_row,
 };
 pub use ops::schedule::Schedule;
 pub use rng::stream;

@@ -89,6 +89,8 @@ enum Role {
     NotNan,
     /// Probabilities in `[0, 1]` (`x` of the quantile functions).
     Prob,
+    /// Per-element temperatures: finite and `> 0`.
+    Temperature,
 }
 
 impl Role {
@@ -101,6 +103,7 @@ impl Role {
             Role::Open01 | Role::Prob => 0.25,
             Role::Finite => 0.25,
             Role::NotNan => -0.75,
+            Role::Temperature => [0.7, 1.5, 0.25][k % 3],
         }
     }
 
@@ -164,6 +167,10 @@ impl Role {
                 ("0", 0.0, false, GUMBEL_STATUS_OK),
                 ("1", 1.0, false, GUMBEL_STATUS_OK),
             ],
+            Role::Temperature => [("NaN", nan), ("0", 0.0), ("-1", -1.0), ("+inf", inf)]
+                .into_iter()
+                .map(|(label, t)| (label, t, false, GUMBEL_STATUS_INVALID_TEMPERATURE))
+                .collect(),
         }
     }
 }
@@ -310,6 +317,16 @@ fn rows_f32() -> Vec<RowsFn<f32>> {
             |a| gumbel_concrete_log_prob_f32(a.ins[0], a.ins[1], a.out, a.outer, a.classes, a.inner, a.tau);
         gumbel_exp_concrete_log_prob_f32: ["x" LogSimplex, "logits" Logits] -> "out" PerRow, Scalar,
             |a| gumbel_exp_concrete_log_prob_f32(a.ins[0], a.ins[1], a.out, a.outer, a.classes, a.inner, a.tau);
+        gumbel_log_softmax_per_row_f32: ["logits" Logits] -> "out" Full, PerRow,
+            |a| gumbel_log_softmax_per_row_f32(a.ins[0], a.out, a.outer, a.classes, a.inner, a.tau_ptr, 3, 4);
+        gumbel_concrete_log_prob_per_row_f32: ["y" Simplex, "logits" Logits] -> "out" PerRow, PerRow,
+            |a| gumbel_concrete_log_prob_per_row_f32(a.ins[0], a.ins[1], a.out, a.outer, a.classes, a.inner, a.tau_ptr);
+        gumbel_exp_concrete_log_prob_per_row_f32: ["x" LogSimplex, "logits" Logits] -> "out" PerRow, PerRow,
+            |a| gumbel_exp_concrete_log_prob_per_row_f32(a.ins[0], a.ins[1], a.out, a.outer, a.classes, a.inner, a.tau_ptr);
+        gumbel_exp_concrete_log_prob_grad_logits_per_row_f32: ["x" LogSimplex, "logits" Logits] -> "out" Full, PerRow,
+            |a| gumbel_exp_concrete_log_prob_grad_logits_per_row_f32(a.ins[0], a.ins[1], a.out, a.outer, a.classes, a.inner, a.tau_ptr);
+        gumbel_exp_concrete_log_prob_grad_tau_per_row_f32: ["x" LogSimplex, "logits" Logits] -> "out" PerRow, PerRow,
+            |a| gumbel_exp_concrete_log_prob_grad_tau_per_row_f32(a.ins[0], a.ins[1], a.out, a.outer, a.classes, a.inner, a.tau_ptr);
     )
 }
 
@@ -339,12 +356,23 @@ fn rows_f64() -> Vec<RowsFn<f64>> {
             |a| gumbel_concrete_log_prob_f64(a.ins[0], a.ins[1], a.out, a.outer, a.classes, a.inner, a.tau);
         gumbel_exp_concrete_log_prob_f64: ["x" LogSimplex, "logits" Logits] -> "out" PerRow, Scalar,
             |a| gumbel_exp_concrete_log_prob_f64(a.ins[0], a.ins[1], a.out, a.outer, a.classes, a.inner, a.tau);
+        gumbel_log_softmax_per_row_f64: ["logits" Logits] -> "out" Full, PerRow,
+            |a| gumbel_log_softmax_per_row_f64(a.ins[0], a.out, a.outer, a.classes, a.inner, a.tau_ptr, 3, 4);
+        gumbel_concrete_log_prob_per_row_f64: ["y" Simplex, "logits" Logits] -> "out" PerRow, PerRow,
+            |a| gumbel_concrete_log_prob_per_row_f64(a.ins[0], a.ins[1], a.out, a.outer, a.classes, a.inner, a.tau_ptr);
+        gumbel_exp_concrete_log_prob_per_row_f64: ["x" LogSimplex, "logits" Logits] -> "out" PerRow, PerRow,
+            |a| gumbel_exp_concrete_log_prob_per_row_f64(a.ins[0], a.ins[1], a.out, a.outer, a.classes, a.inner, a.tau_ptr);
+        gumbel_exp_concrete_log_prob_grad_logits_per_row_f64: ["x" LogSimplex, "logits" Logits] -> "out" Full, PerRow,
+            |a| gumbel_exp_concrete_log_prob_grad_logits_per_row_f64(a.ins[0], a.ins[1], a.out, a.outer, a.classes, a.inner, a.tau_ptr);
+        gumbel_exp_concrete_log_prob_grad_tau_per_row_f64: ["x" LogSimplex, "logits" Logits] -> "out" PerRow, PerRow,
+            |a| gumbel_exp_concrete_log_prob_grad_tau_per_row_f64(a.ins[0], a.ins[1], a.out, a.outer, a.classes, a.inner, a.tau_ptr);
     )
 }
 
 macro_rules! elem_table {
     ($t:ty, $noise:ident, $rb:ident, $rbb:ident, $rblp:ident, $lpdf:ident, $cdf:ident, $lcdf:ident,
-     $sf:ident, $lsf:ident, $icdf:ident, $isf:ident) => {
+     $sf:ident, $lsf:ident, $icdf:ident, $isf:ident, $lrb:ident, $lrblp:ident, $lrbgl:ident,
+     $lrbgt:ident) => {
         elem_fns!($t,
             $noise: [] -> "out", LocScale, false,
                 |a| $noise(a.out, a.n, a.loc, a.scale, 3, 4);
@@ -361,6 +389,14 @@ macro_rules! elem_table {
             $lsf: ["x" NotNan] -> "out", LocScale, true, |a| $lsf(a.ins[0], a.out, a.n, a.loc, a.scale);
             $icdf: ["x" Prob] -> "out", LocScale, true, |a| $icdf(a.ins[0], a.out, a.n, a.loc, a.scale);
             $isf: ["x" Prob] -> "out", LocScale, true, |a| $isf(a.ins[0], a.out, a.n, a.loc, a.scale);
+            $lrb: ["logits" BinaryLogits, "tau" Temperature] -> "out", None, false,
+                |a| $lrb(a.ins[0], a.ins[1], a.out, a.n, 3, 4);
+            $lrblp: ["x" Finite, "logits" BinaryLogits, "tau" Temperature] -> "out", None, false,
+                |a| $lrblp(a.ins[0], a.ins[1], a.ins[2], a.out, a.n);
+            $lrbgl: ["x" Finite, "logits" BinaryLogits, "tau" Temperature] -> "out", None, false,
+                |a| $lrbgl(a.ins[0], a.ins[1], a.ins[2], a.out, a.n);
+            $lrbgt: ["x" Finite, "logits" BinaryLogits, "tau" Temperature] -> "out", None, false,
+                |a| $lrbgt(a.ins[0], a.ins[1], a.ins[2], a.out, a.n);
         )
     };
 }
@@ -378,7 +414,11 @@ fn elem_f32() -> Vec<ElemFn<f32>> {
         gumbel_dist_sf_f32,
         gumbel_dist_log_sf_f32,
         gumbel_dist_icdf_f32,
-        gumbel_dist_isf_f32
+        gumbel_dist_isf_f32,
+        gumbel_logit_relaxed_bernoulli_f32,
+        gumbel_logit_relaxed_bernoulli_log_prob_f32,
+        gumbel_logit_relaxed_bernoulli_log_prob_grad_logits_f32,
+        gumbel_logit_relaxed_bernoulli_log_prob_grad_tau_f32
     )
 }
 
@@ -395,7 +435,11 @@ fn elem_f64() -> Vec<ElemFn<f64>> {
         gumbel_dist_sf_f64,
         gumbel_dist_log_sf_f64,
         gumbel_dist_icdf_f64,
-        gumbel_dist_isf_f64
+        gumbel_dist_isf_f64,
+        gumbel_logit_relaxed_bernoulli_f64,
+        gumbel_logit_relaxed_bernoulli_log_prob_f64,
+        gumbel_logit_relaxed_bernoulli_log_prob_grad_logits_f64,
+        gumbel_logit_relaxed_bernoulli_log_prob_grad_tau_f64
     )
 }
 

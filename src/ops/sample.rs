@@ -166,6 +166,42 @@ pub fn gumbel_log_softmax<F: Float>(
     )
 }
 
+/// [`gumbel_log_softmax`] with one temperature per row: row `r` of `out` is
+/// `log_softmax((logits_r + g_r) / tau[r])` (Maddison et al. 2017, appendix
+/// on the ExpConcrete, with a row-dependent `tau`), with exactly the noise
+/// of [`gumbel_softmax`] for the same `(seed, offset)`; when every `tau[r]`
+/// equals `t` the output is bit for bit that of `gumbel_log_softmax(.., t, ..)`.
+///
+/// `logits` and `out` have `shape.len()` elements; `tau` has `shape.rows()`
+/// entries in row order `(o, i)`, i.e. `tau[o * inner + i]`. Values as for
+/// [`gumbel_log_softmax`]. Consumes [`crate::streams`]`(shape)` stream ids.
+///
+/// # Errors
+/// [`ErrorKind::InvalidShape`](crate::ErrorKind::InvalidShape) for buffer
+/// lengths that do not match `shape`;
+/// [`ErrorKind::InvalidTemperature`](crate::ErrorKind::InvalidTemperature) if
+/// some `tau[r]` is not finite or `<= 0` (the message names row `r`);
+/// [`ErrorKind::InvalidLogits`](crate::ErrorKind::InvalidLogits) for a NaN or
+/// `+inf` logit; [`ErrorKind::AllMasked`](crate::ErrorKind::AllMasked) for a
+/// row that is all `-inf`. `out` is untouched on error.
+pub fn gumbel_log_softmax_per_row<F: Float>(
+    logits: &[F],
+    out: &mut [F],
+    shape: Shape,
+    tau: &[F],
+    seed: u64,
+    offset: u64,
+) -> Result<()> {
+    forward_checked(
+        logits,
+        out,
+        shape,
+        Temperature::PerRow(tau),
+        Some((seed, offset)),
+        Finish::LogSoftmax,
+    )
+}
+
 /// Tempered softmax `out = softmax(logits / tau)` along the class axis of a
 /// row-major `(outer, classes, inner)` tensor; no noise.
 ///
