@@ -32,6 +32,7 @@
 //! accumulator layout, so results are the same bits for any thread count.
 
 use crate::error::Result;
+use crate::math::element::Element;
 use crate::math::float::Float;
 use crate::rows::backward::{self, grad_tau_row, grad_tau_row_times_tau};
 use crate::rows::softmax::sum;
@@ -71,12 +72,12 @@ use crate::runtime::shape::Shape;
 /// value that is NaN or outside `[0, 1]`, or a `grad_out` value that is not
 /// finite (the message names its row and class). `grad_logits` is untouched
 /// on error.
-pub fn gumbel_softmax_backward<F: Float>(
-    y_soft: &[F],
-    grad_out: &[F],
-    grad_logits: &mut [F],
+pub fn gumbel_softmax_backward<E: Element>(
+    y_soft: &[E],
+    grad_out: &[E],
+    grad_logits: &mut [E],
     shape: Shape,
-    tau: F,
+    tau: E::Compute,
 ) -> Result<()> {
     backward(
         y_soft,
@@ -102,12 +103,12 @@ pub fn gumbel_softmax_backward<F: Float>(
 /// naming the first row whose `tau` is not finite or `<= 0`, and
 /// [`ErrorKind::InvalidShape`](crate::ErrorKind::InvalidShape) if `tau` does
 /// not have `shape.rows()` entries.
-pub fn gumbel_softmax_backward_per_row<F: Float>(
-    y_soft: &[F],
-    grad_out: &[F],
-    grad_logits: &mut [F],
+pub fn gumbel_softmax_backward_per_row<E: Element>(
+    y_soft: &[E],
+    grad_out: &[E],
+    grad_logits: &mut [E],
     shape: Shape,
-    tau: &[F],
+    tau: &[E::Compute],
 ) -> Result<()> {
     backward(
         y_soft,
@@ -184,12 +185,12 @@ pub fn gumbel_softmax_grad_tau_per_row<F: Float>(
 
 /// The body of [`gumbel_softmax_backward`] and
 /// [`gumbel_softmax_backward_per_row`].
-fn backward<F: Float>(
-    y_soft: &[F],
-    grad_out: &[F],
-    grad_logits: &mut [F],
+fn backward<E: Element>(
+    y_soft: &[E],
+    grad_out: &[E],
+    grad_logits: &mut [E],
     shape: Shape,
-    tau: Temperature<'_, F>,
+    tau: Temperature<'_, E::Compute>,
 ) -> Result<()> {
     shape.check_len("grad_logits", grad_logits.len(), shape.len())?;
     check_inputs(y_soft, grad_out, shape, tau)?;
@@ -197,11 +198,11 @@ fn backward<F: Float>(
 }
 
 /// Checks the lengths and values of the inputs of a backward call.
-fn check_inputs<F: Float>(
-    y_soft: &[F],
-    grad_out: &[F],
+fn check_inputs<E: Element>(
+    y_soft: &[E],
+    grad_out: &[E],
     shape: Shape,
-    tau: Temperature<'_, F>,
+    tau: Temperature<'_, E::Compute>,
 ) -> Result<()> {
     shape.check_len("y_soft", y_soft.len(), shape.len())?;
     shape.check_len("grad_out", grad_out.len(), shape.len())?;

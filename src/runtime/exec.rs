@@ -113,7 +113,7 @@ pub(crate) struct Unit<'a, F, O, const N: usize> {
 /// into (and, for per-element outputs, scattered from) per-thread scratch
 /// buffers, so nothing is allocated per unit. Fails only if the worker
 /// threads cannot be started.
-pub(crate) fn map_units<F: Float, O: Plain + Send, const N: usize>(
+pub(crate) fn map_units<F: Plain + Sync, O: Plain + Send, const N: usize>(
     shape: Shape,
     inputs: [&[F]; N],
     out: &mut [O],
@@ -259,7 +259,7 @@ pub(crate) fn sum_rows<F: Float, const N: usize>(
 
 /// The values of row `row` of an `(outer, classes, inner)` tensor, in class
 /// order.
-fn row_values<F: Float>(shape: Shape, x: &[F], row: usize) -> impl Iterator<Item = F> + Clone + '_ {
+fn row_values<F: Copy>(shape: Shape, x: &[F], row: usize) -> impl Iterator<Item = F> + Clone + '_ {
     let start = shape.index(row, 0);
     x[start..]
         .iter()
