@@ -3,11 +3,11 @@
 //! temperature, for one temperature per call or one per row.
 
 use super::boundary::guard;
-use super::buffer::{check_disjoint_from_all, Buffer};
+use super::buffer::{check_disjoint, check_disjoint_from_all, Buffer};
 use super::status::gumbel_status;
 use crate::error::Result;
-use crate::Float;
 use crate::Shape;
+use crate::{Bf16, Element, Float, F16};
 
 /// Gradient with respect to the logits of a Gumbel-Softmax sample
 /// (vector-Jacobian product; Jang et al. 2017, section 2):
@@ -82,6 +82,70 @@ pub unsafe extern "C" fn gumbel_softmax_backward_f64(
     tau: f64,
 ) -> gumbel_status {
     guard(|| unsafe { backward(y_soft, grad_out, grad_logits, [outer, classes, inner], tau) })
+}
+
+/// The bfloat16 twin of `gumbel_softmax_backward_f32`: `y_soft`, `grad_out` and
+/// `grad_logits` hold bfloat16 values (`uint16_t` bit patterns: the upper 16
+/// bits of the float they stand for); temperatures are floats. `grad_logits` is
+/// the output of `gumbel_softmax_backward_f32` on `y_soft` and `grad_out`
+/// widened exactly to float, each value rounded once to nearest, ties to even.
+/// Shapes, values, statuses and thread safety as `gumbel_softmax_backward_f32`;
+/// `grad_logits` is untouched on error.
+///
+/// # Safety
+/// As `gumbel_softmax_backward_f32`, with `uint16_t` elements in place of the
+/// float elements of the tensors.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_softmax_backward_bf16(
+    y_soft: *const u16,
+    grad_out: *const u16,
+    grad_logits: *mut u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: f32,
+) -> gumbel_status {
+    guard(|| unsafe {
+        backward(
+            y_soft.cast::<Bf16>(),
+            grad_out.cast::<Bf16>(),
+            grad_logits.cast::<Bf16>(),
+            [outer, classes, inner],
+            tau,
+        )
+    })
+}
+
+/// The float16 twin of `gumbel_softmax_backward_f32`: `y_soft`, `grad_out` and
+/// `grad_logits` hold IEEE 754 binary16 values (`uint16_t` bit patterns, the
+/// storage of `_Float16`); temperatures are floats. `grad_logits` is the output
+/// of `gumbel_softmax_backward_f32` on `y_soft` and `grad_out` widened exactly
+/// to float, each value rounded once to nearest, ties to even. Shapes, values,
+/// statuses and thread safety as `gumbel_softmax_backward_f32`; `grad_logits`
+/// is untouched on error.
+///
+/// # Safety
+/// As `gumbel_softmax_backward_f32`, with `uint16_t` elements in place of the
+/// float elements of the tensors.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_softmax_backward_f16(
+    y_soft: *const u16,
+    grad_out: *const u16,
+    grad_logits: *mut u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: f32,
+) -> gumbel_status {
+    guard(|| unsafe {
+        backward(
+            y_soft.cast::<F16>(),
+            grad_out.cast::<F16>(),
+            grad_logits.cast::<F16>(),
+            [outer, classes, inner],
+            tau,
+        )
+    })
 }
 
 /// Gradient with respect to the temperature of a Gumbel-Softmax sample
@@ -210,6 +274,70 @@ pub unsafe extern "C" fn gumbel_softmax_backward_per_row_f64(
     })
 }
 
+/// The bfloat16 twin of `gumbel_softmax_backward_per_row_f32`: `y_soft`,
+/// `grad_out` and `grad_logits` hold bfloat16 values (`uint16_t` bit patterns:
+/// the upper 16 bits of the float they stand for); temperatures are floats.
+/// `grad_logits` is the output of `gumbel_softmax_backward_per_row_f32` on
+/// `y_soft` and `grad_out` widened exactly to float, each value rounded once to
+/// nearest, ties to even. Shapes, values, statuses and thread safety as
+/// `gumbel_softmax_backward_per_row_f32`; `grad_logits` is untouched on error.
+///
+/// # Safety
+/// As `gumbel_softmax_backward_per_row_f32`, with `uint16_t` elements in place
+/// of the float elements of the tensors.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_softmax_backward_per_row_bf16(
+    y_soft: *const u16,
+    grad_out: *const u16,
+    grad_logits: *mut u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: *const f32,
+) -> gumbel_status {
+    guard(|| unsafe {
+        backward_per_row(
+            y_soft.cast::<Bf16>(),
+            grad_out.cast::<Bf16>(),
+            grad_logits.cast::<Bf16>(),
+            [outer, classes, inner],
+            tau,
+        )
+    })
+}
+
+/// The float16 twin of `gumbel_softmax_backward_per_row_f32`: `y_soft`,
+/// `grad_out` and `grad_logits` hold IEEE 754 binary16 values (`uint16_t` bit
+/// patterns, the storage of `_Float16`); temperatures are floats. `grad_logits`
+/// is the output of `gumbel_softmax_backward_per_row_f32` on `y_soft` and
+/// `grad_out` widened exactly to float, each value rounded once to nearest,
+/// ties to even. Shapes, values, statuses and thread safety as
+/// `gumbel_softmax_backward_per_row_f32`; `grad_logits` is untouched on error.
+///
+/// # Safety
+/// As `gumbel_softmax_backward_per_row_f32`, with `uint16_t` elements in place
+/// of the float elements of the tensors.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_softmax_backward_per_row_f16(
+    y_soft: *const u16,
+    grad_out: *const u16,
+    grad_logits: *mut u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: *const f32,
+) -> gumbel_status {
+    guard(|| unsafe {
+        backward_per_row(
+            y_soft.cast::<F16>(),
+            grad_out.cast::<F16>(),
+            grad_logits.cast::<F16>(),
+            [outer, classes, inner],
+            tau,
+        )
+    })
+}
+
 /// Gradient with respect to each row's temperature of a sample of
 /// `gumbel_softmax_per_row_f32`:
 /// `grad_tau[r] = -(1/tau[r]) sum_k y_k (v_k - <v, y>) ln y_k` over row
@@ -268,27 +396,27 @@ pub unsafe extern "C" fn gumbel_softmax_grad_tau_per_row_f64(
 }
 
 /// The checked buffers of a gradient call.
-struct Checked<F> {
+struct Checked<E, T> {
     shape: Shape,
-    y_soft: Buffer<F>,
-    grad_out: Buffer<F>,
+    y_soft: Buffer<E>,
+    grad_out: Buffer<E>,
     /// Empty for a scalar temperature.
-    tau: Buffer<F>,
-    out: Buffer<F>,
+    tau: Buffer<T>,
+    out: Buffer<E>,
 }
 
 /// Checks the shape, the inputs `y_soft` and `grad_out`, the per-row `tau`
 /// (when given) and an output `out_name` of `out_len(shape)` elements that
 /// must overlap none of the inputs.
-fn checked<F>(
-    y_soft: *const F,
-    grad_out: *const F,
+fn checked<E, T>(
+    y_soft: *const E,
+    grad_out: *const E,
     [outer, classes, inner]: [usize; 3],
-    tau: Option<*const F>,
-    out: *mut F,
+    tau: Option<*const T>,
+    out: *mut E,
     out_name: &str,
     out_len: fn(&Shape) -> usize,
-) -> Result<Checked<F>> {
+) -> Result<Checked<E, T>> {
     let shape = Shape::new(outer, classes, inner)?;
     let y_soft = Buffer::new(y_soft, shape.len(), "y_soft")?;
     let grad_out = Buffer::new(grad_out, shape.len(), "grad_out")?;
@@ -298,10 +426,11 @@ fn checked<F>(
     };
     let out = Buffer::new(out, out_len(&shape), out_name)?;
     check_disjoint_from_all(
-        &[(&y_soft, "y_soft"), (&grad_out, "grad_out"), (&tau, "tau")],
+        &[(&y_soft, "y_soft"), (&grad_out, "grad_out")],
         &out,
         out_name,
     )?;
+    check_disjoint(&tau, "tau", &out, out_name)?;
     Ok(Checked {
         shape,
         y_soft,
@@ -311,14 +440,14 @@ fn checked<F>(
     })
 }
 
-unsafe fn backward<F: Float>(
-    y_soft: *const F,
-    grad_out: *const F,
-    grad_logits: *mut F,
+unsafe fn backward<E: Element>(
+    y_soft: *const E,
+    grad_out: *const E,
+    grad_logits: *mut E,
     dims: [usize; 3],
-    tau: F,
+    tau: E::Compute,
 ) -> Result<()> {
-    let c = checked(
+    let c = checked::<E, E::Compute>(
         y_soft,
         grad_out,
         dims,
@@ -340,12 +469,12 @@ unsafe fn backward<F: Float>(
     }
 }
 
-unsafe fn backward_per_row<F: Float>(
-    y_soft: *const F,
-    grad_out: *const F,
-    grad_logits: *mut F,
+unsafe fn backward_per_row<E: Element>(
+    y_soft: *const E,
+    grad_out: *const E,
+    grad_logits: *mut E,
     dims: [usize; 3],
-    tau: *const F,
+    tau: *const E::Compute,
 ) -> Result<()> {
     let c = checked(
         y_soft,
@@ -375,7 +504,7 @@ unsafe fn grad_tau_scalar<F: Float>(
     tau: F,
     grad_tau: *mut F,
 ) -> Result<()> {
-    let c = checked(y_soft, grad_out, dims, None, grad_tau, "grad_tau", |_| 1)?;
+    let c = checked::<F, F>(y_soft, grad_out, dims, None, grad_tau, "grad_tau", |_| 1)?;
     // SAFETY: as in `backward`; `grad_tau` is one non-NULL element.
     unsafe {
         let value = crate::gumbel_softmax_grad_tau(
