@@ -23,6 +23,7 @@ mod ffi_schedule;
 mod fuzz_regressions;
 mod grad;
 mod gumbel_dist;
+mod half;
 mod header;
 mod layers;
 mod noise;

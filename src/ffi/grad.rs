@@ -7,7 +7,7 @@ use super::buffer::{check_disjoint, check_disjoint_from_all, Buffer};
 use super::status::gumbel_status;
 use crate::error::Result;
 use crate::Shape;
-use crate::{Bf16, Element, Float, F16};
+use crate::{Bf16, Element, F16};
 
 /// Gradient with respect to the logits of a Gumbel-Softmax sample
 /// (vector-Jacobian product; Jang et al. 2017, section 2):
@@ -212,6 +212,70 @@ pub unsafe extern "C" fn gumbel_softmax_grad_tau_f64(
     guard(|| unsafe { grad_tau_scalar(y_soft, grad_out, [outer, classes, inner], tau, grad_tau) })
 }
 
+/// The bfloat16 twin of `gumbel_softmax_grad_tau_f32`: `y_soft` and `grad_out`
+/// hold bfloat16 values (`uint16_t` bit patterns: the upper 16 bits of the
+/// float they stand for); `tau` and `grad_tau` are floats. The result is that
+/// of `gumbel_softmax_grad_tau_f32` on `y_soft` and `grad_out` widened exactly
+/// to float (computed as there, so rounded once to float). Shapes, values,
+/// statuses and thread safety as `gumbel_softmax_grad_tau_f32`; `grad_tau` is
+/// untouched on error.
+///
+/// # Safety
+/// As `gumbel_softmax_grad_tau_f32`, with `uint16_t` elements in place of the float elements
+/// of `y_soft` and `grad_out`.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_softmax_grad_tau_bf16(
+    y_soft: *const u16,
+    grad_out: *const u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: f32,
+    grad_tau: *mut f32,
+) -> gumbel_status {
+    guard(|| unsafe {
+        grad_tau_scalar(
+            y_soft.cast::<Bf16>(),
+            grad_out.cast::<Bf16>(),
+            [outer, classes, inner],
+            tau,
+            grad_tau,
+        )
+    })
+}
+
+/// The float16 twin of `gumbel_softmax_grad_tau_f32`: `y_soft` and `grad_out`
+/// hold IEEE 754 binary16 values (`uint16_t` bit patterns, the storage of
+/// `_Float16`); `tau` and `grad_tau` are floats. The result is that of
+/// `gumbel_softmax_grad_tau_f32` on `y_soft` and `grad_out` widened exactly to
+/// float (computed as there, so rounded once to float). Shapes, values,
+/// statuses and thread safety as `gumbel_softmax_grad_tau_f32`; `grad_tau` is
+/// untouched on error.
+///
+/// # Safety
+/// As `gumbel_softmax_grad_tau_f32`, with `uint16_t` elements in place of the float elements
+/// of `y_soft` and `grad_out`.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_softmax_grad_tau_f16(
+    y_soft: *const u16,
+    grad_out: *const u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: f32,
+    grad_tau: *mut f32,
+) -> gumbel_status {
+    guard(|| unsafe {
+        grad_tau_scalar(
+            y_soft.cast::<F16>(),
+            grad_out.cast::<F16>(),
+            [outer, classes, inner],
+            tau,
+            grad_tau,
+        )
+    })
+}
+
 /// `gumbel_softmax_backward_f32` for the per-row temperatures of
 /// `gumbel_softmax_per_row_f32`: row `r` of `grad_logits` is
 /// `y_r * (v_r - <v_r, y_r>) / tau[r]` (Jang et al. 2017, section 2).
@@ -395,28 +459,92 @@ pub unsafe extern "C" fn gumbel_softmax_grad_tau_per_row_f64(
     guard(|| unsafe { grad_tau_per_row(y_soft, grad_out, [outer, classes, inner], tau, grad_tau) })
 }
 
+/// The bfloat16 twin of `gumbel_softmax_grad_tau_per_row_f32`: `y_soft` and
+/// `grad_out` hold bfloat16 values (`uint16_t` bit patterns: the upper 16 bits
+/// of the float they stand for); `tau` and `grad_tau` are floats. The result is
+/// that of `gumbel_softmax_grad_tau_per_row_f32` on `y_soft` and `grad_out`
+/// widened exactly to float (computed as there, so rounded once to float).
+/// Shapes, values, statuses and thread safety as
+/// `gumbel_softmax_grad_tau_per_row_f32`; `grad_tau` is untouched on error.
+///
+/// # Safety
+/// As `gumbel_softmax_grad_tau_per_row_f32`, with `uint16_t` elements in place of the float elements
+/// of `y_soft` and `grad_out`.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_softmax_grad_tau_per_row_bf16(
+    y_soft: *const u16,
+    grad_out: *const u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: *const f32,
+    grad_tau: *mut f32,
+) -> gumbel_status {
+    guard(|| unsafe {
+        grad_tau_per_row(
+            y_soft.cast::<Bf16>(),
+            grad_out.cast::<Bf16>(),
+            [outer, classes, inner],
+            tau,
+            grad_tau,
+        )
+    })
+}
+
+/// The float16 twin of `gumbel_softmax_grad_tau_per_row_f32`: `y_soft` and
+/// `grad_out` hold IEEE 754 binary16 values (`uint16_t` bit patterns, the
+/// storage of `_Float16`); `tau` and `grad_tau` are floats. The result is that
+/// of `gumbel_softmax_grad_tau_per_row_f32` on `y_soft` and `grad_out` widened
+/// exactly to float (computed as there, so rounded once to float). Shapes,
+/// values, statuses and thread safety as `gumbel_softmax_grad_tau_per_row_f32`;
+/// `grad_tau` is untouched on error.
+///
+/// # Safety
+/// As `gumbel_softmax_grad_tau_per_row_f32`, with `uint16_t` elements in place of the float elements
+/// of `y_soft` and `grad_out`.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_softmax_grad_tau_per_row_f16(
+    y_soft: *const u16,
+    grad_out: *const u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: *const f32,
+    grad_tau: *mut f32,
+) -> gumbel_status {
+    guard(|| unsafe {
+        grad_tau_per_row(
+            y_soft.cast::<F16>(),
+            grad_out.cast::<F16>(),
+            [outer, classes, inner],
+            tau,
+            grad_tau,
+        )
+    })
+}
+
 /// The checked buffers of a gradient call.
-struct Checked<E, T> {
+struct Checked<E, T, O> {
     shape: Shape,
     y_soft: Buffer<E>,
     grad_out: Buffer<E>,
     /// Empty for a scalar temperature.
     tau: Buffer<T>,
-    out: Buffer<E>,
+    out: Buffer<O>,
 }
 
 /// Checks the shape, the inputs `y_soft` and `grad_out`, the per-row `tau`
 /// (when given) and an output `out_name` of `out_len(shape)` elements that
 /// must overlap none of the inputs.
-fn checked<E, T>(
+fn checked<E, T, O>(
     y_soft: *const E,
     grad_out: *const E,
     [outer, classes, inner]: [usize; 3],
     tau: Option<*const T>,
-    out: *mut E,
+    out: *mut O,
     out_name: &str,
     out_len: fn(&Shape) -> usize,
-) -> Result<Checked<E, T>> {
+) -> Result<Checked<E, T, O>> {
     let shape = Shape::new(outer, classes, inner)?;
     let y_soft = Buffer::new(y_soft, shape.len(), "y_soft")?;
     let grad_out = Buffer::new(grad_out, shape.len(), "grad_out")?;
@@ -447,7 +575,7 @@ unsafe fn backward<E: Element>(
     dims: [usize; 3],
     tau: E::Compute,
 ) -> Result<()> {
-    let c = checked::<E, E::Compute>(
+    let c = checked::<E, E::Compute, E>(
         y_soft,
         grad_out,
         dims,
@@ -497,14 +625,22 @@ unsafe fn backward_per_row<E: Element>(
     }
 }
 
-unsafe fn grad_tau_scalar<F: Float>(
-    y_soft: *const F,
-    grad_out: *const F,
+unsafe fn grad_tau_scalar<E: Element>(
+    y_soft: *const E,
+    grad_out: *const E,
     dims: [usize; 3],
-    tau: F,
-    grad_tau: *mut F,
+    tau: E::Compute,
+    grad_tau: *mut E::Compute,
 ) -> Result<()> {
-    let c = checked::<F, F>(y_soft, grad_out, dims, None, grad_tau, "grad_tau", |_| 1)?;
+    let c = checked::<E, E::Compute, E::Compute>(
+        y_soft,
+        grad_out,
+        dims,
+        None,
+        grad_tau,
+        "grad_tau",
+        |_| 1,
+    )?;
     // SAFETY: as in `backward`; `grad_tau` is one non-NULL element.
     unsafe {
         let value = crate::gumbel_softmax_grad_tau(
@@ -518,12 +654,12 @@ unsafe fn grad_tau_scalar<F: Float>(
     Ok(())
 }
 
-unsafe fn grad_tau_per_row<F: Float>(
-    y_soft: *const F,
-    grad_out: *const F,
+unsafe fn grad_tau_per_row<E: Element>(
+    y_soft: *const E,
+    grad_out: *const E,
     dims: [usize; 3],
-    tau: *const F,
-    grad_tau: *mut F,
+    tau: *const E::Compute,
+    grad_tau: *mut E::Compute,
 ) -> Result<()> {
     let c = checked(
         y_soft,

@@ -24,6 +24,20 @@ pub struct Bf16(u16);
 #[repr(transparent)]
 pub struct F16(u16);
 
+impl Bf16 {
+    /// The value with these bits.
+    pub const fn from_bits(bits: u16) -> Self {
+        Self(bits)
+    }
+}
+
+impl F16 {
+    /// The value with these bits.
+    pub const fn from_bits(bits: u16) -> Self {
+        Self(bits)
+    }
+}
+
 /// A 16-bit storage format computed in `f32`: [`Bf16`] or [`F16`]; sealed.
 pub trait Half: Copy + Send + Sync + fmt::Debug + 'static + sealed::Sealed {
     /// The value with these bits.

@@ -39,6 +39,7 @@ use crate::rows::softmax::sum;
 use crate::rows::temperature::Temperature;
 use crate::rows::validate::{check_finite, check_soft_sample};
 use crate::runtime::exec::{self, Output};
+use crate::runtime::scratch::with_compute;
 use crate::runtime::shape::Shape;
 
 /// Gradient of a loss with respect to the logits of a Gumbel-Softmax
@@ -132,12 +133,12 @@ pub fn gumbel_softmax_backward_per_row<E: Element>(
 ///
 /// # Errors
 /// As [`gumbel_softmax_backward`].
-pub fn gumbel_softmax_grad_tau<F: Float>(
-    y_soft: &[F],
-    grad_out: &[F],
+pub fn gumbel_softmax_grad_tau<E: Element>(
+    y_soft: &[E],
+    grad_out: &[E],
     shape: Shape,
-    tau: F,
-) -> Result<F> {
+    tau: E::Compute,
+) -> Result<E::Compute> {
     check_inputs(y_soft, grad_out, shape, Temperature::Scalar(tau))?;
     // Divide the total by `tau` once, not each row: with a tiny `tau` the
     // rows' quotients overflow to infinities of both signs, whose sum would
@@ -145,10 +146,10 @@ pub fn gumbel_softmax_grad_tau<F: Float>(
     let total = exec::sum_rows(
         shape,
         [y_soft, grad_out],
-        |_, [y, v]| grad_tau_row_times_tau(y, v),
+        |_, rows| with_compute(rows, |[y, v]| grad_tau_row_times_tau(y, v)),
         sum,
     )?;
-    Ok(F::from_f64(-total / tau.to_f64()))
+    Ok(Float::from_f64(-total / tau.to_f64()))
 }
 
 /// Gradient of a loss with respect to the per-row temperatures of
@@ -163,12 +164,12 @@ pub fn gumbel_softmax_grad_tau<F: Float>(
 /// As [`gumbel_softmax_backward_per_row`], and
 /// [`ErrorKind::InvalidShape`](crate::ErrorKind::InvalidShape) if `grad_tau`
 /// does not have `shape.rows()` entries. `grad_tau` is untouched on error.
-pub fn gumbel_softmax_grad_tau_per_row<F: Float>(
-    y_soft: &[F],
-    grad_out: &[F],
+pub fn gumbel_softmax_grad_tau_per_row<E: Element>(
+    y_soft: &[E],
+    grad_out: &[E],
     shape: Shape,
-    tau: &[F],
-    grad_tau: &mut [F],
+    tau: &[E::Compute],
+    grad_tau: &mut [E::Compute],
 ) -> Result<()> {
     shape.check_len("grad_tau", grad_tau.len(), shape.rows())?;
     let tau = Temperature::PerRow(tau);
@@ -179,7 +180,9 @@ pub fn gumbel_softmax_grad_tau_per_row<F: Float>(
         grad_tau,
         Output::PerRow,
         0,
-        |row, [y, v], _, out| out[0] = grad_tau_row(y, v, tau.of_row(row)),
+        |row, rows, _, out| {
+            out[0] = with_compute(rows, |[y, v]| grad_tau_row(y, v, tau.of_row(row)))
+        },
     )
 }
 

@@ -202,7 +202,7 @@ pub(crate) fn map_units<F: Plain + Sync, O: Plain + Send, const N: usize>(
 /// entry are unspecified); `out_row` has `classes` values for
 /// [`Output::PerElement`] and one for [`Output::PerRow`]. Runs over the
 /// units of [`map_units`].
-pub(crate) fn map_rows_n<F: Float, O: Plain + Send, const N: usize>(
+pub(crate) fn map_rows_n<F: Plain + Sync, O: Plain + Send, const N: usize>(
     shape: Shape,
     inputs: [&[F]; N],
     out: &mut [O],
@@ -230,10 +230,10 @@ pub(crate) fn map_rows_n<F: Float, O: Plain + Send, const N: usize>(
 /// unit of [`crate::stream`] are summed with `sum`, then the unit sums, in
 /// unit order, again with `sum`. The result is therefore the same bits for
 /// any thread count.
-pub(crate) fn sum_rows<F: Float, const N: usize>(
+pub(crate) fn sum_rows<F: Plain + Sync, R: Float, const N: usize>(
     shape: Shape,
     inputs: [&[F]; N],
-    kernel: impl Fn(usize, [&[F]; N]) -> F + Sync,
+    kernel: impl Fn(usize, [&[F]; N]) -> R + Sync,
     sum: impl Fn(&[f64]) -> f64,
 ) -> Result<f64> {
     if shape.is_empty() {

@@ -86,6 +86,20 @@ pub(crate) fn with_widened<E: Element, R, const N: usize>(
     })
 }
 
+/// Calls `body` with `inputs` in their computed type: the slices themselves
+/// for `f32` and `f64`, copies by [`with_widened`] for the 16-bit formats.
+#[inline]
+pub(crate) fn with_compute<E: Element, R, const N: usize>(
+    inputs: [&[E]; N],
+    body: impl FnOnce([&[E::Compute]; N]) -> R,
+) -> R {
+    let native = inputs.map(E::as_compute);
+    if native.iter().all(Option::is_some) {
+        return body(native.map(|x| x.expect("checked")));
+    }
+    with_widened(inputs, 0, |wide, _| body(wide))
+}
+
 /// Rounds `values` once into `out` (of the same length).
 #[inline]
 pub(crate) fn narrow_into<E: Element>(values: &[E::Compute], out: &mut [E]) {
