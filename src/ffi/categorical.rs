@@ -6,8 +6,10 @@ use super::boundary::guard;
 use super::buffer::{check_disjoint, check_disjoint_from_all, Buffer};
 use super::status::gumbel_status;
 use crate::error::Result;
+use crate::Bf16;
+use crate::Element;
 use crate::Shape;
-use crate::{Bf16, Element, F16};
+use crate::F16;
 
 /// The number of stream ids one sampling call on a row-major
 /// `(outer, classes, inner)` tensor consumes: make the next independent call

@@ -6,8 +6,10 @@ use super::boundary::guard;
 use super::buffer::{check_disjoint, check_disjoint_from_all, Buffer};
 use super::status::gumbel_status;
 use crate::error::Result;
+use crate::Bf16;
+use crate::Element;
 use crate::Shape;
-use crate::{Bf16, Element, F16};
+use crate::F16;
 
 /// Gradient with respect to the logits of a Gumbel-Softmax sample
 /// (vector-Jacobian product; Jang et al. 2017, section 2):
