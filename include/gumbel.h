@@ -352,6 +352,54 @@ gumbel_status gumbel_softmax_f64(const double *logits,
                                  uint64_t offset);
 
 /**
+ * The bfloat16 twin of `gumbel_softmax_f32`: the tensors hold bfloat16 values
+ * (`uint16_t` bit patterns: the upper 16 bits of the float they stand for);
+ * temperatures are floats. Computed in float with exactly the noise of
+ * `gumbel_softmax_f32` for the same `(seed, offset)`: `out` is the output of
+ * `gumbel_softmax_f32` on the logits widened exactly to float, each value
+ * rounded once to nearest, ties to even (a hard sample is the same one-hot).
+ * Shapes, values, randomness, statuses (a NaN logit is any bfloat16 NaN) and
+ * thread safety as `gumbel_softmax_f32`; `out` is untouched on error.
+ *
+ * # Safety
+ * As `gumbel_softmax_f32`, with `uint16_t` elements in place of the float
+ * elements of the tensors.
+ */
+gumbel_status gumbel_softmax_bf16(const uint16_t *logits,
+                                  uint16_t *out,
+                                  size_t outer,
+                                  size_t classes,
+                                  size_t inner,
+                                  float tau,
+                                  bool hard,
+                                  uint64_t seed,
+                                  uint64_t offset);
+
+/**
+ * The float16 twin of `gumbel_softmax_f32`: the tensors hold IEEE 754 binary16
+ * values (`uint16_t` bit patterns, the storage of `_Float16`); temperatures
+ * are floats. Computed in float with exactly the noise of `gumbel_softmax_f32`
+ * for the same `(seed, offset)`: `out` is the output of `gumbel_softmax_f32`
+ * on the logits widened exactly to float, each value rounded once to nearest,
+ * ties to even (a hard sample is the same one-hot). Shapes, values,
+ * randomness, statuses (a NaN logit is any float16 NaN) and thread safety as
+ * `gumbel_softmax_f32`; `out` is untouched on error.
+ *
+ * # Safety
+ * As `gumbel_softmax_f32`, with `uint16_t` elements in place of the float
+ * elements of the tensors.
+ */
+gumbel_status gumbel_softmax_f16(const uint16_t *logits,
+                                 uint16_t *out,
+                                 size_t outer,
+                                 size_t classes,
+                                 size_t inner,
+                                 float tau,
+                                 bool hard,
+                                 uint64_t seed,
+                                 uint64_t offset);
+
+/**
  * Gumbel-Softmax sample with one temperature per row: row `r` of `out` is
  * `softmax((logits_r + g_r) / tau[r])` (Jang et al. 2017, eq. 1, with a
  * row-dependent temperature), or with `hard` the exact one-hot of
@@ -418,6 +466,56 @@ gumbel_status gumbel_softmax_per_row_f64(const double *logits,
                                          uint64_t offset);
 
 /**
+ * The bfloat16 twin of `gumbel_softmax_per_row_f32`: the tensors hold bfloat16
+ * values (`uint16_t` bit patterns: the upper 16 bits of the float they stand
+ * for); temperatures are floats. Computed in float with exactly the noise of
+ * `gumbel_softmax_per_row_f32` for the same `(seed, offset)`: `out` is the
+ * output of `gumbel_softmax_per_row_f32` on the logits widened exactly to
+ * float, each value rounded once to nearest, ties to even (a hard sample is
+ * the same one-hot). Shapes, values, randomness, statuses (a NaN logit is any
+ * bfloat16 NaN) and thread safety as `gumbel_softmax_per_row_f32`; `out` is
+ * untouched on error.
+ *
+ * # Safety
+ * As `gumbel_softmax_per_row_f32`, with `uint16_t` elements in place of the
+ * float elements of the tensors.
+ */
+gumbel_status gumbel_softmax_per_row_bf16(const uint16_t *logits,
+                                          uint16_t *out,
+                                          size_t outer,
+                                          size_t classes,
+                                          size_t inner,
+                                          const float *tau,
+                                          bool hard,
+                                          uint64_t seed,
+                                          uint64_t offset);
+
+/**
+ * The float16 twin of `gumbel_softmax_per_row_f32`: the tensors hold IEEE 754
+ * binary16 values (`uint16_t` bit patterns, the storage of `_Float16`);
+ * temperatures are floats. Computed in float with exactly the noise of
+ * `gumbel_softmax_per_row_f32` for the same `(seed, offset)`: `out` is the
+ * output of `gumbel_softmax_per_row_f32` on the logits widened exactly to
+ * float, each value rounded once to nearest, ties to even (a hard sample is
+ * the same one-hot). Shapes, values, randomness, statuses (a NaN logit is any
+ * float16 NaN) and thread safety as `gumbel_softmax_per_row_f32`; `out` is
+ * untouched on error.
+ *
+ * # Safety
+ * As `gumbel_softmax_per_row_f32`, with `uint16_t` elements in place of the
+ * float elements of the tensors.
+ */
+gumbel_status gumbel_softmax_per_row_f16(const uint16_t *logits,
+                                         uint16_t *out,
+                                         size_t outer,
+                                         size_t classes,
+                                         size_t inner,
+                                         const float *tau,
+                                         bool hard,
+                                         uint64_t seed,
+                                         uint64_t offset);
+
+/**
  * Gumbel-max sampling (Gumbel 1954; Maddison et al. 2014): for each row,
  * `indices[row] = argmax_k (logits_k + g_k)`, an exact draw from
  * `Categorical(softmax(logits))`, with the same noise `g` as
@@ -471,6 +569,48 @@ gumbel_status gumbel_sample_f64(const double *logits,
                                 uint64_t offset);
 
 /**
+ * The bfloat16 twin of `gumbel_sample_f32`: `logits` holds bfloat16 values
+ * (`uint16_t` bit patterns: the upper 16 bits of the float they stand for).
+ * The indices are exactly those of `gumbel_sample_f32` on the logits widened
+ * exactly to float, with the same `(seed, offset)`, and the argmax of the soft
+ * sample of `gumbel_softmax_bf16` computed in float. Shapes, values,
+ * randomness, statuses (a NaN logit is any bfloat16 NaN) and thread safety as
+ * `gumbel_sample_f32`; `indices` is untouched on error.
+ *
+ * # Safety
+ * As `gumbel_sample_f32`, with `uint16_t` elements in place of the float
+ * elements of the tensors.
+ */
+gumbel_status gumbel_sample_bf16(const uint16_t *logits,
+                                 int64_t *indices,
+                                 size_t outer,
+                                 size_t classes,
+                                 size_t inner,
+                                 uint64_t seed,
+                                 uint64_t offset);
+
+/**
+ * The float16 twin of `gumbel_sample_f32`: `logits` holds IEEE 754 binary16
+ * values (`uint16_t` bit patterns, the storage of `_Float16`). The indices are
+ * exactly those of `gumbel_sample_f32` on the logits widened exactly to float,
+ * with the same `(seed, offset)`, and the argmax of the soft sample of
+ * `gumbel_softmax_f16` computed in float. Shapes, values, randomness, statuses
+ * (a NaN logit is any float16 NaN) and thread safety as `gumbel_sample_f32`;
+ * `indices` is untouched on error.
+ *
+ * # Safety
+ * As `gumbel_sample_f32`, with `uint16_t` elements in place of the float
+ * elements of the tensors.
+ */
+gumbel_status gumbel_sample_f16(const uint16_t *logits,
+                                int64_t *indices,
+                                size_t outer,
+                                size_t classes,
+                                size_t inner,
+                                uint64_t seed,
+                                uint64_t offset);
+
+/**
  * Tempered softmax without noise: `out = softmax(logits / tau)` along the
  * class axis, computed as `exp((x - max x) / tau)` normalised, so huge
  * logits and tiny `tau` neither overflow nor give NaN. These are the
@@ -509,6 +649,46 @@ gumbel_status gumbel_tempered_softmax_f64(const double *logits,
                                           size_t classes,
                                           size_t inner,
                                           double tau);
+
+/**
+ * The bfloat16 twin of `gumbel_tempered_softmax_f32`: the tensors hold
+ * bfloat16 values (`uint16_t` bit patterns: the upper 16 bits of the float
+ * they stand for); temperatures are floats. `out` is the output of
+ * `gumbel_tempered_softmax_f32` on the logits widened exactly to float, each
+ * value rounded once to nearest, ties to even. Shapes, values, statuses (a NaN
+ * logit is any bfloat16 NaN) and thread safety as
+ * `gumbel_tempered_softmax_f32`; `out` is untouched on error.
+ *
+ * # Safety
+ * As `gumbel_tempered_softmax_f32`, with `uint16_t` elements in place of the
+ * float elements of the tensors.
+ */
+gumbel_status gumbel_tempered_softmax_bf16(const uint16_t *logits,
+                                           uint16_t *out,
+                                           size_t outer,
+                                           size_t classes,
+                                           size_t inner,
+                                           float tau);
+
+/**
+ * The float16 twin of `gumbel_tempered_softmax_f32`: the tensors hold IEEE 754
+ * binary16 values (`uint16_t` bit patterns, the storage of `_Float16`);
+ * temperatures are floats. `out` is the output of
+ * `gumbel_tempered_softmax_f32` on the logits widened exactly to float, each
+ * value rounded once to nearest, ties to even. Shapes, values, statuses (a NaN
+ * logit is any float16 NaN) and thread safety as
+ * `gumbel_tempered_softmax_f32`; `out` is untouched on error.
+ *
+ * # Safety
+ * As `gumbel_tempered_softmax_f32`, with `uint16_t` elements in place of the
+ * float elements of the tensors.
+ */
+gumbel_status gumbel_tempered_softmax_f16(const uint16_t *logits,
+                                          uint16_t *out,
+                                          size_t outer,
+                                          size_t classes,
+                                          size_t inner,
+                                          float tau);
 
 /**
  * Tempered softmax without noise and with one temperature per row: row `r`
@@ -552,6 +732,46 @@ gumbel_status gumbel_tempered_softmax_per_row_f64(const double *logits,
                                                   size_t classes,
                                                   size_t inner,
                                                   const double *tau);
+
+/**
+ * The bfloat16 twin of `gumbel_tempered_softmax_per_row_f32`: the tensors hold
+ * bfloat16 values (`uint16_t` bit patterns: the upper 16 bits of the float
+ * they stand for); temperatures are floats. `out` is the output of
+ * `gumbel_tempered_softmax_per_row_f32` on the logits widened exactly to
+ * float, each value rounded once to nearest, ties to even. Shapes, values,
+ * statuses (a NaN logit is any bfloat16 NaN) and thread safety as
+ * `gumbel_tempered_softmax_per_row_f32`; `out` is untouched on error.
+ *
+ * # Safety
+ * As `gumbel_tempered_softmax_per_row_f32`, with `uint16_t` elements in place
+ * of the float elements of the tensors.
+ */
+gumbel_status gumbel_tempered_softmax_per_row_bf16(const uint16_t *logits,
+                                                   uint16_t *out,
+                                                   size_t outer,
+                                                   size_t classes,
+                                                   size_t inner,
+                                                   const float *tau);
+
+/**
+ * The float16 twin of `gumbel_tempered_softmax_per_row_f32`: the tensors hold
+ * IEEE 754 binary16 values (`uint16_t` bit patterns, the storage of
+ * `_Float16`); temperatures are floats. `out` is the output of
+ * `gumbel_tempered_softmax_per_row_f32` on the logits widened exactly to
+ * float, each value rounded once to nearest, ties to even. Shapes, values,
+ * statuses (a NaN logit is any float16 NaN) and thread safety as
+ * `gumbel_tempered_softmax_per_row_f32`; `out` is untouched on error.
+ *
+ * # Safety
+ * As `gumbel_tempered_softmax_per_row_f32`, with `uint16_t` elements in place
+ * of the float elements of the tensors.
+ */
+gumbel_status gumbel_tempered_softmax_per_row_f16(const uint16_t *logits,
+                                                  uint16_t *out,
+                                                  size_t outer,
+                                                  size_t classes,
+                                                  size_t inner,
+                                                  const float *tau);
 
 /**
  * Gradient with respect to the logits of a Gumbel-Softmax sample
@@ -623,6 +843,48 @@ gumbel_status gumbel_softmax_backward_f64(const double *y_soft,
                                           double tau);
 
 /**
+ * The bfloat16 twin of `gumbel_softmax_backward_f32`: `y_soft`, `grad_out` and
+ * `grad_logits` hold bfloat16 values (`uint16_t` bit patterns: the upper 16
+ * bits of the float they stand for); temperatures are floats. `grad_logits` is
+ * the output of `gumbel_softmax_backward_f32` on `y_soft` and `grad_out`
+ * widened exactly to float, each value rounded once to nearest, ties to even.
+ * Shapes, values, statuses and thread safety as `gumbel_softmax_backward_f32`;
+ * `grad_logits` is untouched on error.
+ *
+ * # Safety
+ * As `gumbel_softmax_backward_f32`, with `uint16_t` elements in place of the
+ * float elements of the tensors.
+ */
+gumbel_status gumbel_softmax_backward_bf16(const uint16_t *y_soft,
+                                           const uint16_t *grad_out,
+                                           uint16_t *grad_logits,
+                                           size_t outer,
+                                           size_t classes,
+                                           size_t inner,
+                                           float tau);
+
+/**
+ * The float16 twin of `gumbel_softmax_backward_f32`: `y_soft`, `grad_out` and
+ * `grad_logits` hold IEEE 754 binary16 values (`uint16_t` bit patterns, the
+ * storage of `_Float16`); temperatures are floats. `grad_logits` is the output
+ * of `gumbel_softmax_backward_f32` on `y_soft` and `grad_out` widened exactly
+ * to float, each value rounded once to nearest, ties to even. Shapes, values,
+ * statuses and thread safety as `gumbel_softmax_backward_f32`; `grad_logits`
+ * is untouched on error.
+ *
+ * # Safety
+ * As `gumbel_softmax_backward_f32`, with `uint16_t` elements in place of the
+ * float elements of the tensors.
+ */
+gumbel_status gumbel_softmax_backward_f16(const uint16_t *y_soft,
+                                          const uint16_t *grad_out,
+                                          uint16_t *grad_logits,
+                                          size_t outer,
+                                          size_t classes,
+                                          size_t inner,
+                                          float tau);
+
+/**
  * Gradient with respect to the temperature of a Gumbel-Softmax sample
  * `softmax((logits + g) / tau)` (Jang et al. 2017, eq. 1), summed over all
  * rows: `*grad_tau = sum_rows dL/dtau` with, per row,
@@ -681,6 +943,48 @@ gumbel_status gumbel_softmax_grad_tau_f64(const double *y_soft,
                                           double *grad_tau);
 
 /**
+ * The bfloat16 twin of `gumbel_softmax_grad_tau_f32`: `y_soft` and `grad_out`
+ * hold bfloat16 values (`uint16_t` bit patterns: the upper 16 bits of the
+ * float they stand for); `tau` and `grad_tau` are floats. The result is that
+ * of `gumbel_softmax_grad_tau_f32` on `y_soft` and `grad_out` widened exactly
+ * to float (computed as there, so rounded once to float). Shapes, values,
+ * statuses and thread safety as `gumbel_softmax_grad_tau_f32`; `grad_tau` is
+ * untouched on error.
+ *
+ * # Safety
+ * As `gumbel_softmax_grad_tau_f32`, with `uint16_t` elements in place of the float elements
+ * of `y_soft` and `grad_out`.
+ */
+gumbel_status gumbel_softmax_grad_tau_bf16(const uint16_t *y_soft,
+                                           const uint16_t *grad_out,
+                                           size_t outer,
+                                           size_t classes,
+                                           size_t inner,
+                                           float tau,
+                                           float *grad_tau);
+
+/**
+ * The float16 twin of `gumbel_softmax_grad_tau_f32`: `y_soft` and `grad_out`
+ * hold IEEE 754 binary16 values (`uint16_t` bit patterns, the storage of
+ * `_Float16`); `tau` and `grad_tau` are floats. The result is that of
+ * `gumbel_softmax_grad_tau_f32` on `y_soft` and `grad_out` widened exactly to
+ * float (computed as there, so rounded once to float). Shapes, values,
+ * statuses and thread safety as `gumbel_softmax_grad_tau_f32`; `grad_tau` is
+ * untouched on error.
+ *
+ * # Safety
+ * As `gumbel_softmax_grad_tau_f32`, with `uint16_t` elements in place of the float elements
+ * of `y_soft` and `grad_out`.
+ */
+gumbel_status gumbel_softmax_grad_tau_f16(const uint16_t *y_soft,
+                                          const uint16_t *grad_out,
+                                          size_t outer,
+                                          size_t classes,
+                                          size_t inner,
+                                          float tau,
+                                          float *grad_tau);
+
+/**
  * `gumbel_softmax_backward_f32` for the per-row temperatures of
  * `gumbel_softmax_per_row_f32`: row `r` of `grad_logits` is
  * `y_r * (v_r - <v_r, y_r>) / tau[r]` (Jang et al. 2017, section 2).
@@ -733,6 +1037,48 @@ gumbel_status gumbel_softmax_backward_per_row_f64(const double *y_soft,
                                                   const double *tau);
 
 /**
+ * The bfloat16 twin of `gumbel_softmax_backward_per_row_f32`: `y_soft`,
+ * `grad_out` and `grad_logits` hold bfloat16 values (`uint16_t` bit patterns:
+ * the upper 16 bits of the float they stand for); temperatures are floats.
+ * `grad_logits` is the output of `gumbel_softmax_backward_per_row_f32` on
+ * `y_soft` and `grad_out` widened exactly to float, each value rounded once to
+ * nearest, ties to even. Shapes, values, statuses and thread safety as
+ * `gumbel_softmax_backward_per_row_f32`; `grad_logits` is untouched on error.
+ *
+ * # Safety
+ * As `gumbel_softmax_backward_per_row_f32`, with `uint16_t` elements in place
+ * of the float elements of the tensors.
+ */
+gumbel_status gumbel_softmax_backward_per_row_bf16(const uint16_t *y_soft,
+                                                   const uint16_t *grad_out,
+                                                   uint16_t *grad_logits,
+                                                   size_t outer,
+                                                   size_t classes,
+                                                   size_t inner,
+                                                   const float *tau);
+
+/**
+ * The float16 twin of `gumbel_softmax_backward_per_row_f32`: `y_soft`,
+ * `grad_out` and `grad_logits` hold IEEE 754 binary16 values (`uint16_t` bit
+ * patterns, the storage of `_Float16`); temperatures are floats. `grad_logits`
+ * is the output of `gumbel_softmax_backward_per_row_f32` on `y_soft` and
+ * `grad_out` widened exactly to float, each value rounded once to nearest,
+ * ties to even. Shapes, values, statuses and thread safety as
+ * `gumbel_softmax_backward_per_row_f32`; `grad_logits` is untouched on error.
+ *
+ * # Safety
+ * As `gumbel_softmax_backward_per_row_f32`, with `uint16_t` elements in place
+ * of the float elements of the tensors.
+ */
+gumbel_status gumbel_softmax_backward_per_row_f16(const uint16_t *y_soft,
+                                                  const uint16_t *grad_out,
+                                                  uint16_t *grad_logits,
+                                                  size_t outer,
+                                                  size_t classes,
+                                                  size_t inner,
+                                                  const float *tau);
+
+/**
  * Gradient with respect to each row's temperature of a sample of
  * `gumbel_softmax_per_row_f32`:
  * `grad_tau[r] = -(1/tau[r]) sum_k y_k (v_k - <v, y>) ln y_k` over row
@@ -782,6 +1128,48 @@ gumbel_status gumbel_softmax_grad_tau_per_row_f64(const double *y_soft,
                                                   size_t inner,
                                                   const double *tau,
                                                   double *grad_tau);
+
+/**
+ * The bfloat16 twin of `gumbel_softmax_grad_tau_per_row_f32`: `y_soft` and
+ * `grad_out` hold bfloat16 values (`uint16_t` bit patterns: the upper 16 bits
+ * of the float they stand for); `tau` and `grad_tau` are floats. The result is
+ * that of `gumbel_softmax_grad_tau_per_row_f32` on `y_soft` and `grad_out`
+ * widened exactly to float (computed as there, so rounded once to float).
+ * Shapes, values, statuses and thread safety as
+ * `gumbel_softmax_grad_tau_per_row_f32`; `grad_tau` is untouched on error.
+ *
+ * # Safety
+ * As `gumbel_softmax_grad_tau_per_row_f32`, with `uint16_t` elements in place of the float elements
+ * of `y_soft` and `grad_out`.
+ */
+gumbel_status gumbel_softmax_grad_tau_per_row_bf16(const uint16_t *y_soft,
+                                                   const uint16_t *grad_out,
+                                                   size_t outer,
+                                                   size_t classes,
+                                                   size_t inner,
+                                                   const float *tau,
+                                                   float *grad_tau);
+
+/**
+ * The float16 twin of `gumbel_softmax_grad_tau_per_row_f32`: `y_soft` and
+ * `grad_out` hold IEEE 754 binary16 values (`uint16_t` bit patterns, the
+ * storage of `_Float16`); `tau` and `grad_tau` are floats. The result is that
+ * of `gumbel_softmax_grad_tau_per_row_f32` on `y_soft` and `grad_out` widened
+ * exactly to float (computed as there, so rounded once to float). Shapes,
+ * values, statuses and thread safety as `gumbel_softmax_grad_tau_per_row_f32`;
+ * `grad_tau` is untouched on error.
+ *
+ * # Safety
+ * As `gumbel_softmax_grad_tau_per_row_f32`, with `uint16_t` elements in place of the float elements
+ * of `y_soft` and `grad_out`.
+ */
+gumbel_status gumbel_softmax_grad_tau_per_row_f16(const uint16_t *y_soft,
+                                                  const uint16_t *grad_out,
+                                                  size_t outer,
+                                                  size_t classes,
+                                                  size_t inner,
+                                                  const float *tau,
+                                                  float *grad_tau);
 
 /**
  * ExpConcrete (log-space Gumbel-Softmax) sample along the class axis

@@ -2,7 +2,10 @@
 //! (Concrete) family, with a C ABI (see [`ffi`] and `include/gumbel.h`).
 //!
 //! The safe Rust API works on row-major `(outer, classes, inner)` tensors
-//! ([`Shape`]) of `f32` or `f64` ([`Float`]). Every sampling call takes a
+//! ([`Shape`]) of `f32` or `f64` ([`Float`]); the Gumbel-Softmax and
+//! Gumbel-max samplers, the tempered softmax and the Gumbel-Softmax backward
+//! also take bfloat16 and float16 tensors ([`Bf16`], [`F16`]; see
+//! [`Element`]), computed in `f32` and rounded once. Every sampling call takes a
 //! `seed` and an `offset`: its output is a pure function of them and of the
 //! input, independent of the thread count and the memory layout
 //! (see [`stream`] for the contract and [`streams`] for how far to advance
@@ -41,7 +44,9 @@ mod math;
 mod error;
 
 pub use error::{Error, ErrorKind, Result};
+pub use math::element::Element;
 pub use math::float::Float;
+pub use math::half::{Bf16, Half, F16};
 pub use ops::concrete::{
     concrete_log_prob, concrete_log_prob_per_row, exp_concrete_log_prob,
     exp_concrete_log_prob_per_row,

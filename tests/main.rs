@@ -24,6 +24,7 @@ mod ffi_schedule;
 mod fuzz_regressions;
 mod grad;
 mod gumbel_dist;
+mod half;
 mod header;
 mod layers;
 mod logit_relaxed_bernoulli;
