@@ -365,6 +365,54 @@ gumbel_status gumbel_softmax_f64(const double *logits,
                                  uint64_t offset);
 
 /**
+ * The bfloat16 twin of `gumbel_softmax_f32`: the tensors hold bfloat16 values
+ * (`uint16_t` bit patterns: the upper 16 bits of the float they stand for);
+ * temperatures are floats. Computed in float with exactly the noise of
+ * `gumbel_softmax_f32` for the same `(seed, offset)`: `out` is the output of
+ * `gumbel_softmax_f32` on the logits widened exactly to float, each value
+ * rounded once to nearest, ties to even (a hard sample is the same one-hot).
+ * Shapes, values, randomness, statuses (a NaN logit is any bfloat16 NaN) and
+ * thread safety as `gumbel_softmax_f32`; `out` is untouched on error.
+ *
+ * # Safety
+ * As `gumbel_softmax_f32`, with `uint16_t` elements in place of the float
+ * elements of the tensors.
+ */
+gumbel_status gumbel_softmax_bf16(const uint16_t *logits,
+                                  uint16_t *out,
+                                  size_t outer,
+                                  size_t classes,
+                                  size_t inner,
+                                  float tau,
+                                  bool hard,
+                                  uint64_t seed,
+                                  uint64_t offset);
+
+/**
+ * The float16 twin of `gumbel_softmax_f32`: the tensors hold IEEE 754 binary16
+ * values (`uint16_t` bit patterns, the storage of `_Float16`); temperatures
+ * are floats. Computed in float with exactly the noise of `gumbel_softmax_f32`
+ * for the same `(seed, offset)`: `out` is the output of `gumbel_softmax_f32`
+ * on the logits widened exactly to float, each value rounded once to nearest,
+ * ties to even (a hard sample is the same one-hot). Shapes, values,
+ * randomness, statuses (a NaN logit is any float16 NaN) and thread safety as
+ * `gumbel_softmax_f32`; `out` is untouched on error.
+ *
+ * # Safety
+ * As `gumbel_softmax_f32`, with `uint16_t` elements in place of the float
+ * elements of the tensors.
+ */
+gumbel_status gumbel_softmax_f16(const uint16_t *logits,
+                                 uint16_t *out,
+                                 size_t outer,
+                                 size_t classes,
+                                 size_t inner,
+                                 float tau,
+                                 bool hard,
+                                 uint64_t seed,
+                                 uint64_t offset);
+
+/**
  * Gumbel-Softmax sample with one temperature per row: row `r` of `out` is
  * `softmax((logits_r + g_r) / tau[r])` (Jang et al. 2017, eq. 1, with a
  * row-dependent temperature), or with `hard` the exact one-hot of
@@ -431,6 +479,56 @@ gumbel_status gumbel_softmax_per_row_f64(const double *logits,
                                          uint64_t offset);
 
 /**
+ * The bfloat16 twin of `gumbel_softmax_per_row_f32`: the tensors hold bfloat16
+ * values (`uint16_t` bit patterns: the upper 16 bits of the float they stand
+ * for); temperatures are floats. Computed in float with exactly the noise of
+ * `gumbel_softmax_per_row_f32` for the same `(seed, offset)`: `out` is the
+ * output of `gumbel_softmax_per_row_f32` on the logits widened exactly to
+ * float, each value rounded once to nearest, ties to even (a hard sample is
+ * the same one-hot). Shapes, values, randomness, statuses (a NaN logit is any
+ * bfloat16 NaN) and thread safety as `gumbel_softmax_per_row_f32`; `out` is
+ * untouched on error.
+ *
+ * # Safety
+ * As `gumbel_softmax_per_row_f32`, with `uint16_t` elements in place of the
+ * float elements of the tensors.
+ */
+gumbel_status gumbel_softmax_per_row_bf16(const uint16_t *logits,
+                                          uint16_t *out,
+                                          size_t outer,
+                                          size_t classes,
+                                          size_t inner,
+                                          const float *tau,
+                                          bool hard,
+                                          uint64_t seed,
+                                          uint64_t offset);
+
+/**
+ * The float16 twin of `gumbel_softmax_per_row_f32`: the tensors hold IEEE 754
+ * binary16 values (`uint16_t` bit patterns, the storage of `_Float16`);
+ * temperatures are floats. Computed in float with exactly the noise of
+ * `gumbel_softmax_per_row_f32` for the same `(seed, offset)`: `out` is the
+ * output of `gumbel_softmax_per_row_f32` on the logits widened exactly to
+ * float, each value rounded once to nearest, ties to even (a hard sample is
+ * the same one-hot). Shapes, values, randomness, statuses (a NaN logit is any
+ * float16 NaN) and thread safety as `gumbel_softmax_per_row_f32`; `out` is
+ * untouched on error.
+ *
+ * # Safety
+ * As `gumbel_softmax_per_row_f32`, with `uint16_t` elements in place of the
+ * float elements of the tensors.
+ */
+gumbel_status gumbel_softmax_per_row_f16(const uint16_t *logits,
+                                         uint16_t *out,
+                                         size_t outer,
+                                         size_t classes,
+                                         size_t inner,
+                                         const float *tau,
+                                         bool hard,
+                                         uint64_t seed,
+                                         uint64_t offset);
+
+/**
  * Gumbel-max sampling (Gumbel 1954; Maddison et al. 2014): for each row,
  * `indices[row] = argmax_k (logits_k + g_k)`, an exact draw from
  * `Categorical(softmax(logits))`, with the same noise `g` as
@@ -484,6 +582,48 @@ gumbel_status gumbel_sample_f64(const double *logits,
                                 uint64_t offset);
 
 /**
+ * The bfloat16 twin of `gumbel_sample_f32`: `logits` holds bfloat16 values
+ * (`uint16_t` bit patterns: the upper 16 bits of the float they stand for).
+ * The indices are exactly those of `gumbel_sample_f32` on the logits widened
+ * exactly to float, with the same `(seed, offset)`, and the argmax of the soft
+ * sample of `gumbel_softmax_bf16` computed in float. Shapes, values,
+ * randomness, statuses (a NaN logit is any bfloat16 NaN) and thread safety as
+ * `gumbel_sample_f32`; `indices` is untouched on error.
+ *
+ * # Safety
+ * As `gumbel_sample_f32`, with `uint16_t` elements in place of the float
+ * elements of the tensors.
+ */
+gumbel_status gumbel_sample_bf16(const uint16_t *logits,
+                                 int64_t *indices,
+                                 size_t outer,
+                                 size_t classes,
+                                 size_t inner,
+                                 uint64_t seed,
+                                 uint64_t offset);
+
+/**
+ * The float16 twin of `gumbel_sample_f32`: `logits` holds IEEE 754 binary16
+ * values (`uint16_t` bit patterns, the storage of `_Float16`). The indices are
+ * exactly those of `gumbel_sample_f32` on the logits widened exactly to float,
+ * with the same `(seed, offset)`, and the argmax of the soft sample of
+ * `gumbel_softmax_f16` computed in float. Shapes, values, randomness, statuses
+ * (a NaN logit is any float16 NaN) and thread safety as `gumbel_sample_f32`;
+ * `indices` is untouched on error.
+ *
+ * # Safety
+ * As `gumbel_sample_f32`, with `uint16_t` elements in place of the float
+ * elements of the tensors.
+ */
+gumbel_status gumbel_sample_f16(const uint16_t *logits,
+                                int64_t *indices,
+                                size_t outer,
+                                size_t classes,
+                                size_t inner,
+                                uint64_t seed,
+                                uint64_t offset);
+
+/**
  * Tempered softmax without noise: `out = softmax(logits / tau)` along the
  * class axis, computed as `exp((x - max x) / tau)` normalised, so huge
  * logits and tiny `tau` neither overflow nor give NaN. These are the
@@ -522,6 +662,46 @@ gumbel_status gumbel_tempered_softmax_f64(const double *logits,
                                           size_t classes,
                                           size_t inner,
                                           double tau);
+
+/**
+ * The bfloat16 twin of `gumbel_tempered_softmax_f32`: the tensors hold
+ * bfloat16 values (`uint16_t` bit patterns: the upper 16 bits of the float
+ * they stand for); temperatures are floats. `out` is the output of
+ * `gumbel_tempered_softmax_f32` on the logits widened exactly to float, each
+ * value rounded once to nearest, ties to even. Shapes, values, statuses (a NaN
+ * logit is any bfloat16 NaN) and thread safety as
+ * `gumbel_tempered_softmax_f32`; `out` is untouched on error.
+ *
+ * # Safety
+ * As `gumbel_tempered_softmax_f32`, with `uint16_t` elements in place of the
+ * float elements of the tensors.
+ */
+gumbel_status gumbel_tempered_softmax_bf16(const uint16_t *logits,
+                                           uint16_t *out,
+                                           size_t outer,
+                                           size_t classes,
+                                           size_t inner,
+                                           float tau);
+
+/**
+ * The float16 twin of `gumbel_tempered_softmax_f32`: the tensors hold IEEE 754
+ * binary16 values (`uint16_t` bit patterns, the storage of `_Float16`);
+ * temperatures are floats. `out` is the output of
+ * `gumbel_tempered_softmax_f32` on the logits widened exactly to float, each
+ * value rounded once to nearest, ties to even. Shapes, values, statuses (a NaN
+ * logit is any float16 NaN) and thread safety as
+ * `gumbel_tempered_softmax_f32`; `out` is untouched on error.
+ *
+ * # Safety
+ * As `gumbel_tempered_softmax_f32`, with `uint16_t` elements in place of the
+ * float elements of the tensors.
+ */
+gumbel_status gumbel_tempered_softmax_f16(const uint16_t *logits,
+                                          uint16_t *out,
+                                          size_t outer,
+                                          size_t classes,
+                                          size_t inner,
+                                          float tau);
 
 /**
  * Tempered softmax without noise and with one temperature per row: row `r`
@@ -565,6 +745,46 @@ gumbel_status gumbel_tempered_softmax_per_row_f64(const double *logits,
                                                   size_t classes,
                                                   size_t inner,
                                                   const double *tau);
+
+/**
+ * The bfloat16 twin of `gumbel_tempered_softmax_per_row_f32`: the tensors hold
+ * bfloat16 values (`uint16_t` bit patterns: the upper 16 bits of the float
+ * they stand for); temperatures are floats. `out` is the output of
+ * `gumbel_tempered_softmax_per_row_f32` on the logits widened exactly to
+ * float, each value rounded once to nearest, ties to even. Shapes, values,
+ * statuses (a NaN logit is any bfloat16 NaN) and thread safety as
+ * `gumbel_tempered_softmax_per_row_f32`; `out` is untouched on error.
+ *
+ * # Safety
+ * As `gumbel_tempered_softmax_per_row_f32`, with `uint16_t` elements in place
+ * of the float elements of the tensors.
+ */
+gumbel_status gumbel_tempered_softmax_per_row_bf16(const uint16_t *logits,
+                                                   uint16_t *out,
+                                                   size_t outer,
+                                                   size_t classes,
+                                                   size_t inner,
+                                                   const float *tau);
+
+/**
+ * The float16 twin of `gumbel_tempered_softmax_per_row_f32`: the tensors hold
+ * IEEE 754 binary16 values (`uint16_t` bit patterns, the storage of
+ * `_Float16`); temperatures are floats. `out` is the output of
+ * `gumbel_tempered_softmax_per_row_f32` on the logits widened exactly to
+ * float, each value rounded once to nearest, ties to even. Shapes, values,
+ * statuses (a NaN logit is any float16 NaN) and thread safety as
+ * `gumbel_tempered_softmax_per_row_f32`; `out` is untouched on error.
+ *
+ * # Safety
+ * As `gumbel_tempered_softmax_per_row_f32`, with `uint16_t` elements in place
+ * of the float elements of the tensors.
+ */
+gumbel_status gumbel_tempered_softmax_per_row_f16(const uint16_t *logits,
+                                                  uint16_t *out,
+                                                  size_t outer,
+                                                  size_t classes,
+                                                  size_t inner,
+                                                  const float *tau);
 
 /**
  * Gradient with respect to the logits of a Gumbel-Softmax sample
@@ -641,6 +861,48 @@ gumbel_status gumbel_softmax_backward_f64(const double *y_soft,
                                           double tau);
 
 /**
+ * The bfloat16 twin of `gumbel_softmax_backward_f32`: `y_soft`, `grad_out` and
+ * `grad_logits` hold bfloat16 values (`uint16_t` bit patterns: the upper 16
+ * bits of the float they stand for); temperatures are floats. `grad_logits` is
+ * the output of `gumbel_softmax_backward_f32` on `y_soft` and `grad_out`
+ * widened exactly to float, each value rounded once to nearest, ties to even.
+ * Shapes, values, statuses and thread safety as `gumbel_softmax_backward_f32`;
+ * `grad_logits` is untouched on error.
+ *
+ * # Safety
+ * As `gumbel_softmax_backward_f32`, with `uint16_t` elements in place of the
+ * float elements of the tensors.
+ */
+gumbel_status gumbel_softmax_backward_bf16(const uint16_t *y_soft,
+                                           const uint16_t *grad_out,
+                                           uint16_t *grad_logits,
+                                           size_t outer,
+                                           size_t classes,
+                                           size_t inner,
+                                           float tau);
+
+/**
+ * The float16 twin of `gumbel_softmax_backward_f32`: `y_soft`, `grad_out` and
+ * `grad_logits` hold IEEE 754 binary16 values (`uint16_t` bit patterns, the
+ * storage of `_Float16`); temperatures are floats. `grad_logits` is the output
+ * of `gumbel_softmax_backward_f32` on `y_soft` and `grad_out` widened exactly
+ * to float, each value rounded once to nearest, ties to even. Shapes, values,
+ * statuses and thread safety as `gumbel_softmax_backward_f32`; `grad_logits`
+ * is untouched on error.
+ *
+ * # Safety
+ * As `gumbel_softmax_backward_f32`, with `uint16_t` elements in place of the
+ * float elements of the tensors.
+ */
+gumbel_status gumbel_softmax_backward_f16(const uint16_t *y_soft,
+                                          const uint16_t *grad_out,
+                                          uint16_t *grad_logits,
+                                          size_t outer,
+                                          size_t classes,
+                                          size_t inner,
+                                          float tau);
+
+/**
  * Gradient with respect to the temperature of a Gumbel-Softmax sample
  * `softmax((logits + g) / tau)` (Jang et al. 2017, eq. 1), summed over all
  * rows: `*grad_tau = sum_rows dL/dtau` with, per row,
@@ -699,6 +961,48 @@ gumbel_status gumbel_softmax_grad_tau_f64(const double *y_soft,
                                           double *grad_tau);
 
 /**
+ * The bfloat16 twin of `gumbel_softmax_grad_tau_f32`: `y_soft` and `grad_out`
+ * hold bfloat16 values (`uint16_t` bit patterns: the upper 16 bits of the
+ * float they stand for); `tau` and `grad_tau` are floats. The result is that
+ * of `gumbel_softmax_grad_tau_f32` on `y_soft` and `grad_out` widened exactly
+ * to float (computed as there, so rounded once to float). Shapes, values,
+ * statuses and thread safety as `gumbel_softmax_grad_tau_f32`; `grad_tau` is
+ * untouched on error.
+ *
+ * # Safety
+ * As `gumbel_softmax_grad_tau_f32`, with `uint16_t` elements in place of the float elements
+ * of `y_soft` and `grad_out`.
+ */
+gumbel_status gumbel_softmax_grad_tau_bf16(const uint16_t *y_soft,
+                                           const uint16_t *grad_out,
+                                           size_t outer,
+                                           size_t classes,
+                                           size_t inner,
+                                           float tau,
+                                           float *grad_tau);
+
+/**
+ * The float16 twin of `gumbel_softmax_grad_tau_f32`: `y_soft` and `grad_out`
+ * hold IEEE 754 binary16 values (`uint16_t` bit patterns, the storage of
+ * `_Float16`); `tau` and `grad_tau` are floats. The result is that of
+ * `gumbel_softmax_grad_tau_f32` on `y_soft` and `grad_out` widened exactly to
+ * float (computed as there, so rounded once to float). Shapes, values,
+ * statuses and thread safety as `gumbel_softmax_grad_tau_f32`; `grad_tau` is
+ * untouched on error.
+ *
+ * # Safety
+ * As `gumbel_softmax_grad_tau_f32`, with `uint16_t` elements in place of the float elements
+ * of `y_soft` and `grad_out`.
+ */
+gumbel_status gumbel_softmax_grad_tau_f16(const uint16_t *y_soft,
+                                          const uint16_t *grad_out,
+                                          size_t outer,
+                                          size_t classes,
+                                          size_t inner,
+                                          float tau,
+                                          float *grad_tau);
+
+/**
  * `gumbel_softmax_backward_f32` for the per-row temperatures of
  * `gumbel_softmax_per_row_f32`: row `r` of `grad_logits` is
  * `y_r * (v_r - <v_r, y_r>) / tau[r]` (Jang et al. 2017, section 2).
@@ -753,6 +1057,48 @@ gumbel_status gumbel_softmax_backward_per_row_f64(const double *y_soft,
                                                   const double *tau);
 
 /**
+ * The bfloat16 twin of `gumbel_softmax_backward_per_row_f32`: `y_soft`,
+ * `grad_out` and `grad_logits` hold bfloat16 values (`uint16_t` bit patterns:
+ * the upper 16 bits of the float they stand for); temperatures are floats.
+ * `grad_logits` is the output of `gumbel_softmax_backward_per_row_f32` on
+ * `y_soft` and `grad_out` widened exactly to float, each value rounded once to
+ * nearest, ties to even. Shapes, values, statuses and thread safety as
+ * `gumbel_softmax_backward_per_row_f32`; `grad_logits` is untouched on error.
+ *
+ * # Safety
+ * As `gumbel_softmax_backward_per_row_f32`, with `uint16_t` elements in place
+ * of the float elements of the tensors.
+ */
+gumbel_status gumbel_softmax_backward_per_row_bf16(const uint16_t *y_soft,
+                                                   const uint16_t *grad_out,
+                                                   uint16_t *grad_logits,
+                                                   size_t outer,
+                                                   size_t classes,
+                                                   size_t inner,
+                                                   const float *tau);
+
+/**
+ * The float16 twin of `gumbel_softmax_backward_per_row_f32`: `y_soft`,
+ * `grad_out` and `grad_logits` hold IEEE 754 binary16 values (`uint16_t` bit
+ * patterns, the storage of `_Float16`); temperatures are floats. `grad_logits`
+ * is the output of `gumbel_softmax_backward_per_row_f32` on `y_soft` and
+ * `grad_out` widened exactly to float, each value rounded once to nearest,
+ * ties to even. Shapes, values, statuses and thread safety as
+ * `gumbel_softmax_backward_per_row_f32`; `grad_logits` is untouched on error.
+ *
+ * # Safety
+ * As `gumbel_softmax_backward_per_row_f32`, with `uint16_t` elements in place
+ * of the float elements of the tensors.
+ */
+gumbel_status gumbel_softmax_backward_per_row_f16(const uint16_t *y_soft,
+                                                  const uint16_t *grad_out,
+                                                  uint16_t *grad_logits,
+                                                  size_t outer,
+                                                  size_t classes,
+                                                  size_t inner,
+                                                  const float *tau);
+
+/**
  * Gradient with respect to each row's temperature of a sample of
  * `gumbel_softmax_per_row_f32`:
  * `grad_tau[r] = -(1/tau[r]) sum_k y_k (v_k - <v, y>) ln y_k` over row
@@ -802,6 +1148,48 @@ gumbel_status gumbel_softmax_grad_tau_per_row_f64(const double *y_soft,
                                                   size_t inner,
                                                   const double *tau,
                                                   double *grad_tau);
+
+/**
+ * The bfloat16 twin of `gumbel_softmax_grad_tau_per_row_f32`: `y_soft` and
+ * `grad_out` hold bfloat16 values (`uint16_t` bit patterns: the upper 16 bits
+ * of the float they stand for); `tau` and `grad_tau` are floats. The result is
+ * that of `gumbel_softmax_grad_tau_per_row_f32` on `y_soft` and `grad_out`
+ * widened exactly to float (computed as there, so rounded once to float).
+ * Shapes, values, statuses and thread safety as
+ * `gumbel_softmax_grad_tau_per_row_f32`; `grad_tau` is untouched on error.
+ *
+ * # Safety
+ * As `gumbel_softmax_grad_tau_per_row_f32`, with `uint16_t` elements in place of the float elements
+ * of `y_soft` and `grad_out`.
+ */
+gumbel_status gumbel_softmax_grad_tau_per_row_bf16(const uint16_t *y_soft,
+                                                   const uint16_t *grad_out,
+                                                   size_t outer,
+                                                   size_t classes,
+                                                   size_t inner,
+                                                   const float *tau,
+                                                   float *grad_tau);
+
+/**
+ * The float16 twin of `gumbel_softmax_grad_tau_per_row_f32`: `y_soft` and
+ * `grad_out` hold IEEE 754 binary16 values (`uint16_t` bit patterns, the
+ * storage of `_Float16`); `tau` and `grad_tau` are floats. The result is that
+ * of `gumbel_softmax_grad_tau_per_row_f32` on `y_soft` and `grad_out` widened
+ * exactly to float (computed as there, so rounded once to float). Shapes,
+ * values, statuses and thread safety as `gumbel_softmax_grad_tau_per_row_f32`;
+ * `grad_tau` is untouched on error.
+ *
+ * # Safety
+ * As `gumbel_softmax_grad_tau_per_row_f32`, with `uint16_t` elements in place of the float elements
+ * of `y_soft` and `grad_out`.
+ */
+gumbel_status gumbel_softmax_grad_tau_per_row_f16(const uint16_t *y_soft,
+                                                  const uint16_t *grad_out,
+                                                  size_t outer,
+                                                  size_t classes,
+                                                  size_t inner,
+                                                  const float *tau,
+                                                  float *grad_tau);
 
 /**
  * ExpConcrete (log-space Gumbel-Softmax) sample along the class axis
@@ -996,6 +1384,269 @@ gumbel_status gumbel_exp_concrete_log_prob_f64(const double *x,
                                                double tau);
 
 /**
+ * `gumbel_log_softmax_f32` with one temperature per row (Maddison et al.
+ * 2017, appendix on the ExpConcrete, with a row-dependent `tau`): row `r`
+ * of `out` is `log_softmax((logits_r + g_r) / tau[r])`, with exactly the
+ * noise `g` of `gumbel_softmax_f32` for the same `(seed, offset)`; when
+ * every `tau[r]` equals `t` the output is bit for bit that of
+ * `gumbel_log_softmax_f32(.., t, ..)`. `exp(out)` is the soft sample of
+ * `gumbel_softmax_per_row_f32` up to rounding. Values as for
+ * `gumbel_log_softmax_f32` (`<= 0`, `-inf` on masked classes, each row's
+ * `logsumexp` 0 within a few ulp). Feed it to
+ * `gumbel_exp_concrete_log_prob_per_row_f32`.
+ *
+ * Shapes: `logits` and `out` are row-major `(outer, classes, inner)`
+ * tensors; `tau` has `outer * inner` entries in row order `(o, i)`, i.e. `tau[o * inner + i]`, each finite and `> 0`.
+ *
+ * Randomness: as `gumbel_softmax_f32`; consumes
+ * `gumbel_streams(outer, classes, inner)` stream ids.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+ * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if the element count
+ * overflows; `GUMBEL_STATUS_NULL_POINTER` if `logits`, `out` or `tau` is
+ * NULL with a non-empty shape; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_OVERLAP` if `out` overlaps `logits` or `tau`;
+ * `GUMBEL_STATUS_INVALID_TEMPERATURE` if some `tau[r]` is NaN, infinite or
+ * `<= 0` (the message names the row); `GUMBEL_STATUS_INVALID_LOGITS` if a
+ * logit is NaN or `+inf`; `GUMBEL_STATUS_ALL_MASKED` if a row is entirely
+ * `-inf`. An empty shape is a no-op. `out` is untouched on error.
+ * Thread-safe.
+ *
+ * # Safety
+ * `logits` must point to `outer * classes * inner` readable floats, `out`
+ * to as many writable ones and `tau` to `outer * inner` readable ones (any
+ * may be NULL when that count is 0).
+ */
+gumbel_status gumbel_log_softmax_per_row_f32(const float *logits,
+                                             float *out,
+                                             size_t outer,
+                                             size_t classes,
+                                             size_t inner,
+                                             const float *tau,
+                                             uint64_t seed,
+                                             uint64_t offset);
+
+/**
+ * The `double` twin of `gumbel_log_softmax_per_row_f32`, same contract.
+ *
+ * # Safety
+ * As `gumbel_log_softmax_per_row_f32`, with doubles.
+ */
+gumbel_status gumbel_log_softmax_per_row_f64(const double *logits,
+                                             double *out,
+                                             size_t outer,
+                                             size_t classes,
+                                             size_t inner,
+                                             const double *tau,
+                                             uint64_t seed,
+                                             uint64_t offset);
+
+/**
+ * `gumbel_concrete_log_prob_f32` with one temperature per row: `out[r]` is
+ * the Concrete log-density of row `r` of `y` under
+ * `Concrete(logits_r, tau[r])` (Maddison et al. 2017, Definition 1; Jang et
+ * al. 2017, eq. 3), the same formula, base measure and domain as
+ * `gumbel_concrete_log_prob_f32` with a row-dependent `tau`; when every
+ * `tau[r]` equals `t` the output is bit for bit that call's with `t`.
+ *
+ * Shapes: `y` and `logits` are row-major `(outer, classes, inner)` tensors;
+ * `tau` has `outer * inner` entries in row order `(o, i)`, i.e. `tau[o * inner + i]`, each finite and `> 0`; `out` has `outer * inner` values in row order.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+ * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW`;
+ * `GUMBEL_STATUS_NULL_POINTER` if `y`, `logits`, `tau` or `out` is NULL
+ * with a non-empty shape; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_OVERLAP` if `out` overlaps `y`, `logits` or `tau`;
+ * `GUMBEL_STATUS_INVALID_TEMPERATURE` if some `tau[r]` is NaN, infinite or
+ * `<= 0` (the message names the row); `GUMBEL_STATUS_INVALID_LOGITS` if a
+ * logit is NaN or `+inf`; `GUMBEL_STATUS_ALL_MASKED` if a row of logits is
+ * entirely `-inf`; `GUMBEL_STATUS_INVALID_VALUE` for the first row of `y`
+ * off the domain of `gumbel_concrete_log_prob_f32` (the message names it). An empty shape
+ * is a no-op. `out` is untouched on error. Thread-safe.
+ *
+ * # Safety
+ * `y` and `logits` must point to `outer * classes * inner` readable floats,
+ * `tau` to `outer * inner` readable ones and `out` to as many writable ones.
+ */
+gumbel_status gumbel_concrete_log_prob_per_row_f32(const float *y,
+                                                   const float *logits,
+                                                   float *out,
+                                                   size_t outer,
+                                                   size_t classes,
+                                                   size_t inner,
+                                                   const float *tau);
+
+/**
+ * The `double` twin of `gumbel_concrete_log_prob_per_row_f32`, same
+ * contract (the sum tolerance is `(512 + K) * DBL_EPSILON`).
+ *
+ * # Safety
+ * As `gumbel_concrete_log_prob_per_row_f32`, with doubles.
+ */
+gumbel_status gumbel_concrete_log_prob_per_row_f64(const double *y,
+                                                   const double *logits,
+                                                   double *out,
+                                                   size_t outer,
+                                                   size_t classes,
+                                                   size_t inner,
+                                                   const double *tau);
+
+/**
+ * `gumbel_exp_concrete_log_prob_f32` with one temperature per row: `out[r]`
+ * is the ExpConcrete log-density of row `r` of `x` under
+ * `ExpConcrete(logits_r, tau[r])` (Maddison et al. 2017, appendix on the
+ * ExpConcrete):
+ * `lgamma(K) + (K-1) log tau[r] + sum_k (l_k - tau[r] x_k) - K logsumexp_k(l_k - tau[r] x_k)`
+ * over the `K` unmasked classes, with the base measure and domain of
+ * `gumbel_exp_concrete_log_prob_f32`; when every `tau[r]` equals `t` the
+ * output is bit for bit that call's with `t`.
+ *
+ * Shapes: `x` and `logits` are row-major `(outer, classes, inner)` tensors;
+ * `tau` has `outer * inner` entries in row order `(o, i)`, i.e. `tau[o * inner + i]`, each finite and `> 0`; `out` has `outer * inner` values in row order.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+ * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW`;
+ * `GUMBEL_STATUS_NULL_POINTER` if `x`, `logits`, `tau` or `out` is NULL
+ * with a non-empty shape; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_OVERLAP` if `out` overlaps `x`, `logits` or `tau`;
+ * `GUMBEL_STATUS_INVALID_TEMPERATURE` if some `tau[r]` is NaN, infinite or
+ * `<= 0` (the message names the row); `GUMBEL_STATUS_INVALID_LOGITS` if a
+ * logit is NaN or `+inf`; `GUMBEL_STATUS_ALL_MASKED` if a row of logits is
+ * entirely `-inf`; `GUMBEL_STATUS_INVALID_VALUE` for the first row of `x`
+ * off the domain of `gumbel_exp_concrete_log_prob_f32` (the message names it). An empty shape
+ * is a no-op. `out` is untouched on error. Thread-safe.
+ *
+ * # Safety
+ * `x` and `logits` must point to `outer * classes * inner` readable floats,
+ * `tau` to `outer * inner` readable ones and `out` to as many writable ones.
+ */
+gumbel_status gumbel_exp_concrete_log_prob_per_row_f32(const float *x,
+                                                       const float *logits,
+                                                       float *out,
+                                                       size_t outer,
+                                                       size_t classes,
+                                                       size_t inner,
+                                                       const float *tau);
+
+/**
+ * The `double` twin of `gumbel_exp_concrete_log_prob_per_row_f32`, same
+ * contract (the tolerance is `(512 + K) * DBL_EPSILON`).
+ *
+ * # Safety
+ * As `gumbel_exp_concrete_log_prob_per_row_f32`, with doubles.
+ */
+gumbel_status gumbel_exp_concrete_log_prob_per_row_f64(const double *x,
+                                                       const double *logits,
+                                                       double *out,
+                                                       size_t outer,
+                                                       size_t classes,
+                                                       size_t inner,
+                                                       const double *tau);
+
+/**
+ * Gradient of the ExpConcrete log-density of
+ * `gumbel_exp_concrete_log_prob_per_row_f32` with respect to the logits,
+ * one value per element: with `s = softmax_k(l_k - tau[r] x_k)` over the
+ * `K` unmasked classes of row `r`, `out[k] = 1 - K s_k`, and 0 on masked
+ * classes (the derivative of Maddison et al. 2017's ExpConcrete
+ * log-density, appendix on the ExpConcrete). The gradient with respect to
+ * the point is `-tau[r] * out[k]`; the values of a row sum to 0 and lie in
+ * `[1 - K, 1]`. Computed in double precision.
+ *
+ * Shapes: `x`, `logits` and `out` are row-major `(outer, classes, inner)`
+ * tensors; `tau` has `outer * inner` entries in row order `(o, i)`, i.e. `tau[o * inner + i]`, each finite and `> 0`.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+ * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW`;
+ * `GUMBEL_STATUS_NULL_POINTER` if `x`, `logits`, `tau` or `out` is NULL
+ * with a non-empty shape; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_OVERLAP` if `out` overlaps `x`, `logits` or `tau`;
+ * `GUMBEL_STATUS_INVALID_TEMPERATURE` if some `tau[r]` is NaN, infinite or
+ * `<= 0` (the message names the row); `GUMBEL_STATUS_INVALID_LOGITS` if a
+ * logit is NaN or `+inf`; `GUMBEL_STATUS_ALL_MASKED` if a row of logits is
+ * entirely `-inf`; `GUMBEL_STATUS_INVALID_VALUE` for the first row of `x`
+ * off the domain of `gumbel_exp_concrete_log_prob_f32` (the message names it). An empty shape
+ * is a no-op. `out` is untouched on error. Thread-safe.
+ *
+ * # Safety
+ * `x`, `logits` must point to `outer * classes * inner` readable floats,
+ * `out` to as many writable ones and `tau` to `outer * inner` readable ones.
+ */
+gumbel_status gumbel_exp_concrete_log_prob_grad_logits_per_row_f32(const float *x,
+                                                                   const float *logits,
+                                                                   float *out,
+                                                                   size_t outer,
+                                                                   size_t classes,
+                                                                   size_t inner,
+                                                                   const float *tau);
+
+/**
+ * The `double` twin of `gumbel_exp_concrete_log_prob_grad_logits_per_row_f32`,
+ * same contract.
+ *
+ * # Safety
+ * As `gumbel_exp_concrete_log_prob_grad_logits_per_row_f32`, with doubles.
+ */
+gumbel_status gumbel_exp_concrete_log_prob_grad_logits_per_row_f64(const double *x,
+                                                                   const double *logits,
+                                                                   double *out,
+                                                                   size_t outer,
+                                                                   size_t classes,
+                                                                   size_t inner,
+                                                                   const double *tau);
+
+/**
+ * Gradient of the ExpConcrete log-density of
+ * `gumbel_exp_concrete_log_prob_per_row_f32` with respect to the
+ * temperature, one value per row:
+ * `out[r] = (K-1) / tau[r] - sum_k x_k (1 - K s_k)` over the `K` unmasked
+ * classes, `s = softmax_k(l_k - tau[r] x_k)` (the derivative of Maddison
+ * et al. 2017's ExpConcrete log-density, appendix on the ExpConcrete).
+ * Computed in double precision.
+ *
+ * Shapes: `x` and `logits` are row-major `(outer, classes, inner)` tensors;
+ * `tau` has `outer * inner` entries in row order `(o, i)`, i.e. `tau[o * inner + i]`, each finite and `> 0`; `out` has `outer * inner` values in row order.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+ * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW`;
+ * `GUMBEL_STATUS_NULL_POINTER` if `x`, `logits`, `tau` or `out` is NULL
+ * with a non-empty shape; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_OVERLAP` if `out` overlaps `x`, `logits` or `tau`;
+ * `GUMBEL_STATUS_INVALID_TEMPERATURE` if some `tau[r]` is NaN, infinite or
+ * `<= 0` (the message names the row); `GUMBEL_STATUS_INVALID_LOGITS` if a
+ * logit is NaN or `+inf`; `GUMBEL_STATUS_ALL_MASKED` if a row of logits is
+ * entirely `-inf`; `GUMBEL_STATUS_INVALID_VALUE` for the first row of `x`
+ * off the domain of `gumbel_exp_concrete_log_prob_f32` (the message names it). An empty shape
+ * is a no-op. `out` is untouched on error. Thread-safe.
+ *
+ * # Safety
+ * `x` and `logits` must point to `outer * classes * inner` readable floats,
+ * `tau` to `outer * inner` readable ones and `out` to as many writable ones.
+ */
+gumbel_status gumbel_exp_concrete_log_prob_grad_tau_per_row_f32(const float *x,
+                                                                const float *logits,
+                                                                float *out,
+                                                                size_t outer,
+                                                                size_t classes,
+                                                                size_t inner,
+                                                                const float *tau);
+
+/**
+ * The `double` twin of `gumbel_exp_concrete_log_prob_grad_tau_per_row_f32`,
+ * same contract.
+ *
+ * # Safety
+ * As `gumbel_exp_concrete_log_prob_grad_tau_per_row_f32`, with doubles.
+ */
+gumbel_status gumbel_exp_concrete_log_prob_grad_tau_per_row_f64(const double *x,
+                                                                const double *logits,
+                                                                double *out,
+                                                                size_t outer,
+                                                                size_t classes,
+                                                                size_t inner,
+                                                                const double *tau);
+
+/**
  * Relaxed Bernoulli (binary Concrete) samples, elementwise over `n` logits
  * (Maddison et al. 2017, Sec. 3.3; Jang et al. 2017):
  * `out[j] = sigmoid((logits[j] + L_j) / tau)`, `L_j` i.i.d. standard
@@ -1149,6 +1800,186 @@ gumbel_status gumbel_relaxed_bernoulli_log_prob_f64(const double *y,
                                                     double *out,
                                                     size_t n,
                                                     double tau);
+
+/**
+ * Logit-space relaxed Bernoulli samples, elementwise over `n` logits with
+ * one temperature each (Maddison et al. 2017, Sec. 3.3, the binary
+ * Concrete before its sigmoid): `out[j] = (logits[j] + L_j) / tau[j]`,
+ * logistic with location `logits[j] / tau[j]` and scale `1 / tau[j]`.
+ * `L_j` is exactly the logistic noise of `gumbel_relaxed_bernoulli_f32`
+ * for the same `(seed, offset)`: where `tau[j]` equals that call's `tau`,
+ * `sigmoid(out[j])` is its soft sample (before that call's clamp into
+ * `(0, 1)`). Values are finite unless the division overflows (a tiny
+ * `tau[j]`; `|L_j| <= 44.4`).
+ *
+ * Values: `logits` finite; every `tau[j]` finite and `> 0`.
+ *
+ * Randomness: as `gumbel_relaxed_bernoulli_f32`; consumes
+ * `gumbel_streams(1, n, 1)` stream ids.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_NULL_POINTER` if `logits`,
+ * `tau` or `out` is NULL and `n > 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if `n`
+ * floats exceed the address space; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_OVERLAP` if `out` overlaps `logits` or `tau`;
+ * `GUMBEL_STATUS_INVALID_TEMPERATURE` if some `tau[j]` is NaN, infinite or
+ * `<= 0` (the message names the first); `GUMBEL_STATUS_INVALID_LOGITS` if
+ * a logit is NaN or infinite (the message names the first). `n == 0` is a
+ * no-op. `out` is untouched on error. Thread-safe.
+ *
+ * # Safety
+ * `logits` and `tau` must point to `n` readable floats and `out` to `n`
+ * writable ones (any may be NULL when `n == 0`).
+ */
+gumbel_status gumbel_logit_relaxed_bernoulli_f32(const float *logits,
+                                                 const float *tau,
+                                                 float *out,
+                                                 size_t n,
+                                                 uint64_t seed,
+                                                 uint64_t offset);
+
+/**
+ * The `double` twin of `gumbel_logit_relaxed_bernoulli_f32`, same contract;
+ * the noise of element `j` is the same random variate rounded differently.
+ *
+ * # Safety
+ * As `gumbel_logit_relaxed_bernoulli_f32`, with doubles.
+ */
+gumbel_status gumbel_logit_relaxed_bernoulli_f64(const double *logits,
+                                                 const double *tau,
+                                                 double *out,
+                                                 size_t n,
+                                                 uint64_t seed,
+                                                 uint64_t offset);
+
+/**
+ * Logit-space relaxed Bernoulli log-density, elementwise (Maddison et al.
+ * 2017, Sec. 3.3: the logistic law of `x = (l + L) / tau`): with
+ * `d = logits[j] - tau[j] x[j]`,
+ * `out[j] = log tau[j] + d - 2 log(1 + e^d) = log tau[j] - |d| - 2 log1p(e^-|d|)`,
+ * a density with respect to Lebesgue measure on the real line; values are
+ * `<= log(tau[j] / 4)`. The relaxed Bernoulli density at
+ * `y = sigmoid(x)` is `out[j] - log y - log(1 - y)`.
+ *
+ * Shapes: `x`, `logits`, `tau` and `out` have `n` elements. Values: `x`
+ * and `logits` finite; every `tau[j]` finite and `> 0`. Computed in double
+ * precision. Deterministic.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_NULL_POINTER` if a pointer is
+ * NULL and `n > 0`; `GUMBEL_STATUS_SIZE_OVERFLOW`;
+ * `GUMBEL_STATUS_MISALIGNED_POINTER`; `GUMBEL_STATUS_OVERLAP` if `out`
+ * overlaps `x`, `logits` or `tau`; `GUMBEL_STATUS_INVALID_TEMPERATURE` if
+ * some `tau[j]` is NaN, infinite or `<= 0`; `GUMBEL_STATUS_INVALID_LOGITS`
+ * if a logit is NaN or infinite; `GUMBEL_STATUS_INVALID_VALUE` if some
+ * `x[j]` is NaN or infinite (each message names the first bad element).
+ * `n == 0` is a no-op. `out` is untouched on error. Thread-safe.
+ *
+ * # Safety
+ * `x`, `logits` and `tau` must point to `n` readable floats and `out` to
+ * `n` writable ones (any may be NULL when `n == 0`).
+ */
+gumbel_status gumbel_logit_relaxed_bernoulli_log_prob_f32(const float *x,
+                                                          const float *logits,
+                                                          const float *tau,
+                                                          float *out,
+                                                          size_t n);
+
+/**
+ * The `double` twin of `gumbel_logit_relaxed_bernoulli_log_prob_f32`, same
+ * contract.
+ *
+ * # Safety
+ * As `gumbel_logit_relaxed_bernoulli_log_prob_f32`, with doubles.
+ */
+gumbel_status gumbel_logit_relaxed_bernoulli_log_prob_f64(const double *x,
+                                                          const double *logits,
+                                                          const double *tau,
+                                                          double *out,
+                                                          size_t n);
+
+/**
+ * Gradient of `gumbel_logit_relaxed_bernoulli_log_prob_f32` with respect to
+ * the logits, elementwise: `out[j] = 1 - 2 sigmoid(d) = -tanh(d / 2)` with
+ * `d = logits[j] - tau[j] x[j]` (the derivative of the logistic
+ * log-density of Maddison et al. 2017, Sec. 3.3). The gradient with respect
+ * to `x[j]` is `-tau[j] * out[j]`. Values lie in `[-1, 1]`.
+ *
+ * Shapes: `x`, `logits`, `tau` and `out` have `n` elements. Values: `x`
+ * and `logits` finite; every `tau[j]` finite and `> 0`. Computed in double
+ * precision. Deterministic.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_NULL_POINTER` if a pointer is
+ * NULL and `n > 0`; `GUMBEL_STATUS_SIZE_OVERFLOW`;
+ * `GUMBEL_STATUS_MISALIGNED_POINTER`; `GUMBEL_STATUS_OVERLAP` if `out`
+ * overlaps `x`, `logits` or `tau`; `GUMBEL_STATUS_INVALID_TEMPERATURE` if
+ * some `tau[j]` is NaN, infinite or `<= 0`; `GUMBEL_STATUS_INVALID_LOGITS`
+ * if a logit is NaN or infinite; `GUMBEL_STATUS_INVALID_VALUE` if some
+ * `x[j]` is NaN or infinite (each message names the first bad element).
+ * `n == 0` is a no-op. `out` is untouched on error. Thread-safe.
+ *
+ * # Safety
+ * `x`, `logits` and `tau` must point to `n` readable floats and `out` to
+ * `n` writable ones (any may be NULL when `n == 0`).
+ */
+gumbel_status gumbel_logit_relaxed_bernoulli_log_prob_grad_logits_f32(const float *x,
+                                                                      const float *logits,
+                                                                      const float *tau,
+                                                                      float *out,
+                                                                      size_t n);
+
+/**
+ * The `double` twin of `gumbel_logit_relaxed_bernoulli_log_prob_grad_logits_f32`,
+ * same contract.
+ *
+ * # Safety
+ * As `gumbel_logit_relaxed_bernoulli_log_prob_grad_logits_f32`, with doubles.
+ */
+gumbel_status gumbel_logit_relaxed_bernoulli_log_prob_grad_logits_f64(const double *x,
+                                                                      const double *logits,
+                                                                      const double *tau,
+                                                                      double *out,
+                                                                      size_t n);
+
+/**
+ * Gradient of `gumbel_logit_relaxed_bernoulli_log_prob_f32` with respect to
+ * the temperature, elementwise: `out[j] = 1 / tau[j] + x[j] tanh(d / 2)`
+ * with `d = logits[j] - tau[j] x[j]` (the derivative of the logistic
+ * log-density of Maddison et al. 2017, Sec. 3.3).
+ *
+ * Shapes: `x`, `logits`, `tau` and `out` have `n` elements. Values: `x`
+ * and `logits` finite; every `tau[j]` finite and `> 0`. Computed in double
+ * precision. Deterministic.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_NULL_POINTER` if a pointer is
+ * NULL and `n > 0`; `GUMBEL_STATUS_SIZE_OVERFLOW`;
+ * `GUMBEL_STATUS_MISALIGNED_POINTER`; `GUMBEL_STATUS_OVERLAP` if `out`
+ * overlaps `x`, `logits` or `tau`; `GUMBEL_STATUS_INVALID_TEMPERATURE` if
+ * some `tau[j]` is NaN, infinite or `<= 0`; `GUMBEL_STATUS_INVALID_LOGITS`
+ * if a logit is NaN or infinite; `GUMBEL_STATUS_INVALID_VALUE` if some
+ * `x[j]` is NaN or infinite (each message names the first bad element).
+ * `n == 0` is a no-op. `out` is untouched on error. Thread-safe.
+ *
+ * # Safety
+ * `x`, `logits` and `tau` must point to `n` readable floats and `out` to
+ * `n` writable ones (any may be NULL when `n == 0`).
+ */
+gumbel_status gumbel_logit_relaxed_bernoulli_log_prob_grad_tau_f32(const float *x,
+                                                                   const float *logits,
+                                                                   const float *tau,
+                                                                   float *out,
+                                                                   size_t n);
+
+/**
+ * The `double` twin of `gumbel_logit_relaxed_bernoulli_log_prob_grad_tau_f32`,
+ * same contract.
+ *
+ * # Safety
+ * As `gumbel_logit_relaxed_bernoulli_log_prob_grad_tau_f32`, with doubles.
+ */
+gumbel_status gumbel_logit_relaxed_bernoulli_log_prob_grad_tau_f64(const double *x,
+                                                                   const double *logits,
+                                                                   const double *tau,
+                                                                   double *out,
+                                                                   size_t n);
 
 /**
  * Log-density of the Gumbel distribution Gumbel(`loc`, `scale`) (max

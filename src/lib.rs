@@ -2,7 +2,10 @@
 //! (Concrete) family, with a C ABI (see [`ffi`] and `include/gumbel.h`).
 //!
 //! The safe Rust API works on row-major `(outer, classes, inner)` tensors
-//! ([`Shape`]) of `f32` or `f64` ([`Float`]). Every sampling call takes a
+//! ([`Shape`]) of `f32` or `f64` ([`Float`]); the Gumbel-Softmax and
+//! Gumbel-max samplers, the tempered softmax and the Gumbel-Softmax backward
+//! also take bfloat16 and float16 tensors ([`Bf16`], [`F16`]; see
+//! [`Element`]), computed in `f32` and rounded once. Every sampling call takes a
 //! `seed` and an `offset`: its output is a pure function of them and of the
 //! input, independent of the thread count and the memory layout
 //! (see [`stream`] for the contract and [`streams`] for how far to advance
@@ -41,20 +44,32 @@ mod math;
 mod error;
 
 pub use error::{Error, ErrorKind, Result};
+pub use math::element::Element;
 pub use math::float::Float;
-pub use ops::concrete::{concrete_log_prob, exp_concrete_log_prob};
+pub use math::half::{Bf16, Half, F16};
+pub use ops::concrete::{
+    concrete_log_prob, concrete_log_prob_per_row, exp_concrete_log_prob,
+    exp_concrete_log_prob_per_row,
+};
+pub use ops::concrete_grad::{
+    exp_concrete_log_prob_grad_logits_per_row, exp_concrete_log_prob_grad_tau_per_row,
+};
 pub use ops::dist;
 pub use ops::grad::{
     gumbel_softmax_backward, gumbel_softmax_backward_per_row, gumbel_softmax_grad_tau,
     gumbel_softmax_grad_tau_per_row,
+};
+pub use ops::logit_relaxed_bernoulli::{
+    logit_relaxed_bernoulli, logit_relaxed_bernoulli_log_prob,
+    logit_relaxed_bernoulli_log_prob_grad_logits, logit_relaxed_bernoulli_log_prob_grad_tau,
 };
 pub use ops::noise::noise;
 pub use ops::relaxed_bernoulli::{
     relaxed_bernoulli, relaxed_bernoulli_backward, relaxed_bernoulli_log_prob,
 };
 pub use ops::sample::{
-    gumbel_log_softmax, gumbel_softmax, gumbel_softmax_per_row, sample, tempered_softmax,
-    tempered_softmax_per_row,
+    gumbel_log_softmax, gumbel_log_softmax_per_row, gumbel_softmax, gumbel_softmax_per_row, sample,
+    tempered_softmax, tempered_softmax_per_row,
 };
 pub use ops::schedule::Schedule;
 pub use rng::stream;

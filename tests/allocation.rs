@@ -132,4 +132,55 @@ fn hot_paths_do_not_allocate_per_call() {
             );
         }
     }
+    half_paths_do_not_allocate_per_call();
+}
+
+/// The 16-bit paths widen each unit of rows into per-thread scratch
+/// buffers, kept between calls up to 1 MiB each: rows of up to 65536
+/// classes (their `f32` copies, logits and outputs, fit) make no allocation
+/// per call. Longer rows allocate their copies per call, as `f32` calls on
+/// strided rows of that length do. (Called from the test above: the
+/// counting allocator sees every thread, so the checks never run
+/// concurrently.)
+fn half_paths_do_not_allocate_per_call() {
+    use gumbel::{Bf16, Half, F16};
+    fn check<H: Half + gumbel::Element<Compute = f32>>() {
+        let shapes = [
+            Shape::matrix(20_000, 2).unwrap(),
+            Shape::matrix(300, 1000).unwrap(),
+            Shape::matrix(3, 2 * CHUNK_ELEMENTS + 5).unwrap(),
+            Shape::new(7, 50, 90).unwrap(),
+            Shape::matrix(2, 60_000).unwrap(),
+        ];
+        for shape in shapes {
+            let n = shape.len();
+            let l: Vec<H> = logits(n).into_iter().map(H::from_f32).collect();
+            let mut y = vec![H::from_f32(0.0); n];
+            let mut grad = vec![H::from_f32(0.0); n];
+            let mut indices = vec![0i64; shape.rows()];
+            let tau = 0.7f32;
+            let mut y_soft = vec![H::from_f32(0.0); n];
+            gumbel::tempered_softmax(&l, &mut y_soft, shape, tau).unwrap();
+            let v: Vec<H> = (0..n).map(|i| H::from_f32((i % 7) as f32 - 3.0)).collect();
+            for name in ["soft", "hard", "sample", "tempered", "backward"] {
+                let allocations = allocations_per_calls(|o| match name {
+                    "soft" => gumbel::gumbel_softmax(&l, &mut y, shape, tau, false, 1, o).unwrap(),
+                    "hard" => gumbel::gumbel_softmax(&l, &mut y, shape, tau, true, 1, o).unwrap(),
+                    "sample" => gumbel::sample(&l, &mut indices, shape, 1, o).unwrap(),
+                    "tempered" => gumbel::tempered_softmax(&l, &mut y, shape, tau).unwrap(),
+                    "backward" => {
+                        gumbel::gumbel_softmax_backward(&y_soft, &v, &mut grad, shape, tau).unwrap()
+                    }
+                    _ => unreachable!(),
+                });
+                assert!(
+                    allocations <= ALLOWED,
+                    "{} {name} on {shape:?}: {allocations} allocations in {CALLS} calls",
+                    std::any::type_name::<H>()
+                );
+            }
+        }
+    }
+    check::<Bf16>();
+    check::<F16>();
 }

@@ -491,7 +491,7 @@ fn bad_inputs_are_errors_through_the_rust_api() {
     assert!(e.message().contains("row 2"), "{}", e.message());
     assert_eq!(g, vec![7.0; 12]);
     assert_eq!(
-        gumbel_softmax_grad_tau(&[], &[], Shape::new(0, 3, 1).unwrap(), 1.0f64),
+        gumbel_softmax_grad_tau::<f64>(&[], &[], Shape::new(0, 3, 1).unwrap(), 1.0f64),
         Ok(0.0)
     );
 }

@@ -6,8 +6,10 @@ use super::boundary::guard;
 use super::buffer::{check_disjoint, check_disjoint_from_all, Buffer};
 use super::status::gumbel_status;
 use crate::error::Result;
-use crate::Float;
+use crate::Bf16;
+use crate::Element;
 use crate::Shape;
+use crate::F16;
 
 /// The number of stream ids one sampling call on a row-major
 /// `(outer, classes, inner)` tensor consumes: make the next independent call
@@ -127,6 +129,80 @@ pub unsafe extern "C" fn gumbel_softmax_f64(
     })
 }
 
+/// The bfloat16 twin of `gumbel_softmax_f32`: the tensors hold bfloat16 values
+/// (`uint16_t` bit patterns: the upper 16 bits of the float they stand for);
+/// temperatures are floats. Computed in float with exactly the noise of
+/// `gumbel_softmax_f32` for the same `(seed, offset)`: `out` is the output of
+/// `gumbel_softmax_f32` on the logits widened exactly to float, each value
+/// rounded once to nearest, ties to even (a hard sample is the same one-hot).
+/// Shapes, values, randomness, statuses (a NaN logit is any bfloat16 NaN) and
+/// thread safety as `gumbel_softmax_f32`; `out` is untouched on error.
+///
+/// # Safety
+/// As `gumbel_softmax_f32`, with `uint16_t` elements in place of the float
+/// elements of the tensors.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_softmax_bf16(
+    logits: *const u16,
+    out: *mut u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: f32,
+    hard: bool,
+    seed: u64,
+    offset: u64,
+) -> gumbel_status {
+    guard(|| unsafe {
+        softmax(
+            logits.cast::<Bf16>(),
+            out.cast::<Bf16>(),
+            [outer, classes, inner],
+            tau,
+            hard,
+            seed,
+            offset,
+        )
+    })
+}
+
+/// The float16 twin of `gumbel_softmax_f32`: the tensors hold IEEE 754 binary16
+/// values (`uint16_t` bit patterns, the storage of `_Float16`); temperatures
+/// are floats. Computed in float with exactly the noise of `gumbel_softmax_f32`
+/// for the same `(seed, offset)`: `out` is the output of `gumbel_softmax_f32`
+/// on the logits widened exactly to float, each value rounded once to nearest,
+/// ties to even (a hard sample is the same one-hot). Shapes, values,
+/// randomness, statuses (a NaN logit is any float16 NaN) and thread safety as
+/// `gumbel_softmax_f32`; `out` is untouched on error.
+///
+/// # Safety
+/// As `gumbel_softmax_f32`, with `uint16_t` elements in place of the float
+/// elements of the tensors.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_softmax_f16(
+    logits: *const u16,
+    out: *mut u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: f32,
+    hard: bool,
+    seed: u64,
+    offset: u64,
+) -> gumbel_status {
+    guard(|| unsafe {
+        softmax(
+            logits.cast::<F16>(),
+            out.cast::<F16>(),
+            [outer, classes, inner],
+            tau,
+            hard,
+            seed,
+            offset,
+        )
+    })
+}
+
 /// Gumbel-Softmax sample with one temperature per row: row `r` of `out` is
 /// `softmax((logits_r + g_r) / tau[r])` (Jang et al. 2017, eq. 1, with a
 /// row-dependent temperature), or with `hard` the exact one-hot of
@@ -219,6 +295,82 @@ pub unsafe extern "C" fn gumbel_softmax_per_row_f64(
     })
 }
 
+/// The bfloat16 twin of `gumbel_softmax_per_row_f32`: the tensors hold bfloat16
+/// values (`uint16_t` bit patterns: the upper 16 bits of the float they stand
+/// for); temperatures are floats. Computed in float with exactly the noise of
+/// `gumbel_softmax_per_row_f32` for the same `(seed, offset)`: `out` is the
+/// output of `gumbel_softmax_per_row_f32` on the logits widened exactly to
+/// float, each value rounded once to nearest, ties to even (a hard sample is
+/// the same one-hot). Shapes, values, randomness, statuses (a NaN logit is any
+/// bfloat16 NaN) and thread safety as `gumbel_softmax_per_row_f32`; `out` is
+/// untouched on error.
+///
+/// # Safety
+/// As `gumbel_softmax_per_row_f32`, with `uint16_t` elements in place of the
+/// float elements of the tensors.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_softmax_per_row_bf16(
+    logits: *const u16,
+    out: *mut u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: *const f32,
+    hard: bool,
+    seed: u64,
+    offset: u64,
+) -> gumbel_status {
+    guard(|| unsafe {
+        softmax_per_row(
+            logits.cast::<Bf16>(),
+            out.cast::<Bf16>(),
+            [outer, classes, inner],
+            tau,
+            hard,
+            seed,
+            offset,
+        )
+    })
+}
+
+/// The float16 twin of `gumbel_softmax_per_row_f32`: the tensors hold IEEE 754
+/// binary16 values (`uint16_t` bit patterns, the storage of `_Float16`);
+/// temperatures are floats. Computed in float with exactly the noise of
+/// `gumbel_softmax_per_row_f32` for the same `(seed, offset)`: `out` is the
+/// output of `gumbel_softmax_per_row_f32` on the logits widened exactly to
+/// float, each value rounded once to nearest, ties to even (a hard sample is
+/// the same one-hot). Shapes, values, randomness, statuses (a NaN logit is any
+/// float16 NaN) and thread safety as `gumbel_softmax_per_row_f32`; `out` is
+/// untouched on error.
+///
+/// # Safety
+/// As `gumbel_softmax_per_row_f32`, with `uint16_t` elements in place of the
+/// float elements of the tensors.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_softmax_per_row_f16(
+    logits: *const u16,
+    out: *mut u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: *const f32,
+    hard: bool,
+    seed: u64,
+    offset: u64,
+) -> gumbel_status {
+    guard(|| unsafe {
+        softmax_per_row(
+            logits.cast::<F16>(),
+            out.cast::<F16>(),
+            [outer, classes, inner],
+            tau,
+            hard,
+            seed,
+            offset,
+        )
+    })
+}
+
 /// Gumbel-max sampling (Gumbel 1954; Maddison et al. 2014): for each row,
 /// `indices[row] = argmax_k (logits_k + g_k)`, an exact draw from
 /// `Categorical(softmax(logits))`, with the same noise `g` as
@@ -278,6 +430,70 @@ pub unsafe extern "C" fn gumbel_sample_f64(
     guard(|| unsafe { sample(logits, indices, [outer, classes, inner], seed, offset) })
 }
 
+/// The bfloat16 twin of `gumbel_sample_f32`: `logits` holds bfloat16 values
+/// (`uint16_t` bit patterns: the upper 16 bits of the float they stand for).
+/// The indices are exactly those of `gumbel_sample_f32` on the logits widened
+/// exactly to float, with the same `(seed, offset)`, and the argmax of the soft
+/// sample of `gumbel_softmax_bf16` computed in float. Shapes, values,
+/// randomness, statuses (a NaN logit is any bfloat16 NaN) and thread safety as
+/// `gumbel_sample_f32`; `indices` is untouched on error.
+///
+/// # Safety
+/// As `gumbel_sample_f32`, with `uint16_t` elements in place of the float
+/// elements of the tensors.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_sample_bf16(
+    logits: *const u16,
+    indices: *mut i64,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    seed: u64,
+    offset: u64,
+) -> gumbel_status {
+    guard(|| unsafe {
+        sample(
+            logits.cast::<Bf16>(),
+            indices,
+            [outer, classes, inner],
+            seed,
+            offset,
+        )
+    })
+}
+
+/// The float16 twin of `gumbel_sample_f32`: `logits` holds IEEE 754 binary16
+/// values (`uint16_t` bit patterns, the storage of `_Float16`). The indices are
+/// exactly those of `gumbel_sample_f32` on the logits widened exactly to float,
+/// with the same `(seed, offset)`, and the argmax of the soft sample of
+/// `gumbel_softmax_f16` computed in float. Shapes, values, randomness, statuses
+/// (a NaN logit is any float16 NaN) and thread safety as `gumbel_sample_f32`;
+/// `indices` is untouched on error.
+///
+/// # Safety
+/// As `gumbel_sample_f32`, with `uint16_t` elements in place of the float
+/// elements of the tensors.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_sample_f16(
+    logits: *const u16,
+    indices: *mut i64,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    seed: u64,
+    offset: u64,
+) -> gumbel_status {
+    guard(|| unsafe {
+        sample(
+            logits.cast::<F16>(),
+            indices,
+            [outer, classes, inner],
+            seed,
+            offset,
+        )
+    })
+}
+
 /// Tempered softmax without noise: `out = softmax(logits / tau)` along the
 /// class axis, computed as `exp((x - max x) / tau)` normalised, so huge
 /// logits and tiny `tau` neither overflow nor give NaN. These are the
@@ -322,6 +538,66 @@ pub unsafe extern "C" fn gumbel_tempered_softmax_f64(
     tau: f64,
 ) -> gumbel_status {
     guard(|| unsafe { tempered_softmax(logits, out, [outer, classes, inner], tau) })
+}
+
+/// The bfloat16 twin of `gumbel_tempered_softmax_f32`: the tensors hold
+/// bfloat16 values (`uint16_t` bit patterns: the upper 16 bits of the float
+/// they stand for); temperatures are floats. `out` is the output of
+/// `gumbel_tempered_softmax_f32` on the logits widened exactly to float, each
+/// value rounded once to nearest, ties to even. Shapes, values, statuses (a NaN
+/// logit is any bfloat16 NaN) and thread safety as
+/// `gumbel_tempered_softmax_f32`; `out` is untouched on error.
+///
+/// # Safety
+/// As `gumbel_tempered_softmax_f32`, with `uint16_t` elements in place of the
+/// float elements of the tensors.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_tempered_softmax_bf16(
+    logits: *const u16,
+    out: *mut u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: f32,
+) -> gumbel_status {
+    guard(|| unsafe {
+        tempered_softmax(
+            logits.cast::<Bf16>(),
+            out.cast::<Bf16>(),
+            [outer, classes, inner],
+            tau,
+        )
+    })
+}
+
+/// The float16 twin of `gumbel_tempered_softmax_f32`: the tensors hold IEEE 754
+/// binary16 values (`uint16_t` bit patterns, the storage of `_Float16`);
+/// temperatures are floats. `out` is the output of
+/// `gumbel_tempered_softmax_f32` on the logits widened exactly to float, each
+/// value rounded once to nearest, ties to even. Shapes, values, statuses (a NaN
+/// logit is any float16 NaN) and thread safety as
+/// `gumbel_tempered_softmax_f32`; `out` is untouched on error.
+///
+/// # Safety
+/// As `gumbel_tempered_softmax_f32`, with `uint16_t` elements in place of the
+/// float elements of the tensors.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_tempered_softmax_f16(
+    logits: *const u16,
+    out: *mut u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: f32,
+) -> gumbel_status {
+    guard(|| unsafe {
+        tempered_softmax(
+            logits.cast::<F16>(),
+            out.cast::<F16>(),
+            [outer, classes, inner],
+            tau,
+        )
+    })
 }
 
 /// Tempered softmax without noise and with one temperature per row: row `r`
@@ -373,6 +649,66 @@ pub unsafe extern "C" fn gumbel_tempered_softmax_per_row_f64(
     guard(|| unsafe { tempered_softmax_per_row(logits, out, [outer, classes, inner], tau) })
 }
 
+/// The bfloat16 twin of `gumbel_tempered_softmax_per_row_f32`: the tensors hold
+/// bfloat16 values (`uint16_t` bit patterns: the upper 16 bits of the float
+/// they stand for); temperatures are floats. `out` is the output of
+/// `gumbel_tempered_softmax_per_row_f32` on the logits widened exactly to
+/// float, each value rounded once to nearest, ties to even. Shapes, values,
+/// statuses (a NaN logit is any bfloat16 NaN) and thread safety as
+/// `gumbel_tempered_softmax_per_row_f32`; `out` is untouched on error.
+///
+/// # Safety
+/// As `gumbel_tempered_softmax_per_row_f32`, with `uint16_t` elements in place
+/// of the float elements of the tensors.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_tempered_softmax_per_row_bf16(
+    logits: *const u16,
+    out: *mut u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: *const f32,
+) -> gumbel_status {
+    guard(|| unsafe {
+        tempered_softmax_per_row(
+            logits.cast::<Bf16>(),
+            out.cast::<Bf16>(),
+            [outer, classes, inner],
+            tau,
+        )
+    })
+}
+
+/// The float16 twin of `gumbel_tempered_softmax_per_row_f32`: the tensors hold
+/// IEEE 754 binary16 values (`uint16_t` bit patterns, the storage of
+/// `_Float16`); temperatures are floats. `out` is the output of
+/// `gumbel_tempered_softmax_per_row_f32` on the logits widened exactly to
+/// float, each value rounded once to nearest, ties to even. Shapes, values,
+/// statuses (a NaN logit is any float16 NaN) and thread safety as
+/// `gumbel_tempered_softmax_per_row_f32`; `out` is untouched on error.
+///
+/// # Safety
+/// As `gumbel_tempered_softmax_per_row_f32`, with `uint16_t` elements in place
+/// of the float elements of the tensors.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_tempered_softmax_per_row_f16(
+    logits: *const u16,
+    out: *mut u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: *const f32,
+) -> gumbel_status {
+    guard(|| unsafe {
+        tempered_softmax_per_row(
+            logits.cast::<F16>(),
+            out.cast::<F16>(),
+            [outer, classes, inner],
+            tau,
+        )
+    })
+}
+
 /// Checks an `(outer, classes, inner)` tensor and an output of `out_len(shape)`
 /// elements that must not overlap it.
 pub(super) fn buffers<F, O>(
@@ -389,11 +725,11 @@ pub(super) fn buffers<F, O>(
     Ok((shape, logits, out))
 }
 
-unsafe fn softmax<F: Float>(
-    logits: *const F,
-    out: *mut F,
+unsafe fn softmax<E: Element>(
+    logits: *const E,
+    out: *mut E,
     dims: [usize; 3],
-    tau: F,
+    tau: E::Compute,
     hard: bool,
     seed: u64,
     offset: u64,
@@ -413,8 +749,8 @@ unsafe fn softmax<F: Float>(
     }
 }
 
-unsafe fn sample<F: Float>(
-    logits: *const F,
+unsafe fn sample<E: Element>(
+    logits: *const E,
     indices: *mut i64,
     dims: [usize; 3],
     seed: u64,
@@ -433,11 +769,11 @@ unsafe fn sample<F: Float>(
     }
 }
 
-unsafe fn tempered_softmax<F: Float>(
-    logits: *const F,
-    out: *mut F,
+unsafe fn tempered_softmax<E: Element>(
+    logits: *const E,
+    out: *mut E,
     dims: [usize; 3],
-    tau: F,
+    tau: E::Compute,
 ) -> Result<()> {
     let (shape, logits, out) = buffers(logits, out, dims, "out", Shape::len)?;
     // SAFETY: sizes checked; validity is the caller's contract; disjoint.
@@ -446,17 +782,17 @@ unsafe fn tempered_softmax<F: Float>(
 
 /// Checks the per-row temperatures (`shape.rows()` values) of a call whose
 /// output `out` must not overlap them.
-fn per_row_tau<F>(tau: *const F, shape: &Shape, out: &Buffer<F>) -> Result<Buffer<F>> {
+fn per_row_tau<T, E>(tau: *const T, shape: &Shape, out: &Buffer<E>) -> Result<Buffer<T>> {
     let tau = Buffer::new(tau, shape.rows(), "tau")?;
     check_disjoint_from_all(&[(&tau, "tau")], out, "out")?;
     Ok(tau)
 }
 
-unsafe fn softmax_per_row<F: Float>(
-    logits: *const F,
-    out: *mut F,
+unsafe fn softmax_per_row<E: Element>(
+    logits: *const E,
+    out: *mut E,
     dims: [usize; 3],
-    tau: *const F,
+    tau: *const E::Compute,
     hard: bool,
     seed: u64,
     offset: u64,
@@ -478,11 +814,11 @@ unsafe fn softmax_per_row<F: Float>(
     }
 }
 
-unsafe fn tempered_softmax_per_row<F: Float>(
-    logits: *const F,
-    out: *mut F,
+unsafe fn tempered_softmax_per_row<E: Element>(
+    logits: *const E,
+    out: *mut E,
     dims: [usize; 3],
-    tau: *const F,
+    tau: *const E::Compute,
 ) -> Result<()> {
     let (shape, logits, out) = buffers(logits, out, dims, "out", Shape::len)?;
     let tau = per_row_tau(tau, &shape, &out)?;

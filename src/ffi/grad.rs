@@ -3,11 +3,13 @@
 //! temperature, for one temperature per call or one per row.
 
 use super::boundary::guard;
-use super::buffer::{check_disjoint_from_all, Buffer};
+use super::buffer::{check_disjoint, check_disjoint_from_all, Buffer};
 use super::status::gumbel_status;
 use crate::error::Result;
-use crate::Float;
+use crate::Bf16;
+use crate::Element;
 use crate::Shape;
+use crate::F16;
 
 /// Gradient with respect to the logits of a Gumbel-Softmax sample
 /// (vector-Jacobian product; Jang et al. 2017, section 2):
@@ -89,6 +91,70 @@ pub unsafe extern "C" fn gumbel_softmax_backward_f64(
     guard(|| unsafe { backward(y_soft, grad_out, grad_logits, [outer, classes, inner], tau) })
 }
 
+/// The bfloat16 twin of `gumbel_softmax_backward_f32`: `y_soft`, `grad_out` and
+/// `grad_logits` hold bfloat16 values (`uint16_t` bit patterns: the upper 16
+/// bits of the float they stand for); temperatures are floats. `grad_logits` is
+/// the output of `gumbel_softmax_backward_f32` on `y_soft` and `grad_out`
+/// widened exactly to float, each value rounded once to nearest, ties to even.
+/// Shapes, values, statuses and thread safety as `gumbel_softmax_backward_f32`;
+/// `grad_logits` is untouched on error.
+///
+/// # Safety
+/// As `gumbel_softmax_backward_f32`, with `uint16_t` elements in place of the
+/// float elements of the tensors.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_softmax_backward_bf16(
+    y_soft: *const u16,
+    grad_out: *const u16,
+    grad_logits: *mut u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: f32,
+) -> gumbel_status {
+    guard(|| unsafe {
+        backward(
+            y_soft.cast::<Bf16>(),
+            grad_out.cast::<Bf16>(),
+            grad_logits.cast::<Bf16>(),
+            [outer, classes, inner],
+            tau,
+        )
+    })
+}
+
+/// The float16 twin of `gumbel_softmax_backward_f32`: `y_soft`, `grad_out` and
+/// `grad_logits` hold IEEE 754 binary16 values (`uint16_t` bit patterns, the
+/// storage of `_Float16`); temperatures are floats. `grad_logits` is the output
+/// of `gumbel_softmax_backward_f32` on `y_soft` and `grad_out` widened exactly
+/// to float, each value rounded once to nearest, ties to even. Shapes, values,
+/// statuses and thread safety as `gumbel_softmax_backward_f32`; `grad_logits`
+/// is untouched on error.
+///
+/// # Safety
+/// As `gumbel_softmax_backward_f32`, with `uint16_t` elements in place of the
+/// float elements of the tensors.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_softmax_backward_f16(
+    y_soft: *const u16,
+    grad_out: *const u16,
+    grad_logits: *mut u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: f32,
+) -> gumbel_status {
+    guard(|| unsafe {
+        backward(
+            y_soft.cast::<F16>(),
+            grad_out.cast::<F16>(),
+            grad_logits.cast::<F16>(),
+            [outer, classes, inner],
+            tau,
+        )
+    })
+}
+
 /// Gradient with respect to the temperature of a Gumbel-Softmax sample
 /// `softmax((logits + g) / tau)` (Jang et al. 2017, eq. 1), summed over all
 /// rows: `*grad_tau = sum_rows dL/dtau` with, per row,
@@ -151,6 +217,70 @@ pub unsafe extern "C" fn gumbel_softmax_grad_tau_f64(
     grad_tau: *mut f64,
 ) -> gumbel_status {
     guard(|| unsafe { grad_tau_scalar(y_soft, grad_out, [outer, classes, inner], tau, grad_tau) })
+}
+
+/// The bfloat16 twin of `gumbel_softmax_grad_tau_f32`: `y_soft` and `grad_out`
+/// hold bfloat16 values (`uint16_t` bit patterns: the upper 16 bits of the
+/// float they stand for); `tau` and `grad_tau` are floats. The result is that
+/// of `gumbel_softmax_grad_tau_f32` on `y_soft` and `grad_out` widened exactly
+/// to float (computed as there, so rounded once to float). Shapes, values,
+/// statuses and thread safety as `gumbel_softmax_grad_tau_f32`; `grad_tau` is
+/// untouched on error.
+///
+/// # Safety
+/// As `gumbel_softmax_grad_tau_f32`, with `uint16_t` elements in place of the float elements
+/// of `y_soft` and `grad_out`.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_softmax_grad_tau_bf16(
+    y_soft: *const u16,
+    grad_out: *const u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: f32,
+    grad_tau: *mut f32,
+) -> gumbel_status {
+    guard(|| unsafe {
+        grad_tau_scalar(
+            y_soft.cast::<Bf16>(),
+            grad_out.cast::<Bf16>(),
+            [outer, classes, inner],
+            tau,
+            grad_tau,
+        )
+    })
+}
+
+/// The float16 twin of `gumbel_softmax_grad_tau_f32`: `y_soft` and `grad_out`
+/// hold IEEE 754 binary16 values (`uint16_t` bit patterns, the storage of
+/// `_Float16`); `tau` and `grad_tau` are floats. The result is that of
+/// `gumbel_softmax_grad_tau_f32` on `y_soft` and `grad_out` widened exactly to
+/// float (computed as there, so rounded once to float). Shapes, values,
+/// statuses and thread safety as `gumbel_softmax_grad_tau_f32`; `grad_tau` is
+/// untouched on error.
+///
+/// # Safety
+/// As `gumbel_softmax_grad_tau_f32`, with `uint16_t` elements in place of the float elements
+/// of `y_soft` and `grad_out`.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_softmax_grad_tau_f16(
+    y_soft: *const u16,
+    grad_out: *const u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: f32,
+    grad_tau: *mut f32,
+) -> gumbel_status {
+    guard(|| unsafe {
+        grad_tau_scalar(
+            y_soft.cast::<F16>(),
+            grad_out.cast::<F16>(),
+            [outer, classes, inner],
+            tau,
+            grad_tau,
+        )
+    })
 }
 
 /// `gumbel_softmax_backward_f32` for the per-row temperatures of
@@ -217,6 +347,70 @@ pub unsafe extern "C" fn gumbel_softmax_backward_per_row_f64(
     })
 }
 
+/// The bfloat16 twin of `gumbel_softmax_backward_per_row_f32`: `y_soft`,
+/// `grad_out` and `grad_logits` hold bfloat16 values (`uint16_t` bit patterns:
+/// the upper 16 bits of the float they stand for); temperatures are floats.
+/// `grad_logits` is the output of `gumbel_softmax_backward_per_row_f32` on
+/// `y_soft` and `grad_out` widened exactly to float, each value rounded once to
+/// nearest, ties to even. Shapes, values, statuses and thread safety as
+/// `gumbel_softmax_backward_per_row_f32`; `grad_logits` is untouched on error.
+///
+/// # Safety
+/// As `gumbel_softmax_backward_per_row_f32`, with `uint16_t` elements in place
+/// of the float elements of the tensors.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_softmax_backward_per_row_bf16(
+    y_soft: *const u16,
+    grad_out: *const u16,
+    grad_logits: *mut u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: *const f32,
+) -> gumbel_status {
+    guard(|| unsafe {
+        backward_per_row(
+            y_soft.cast::<Bf16>(),
+            grad_out.cast::<Bf16>(),
+            grad_logits.cast::<Bf16>(),
+            [outer, classes, inner],
+            tau,
+        )
+    })
+}
+
+/// The float16 twin of `gumbel_softmax_backward_per_row_f32`: `y_soft`,
+/// `grad_out` and `grad_logits` hold IEEE 754 binary16 values (`uint16_t` bit
+/// patterns, the storage of `_Float16`); temperatures are floats. `grad_logits`
+/// is the output of `gumbel_softmax_backward_per_row_f32` on `y_soft` and
+/// `grad_out` widened exactly to float, each value rounded once to nearest,
+/// ties to even. Shapes, values, statuses and thread safety as
+/// `gumbel_softmax_backward_per_row_f32`; `grad_logits` is untouched on error.
+///
+/// # Safety
+/// As `gumbel_softmax_backward_per_row_f32`, with `uint16_t` elements in place
+/// of the float elements of the tensors.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_softmax_backward_per_row_f16(
+    y_soft: *const u16,
+    grad_out: *const u16,
+    grad_logits: *mut u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: *const f32,
+) -> gumbel_status {
+    guard(|| unsafe {
+        backward_per_row(
+            y_soft.cast::<F16>(),
+            grad_out.cast::<F16>(),
+            grad_logits.cast::<F16>(),
+            [outer, classes, inner],
+            tau,
+        )
+    })
+}
+
 /// Gradient with respect to each row's temperature of a sample of
 /// `gumbel_softmax_per_row_f32`:
 /// `grad_tau[r] = -(1/tau[r]) sum_k y_k (v_k - <v, y>) ln y_k` over row
@@ -274,28 +468,92 @@ pub unsafe extern "C" fn gumbel_softmax_grad_tau_per_row_f64(
     guard(|| unsafe { grad_tau_per_row(y_soft, grad_out, [outer, classes, inner], tau, grad_tau) })
 }
 
+/// The bfloat16 twin of `gumbel_softmax_grad_tau_per_row_f32`: `y_soft` and
+/// `grad_out` hold bfloat16 values (`uint16_t` bit patterns: the upper 16 bits
+/// of the float they stand for); `tau` and `grad_tau` are floats. The result is
+/// that of `gumbel_softmax_grad_tau_per_row_f32` on `y_soft` and `grad_out`
+/// widened exactly to float (computed as there, so rounded once to float).
+/// Shapes, values, statuses and thread safety as
+/// `gumbel_softmax_grad_tau_per_row_f32`; `grad_tau` is untouched on error.
+///
+/// # Safety
+/// As `gumbel_softmax_grad_tau_per_row_f32`, with `uint16_t` elements in place of the float elements
+/// of `y_soft` and `grad_out`.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_softmax_grad_tau_per_row_bf16(
+    y_soft: *const u16,
+    grad_out: *const u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: *const f32,
+    grad_tau: *mut f32,
+) -> gumbel_status {
+    guard(|| unsafe {
+        grad_tau_per_row(
+            y_soft.cast::<Bf16>(),
+            grad_out.cast::<Bf16>(),
+            [outer, classes, inner],
+            tau,
+            grad_tau,
+        )
+    })
+}
+
+/// The float16 twin of `gumbel_softmax_grad_tau_per_row_f32`: `y_soft` and
+/// `grad_out` hold IEEE 754 binary16 values (`uint16_t` bit patterns, the
+/// storage of `_Float16`); `tau` and `grad_tau` are floats. The result is that
+/// of `gumbel_softmax_grad_tau_per_row_f32` on `y_soft` and `grad_out` widened
+/// exactly to float (computed as there, so rounded once to float). Shapes,
+/// values, statuses and thread safety as `gumbel_softmax_grad_tau_per_row_f32`;
+/// `grad_tau` is untouched on error.
+///
+/// # Safety
+/// As `gumbel_softmax_grad_tau_per_row_f32`, with `uint16_t` elements in place of the float elements
+/// of `y_soft` and `grad_out`.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_softmax_grad_tau_per_row_f16(
+    y_soft: *const u16,
+    grad_out: *const u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: *const f32,
+    grad_tau: *mut f32,
+) -> gumbel_status {
+    guard(|| unsafe {
+        grad_tau_per_row(
+            y_soft.cast::<F16>(),
+            grad_out.cast::<F16>(),
+            [outer, classes, inner],
+            tau,
+            grad_tau,
+        )
+    })
+}
+
 /// The checked buffers of a gradient call.
-struct Checked<F> {
+struct Checked<E, T, O> {
     shape: Shape,
-    y_soft: Buffer<F>,
-    grad_out: Buffer<F>,
+    y_soft: Buffer<E>,
+    grad_out: Buffer<E>,
     /// Empty for a scalar temperature.
-    tau: Buffer<F>,
-    out: Buffer<F>,
+    tau: Buffer<T>,
+    out: Buffer<O>,
 }
 
 /// Checks the shape, the inputs `y_soft` and `grad_out`, the per-row `tau`
 /// (when given) and an output `out_name` of `out_len(shape)` elements that
 /// must overlap none of the inputs.
-fn checked<F>(
-    y_soft: *const F,
-    grad_out: *const F,
+fn checked<E, T, O>(
+    y_soft: *const E,
+    grad_out: *const E,
     [outer, classes, inner]: [usize; 3],
-    tau: Option<*const F>,
-    out: *mut F,
+    tau: Option<*const T>,
+    out: *mut O,
     out_name: &str,
     out_len: fn(&Shape) -> usize,
-) -> Result<Checked<F>> {
+) -> Result<Checked<E, T, O>> {
     let shape = Shape::new(outer, classes, inner)?;
     let y_soft = Buffer::new(y_soft, shape.len(), "y_soft")?;
     let grad_out = Buffer::new(grad_out, shape.len(), "grad_out")?;
@@ -305,10 +563,11 @@ fn checked<F>(
     };
     let out = Buffer::new(out, out_len(&shape), out_name)?;
     check_disjoint_from_all(
-        &[(&y_soft, "y_soft"), (&grad_out, "grad_out"), (&tau, "tau")],
+        &[(&y_soft, "y_soft"), (&grad_out, "grad_out")],
         &out,
         out_name,
     )?;
+    check_disjoint(&tau, "tau", &out, out_name)?;
     Ok(Checked {
         shape,
         y_soft,
@@ -318,14 +577,14 @@ fn checked<F>(
     })
 }
 
-unsafe fn backward<F: Float>(
-    y_soft: *const F,
-    grad_out: *const F,
-    grad_logits: *mut F,
+unsafe fn backward<E: Element>(
+    y_soft: *const E,
+    grad_out: *const E,
+    grad_logits: *mut E,
     dims: [usize; 3],
-    tau: F,
+    tau: E::Compute,
 ) -> Result<()> {
-    let c = checked(
+    let c = checked::<E, E::Compute, E>(
         y_soft,
         grad_out,
         dims,
@@ -347,12 +606,12 @@ unsafe fn backward<F: Float>(
     }
 }
 
-unsafe fn backward_per_row<F: Float>(
-    y_soft: *const F,
-    grad_out: *const F,
-    grad_logits: *mut F,
+unsafe fn backward_per_row<E: Element>(
+    y_soft: *const E,
+    grad_out: *const E,
+    grad_logits: *mut E,
     dims: [usize; 3],
-    tau: *const F,
+    tau: *const E::Compute,
 ) -> Result<()> {
     let c = checked(
         y_soft,
@@ -375,14 +634,22 @@ unsafe fn backward_per_row<F: Float>(
     }
 }
 
-unsafe fn grad_tau_scalar<F: Float>(
-    y_soft: *const F,
-    grad_out: *const F,
+unsafe fn grad_tau_scalar<E: Element>(
+    y_soft: *const E,
+    grad_out: *const E,
     dims: [usize; 3],
-    tau: F,
-    grad_tau: *mut F,
+    tau: E::Compute,
+    grad_tau: *mut E::Compute,
 ) -> Result<()> {
-    let c = checked(y_soft, grad_out, dims, None, grad_tau, "grad_tau", |_| 1)?;
+    let c = checked::<E, E::Compute, E::Compute>(
+        y_soft,
+        grad_out,
+        dims,
+        None,
+        grad_tau,
+        "grad_tau",
+        |_| 1,
+    )?;
     // SAFETY: as in `backward`; `grad_tau` is one non-NULL element.
     unsafe {
         let value = crate::gumbel_softmax_grad_tau(
@@ -396,12 +663,12 @@ unsafe fn grad_tau_scalar<F: Float>(
     Ok(())
 }
 
-unsafe fn grad_tau_per_row<F: Float>(
-    y_soft: *const F,
-    grad_out: *const F,
+unsafe fn grad_tau_per_row<E: Element>(
+    y_soft: *const E,
+    grad_out: *const E,
     dims: [usize; 3],
-    tau: *const F,
-    grad_tau: *mut F,
+    tau: *const E::Compute,
+    grad_tau: *mut E::Compute,
 ) -> Result<()> {
     let c = checked(
         y_soft,

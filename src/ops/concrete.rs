@@ -32,7 +32,8 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::math::float::Float;
 use crate::rows::softmax::{max, perturb_row};
-use crate::rows::validate::{check_logits, check_rows, check_tau};
+use crate::rows::temperature::Temperature;
+use crate::rows::validate::{check_logits, check_rows};
 use crate::runtime::exec::{self, Output};
 use crate::runtime::shape::Shape;
 
@@ -75,16 +76,47 @@ pub fn concrete_log_prob<F: Float>(
     shape: Shape,
     tau: F,
 ) -> Result<()> {
+    concrete(y, logits, out, shape, Temperature::Scalar(tau))
+}
+
+/// [`concrete_log_prob`] with one temperature per row: `out[r] = ln p(y_r)`
+/// under `Concrete(logits_r, tau[r])`, the same formula (Maddison et al.
+/// 2017, Definition 1) with a row-dependent `tau`. `tau` has `shape.rows()`
+/// entries in row order `(o, i)`; when every `tau[r]` equals `t` the output
+/// is bit for bit that of `concrete_log_prob(.., t)`. Domain and base
+/// measure as [`concrete_log_prob`].
+///
+/// # Errors
+/// As [`concrete_log_prob`]; [`ErrorKind::InvalidShape`] also for a `tau` of
+/// the wrong length, and [`ErrorKind::InvalidTemperature`] names the row of
+/// the first bad `tau[r]`.
+pub fn concrete_log_prob_per_row<F: Float>(
+    y: &[F],
+    logits: &[F],
+    out: &mut [F],
+    shape: Shape,
+    tau: &[F],
+) -> Result<()> {
+    concrete(y, logits, out, shape, Temperature::PerRow(tau))
+}
+
+fn concrete<F: Float>(
+    y: &[F],
+    logits: &[F],
+    out: &mut [F],
+    shape: Shape,
+    tau: Temperature<'_, F>,
+) -> Result<()> {
     shape.check_len("y", y.len(), shape.len())?;
     shape.check_len("logits", logits.len(), shape.len())?;
     shape.check_len("out", out.len(), shape.rows())?;
-    check_tau(tau)?;
+    tau.check(shape)?;
     check_logits(shape, logits)?;
     check_rows(shape, |row| check_simplex_row(shape, y, logits, row))?;
-    let tau = tau.to_f64();
     map_shifted_rows(shape, logits, out, |row, l, out| {
         let y = |k: usize| y[shape.index(row, k)].to_f64();
         let ln_total = (0..l.len()).map(y).sum::<f64>().ln();
+        let tau = tau.of_row(row).to_f64();
         let (exp_concrete, sum_x) = exp_concrete_row(l, |k| y(k).ln() - ln_total, tau);
         *out = F::from_f64(exp_concrete - sum_x);
     })
@@ -134,17 +166,60 @@ pub fn exp_concrete_log_prob<F: Float>(
     shape: Shape,
     tau: F,
 ) -> Result<()> {
-    shape.check_len("x", x.len(), shape.len())?;
-    shape.check_len("logits", logits.len(), shape.len())?;
+    exp_concrete(x, logits, out, shape, Temperature::Scalar(tau))
+}
+
+/// [`exp_concrete_log_prob`] with one temperature per row:
+/// `out[r] = ln q(x_r)` under `ExpConcrete(logits_r, tau[r])`, the same
+/// formula (Maddison et al. 2017, appendix on the ExpConcrete) with a
+/// row-dependent `tau`. `tau` has `shape.rows()` entries in row order
+/// `(o, i)`; when every `tau[r]` equals `t` the output is bit for bit that
+/// of `exp_concrete_log_prob(.., t)`. Domain and base measure as
+/// [`exp_concrete_log_prob`].
+///
+/// # Errors
+/// As [`exp_concrete_log_prob`]; [`ErrorKind::InvalidShape`] also for a
+/// `tau` of the wrong length, and [`ErrorKind::InvalidTemperature`] names
+/// the row of the first bad `tau[r]`.
+pub fn exp_concrete_log_prob_per_row<F: Float>(
+    x: &[F],
+    logits: &[F],
+    out: &mut [F],
+    shape: Shape,
+    tau: &[F],
+) -> Result<()> {
+    exp_concrete(x, logits, out, shape, Temperature::PerRow(tau))
+}
+
+fn exp_concrete<F: Float>(
+    x: &[F],
+    logits: &[F],
+    out: &mut [F],
+    shape: Shape,
+    tau: Temperature<'_, F>,
+) -> Result<()> {
+    check_exp_concrete(x, logits, shape, tau)?;
     shape.check_len("out", out.len(), shape.rows())?;
-    check_tau(tau)?;
-    check_logits(shape, logits)?;
-    check_rows(shape, |row| check_log_simplex_row(shape, x, logits, row))?;
-    let tau = tau.to_f64();
     map_shifted_rows(shape, logits, out, |row, l, out| {
         let x = |k: usize| x[shape.index(row, k)].to_f64();
-        *out = F::from_f64(exp_concrete_row(l, x, tau).0);
+        *out = F::from_f64(exp_concrete_row(l, x, tau.of_row(row).to_f64()).0);
     })
+}
+
+/// Checks the inputs of an ExpConcrete log-density or of its gradients:
+/// buffer lengths, the temperature, the logits, and each row of `x` (see
+/// [`exp_concrete_log_prob`] for the domain).
+pub(crate) fn check_exp_concrete<F: Float>(
+    x: &[F],
+    logits: &[F],
+    shape: Shape,
+    tau: Temperature<'_, F>,
+) -> Result<()> {
+    shape.check_len("x", x.len(), shape.len())?;
+    shape.check_len("logits", logits.len(), shape.len())?;
+    tau.check(shape)?;
+    check_logits(shape, logits)?;
+    check_rows(shape, |row| check_log_simplex_row(shape, x, logits, row))
 }
 
 /// Applies `kernel(row, l, out)` to every row of an `(outer, classes, inner)`
@@ -287,20 +362,20 @@ fn check_log_simplex_row<F: Float>(shape: Shape, x: &[F], logits: &[F], row: usi
 
 /// A one-pass `ln(sum_k exp(a_k))` over finite values: the running maximum
 /// and the sum of `exp(a_k - max)`, rescaled when the maximum grows.
-struct LogSumExp {
+pub(crate) struct LogSumExp {
     max: f64,
     sum: f64,
 }
 
 impl LogSumExp {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             max: f64::NEG_INFINITY,
             sum: 0.0,
         }
     }
 
-    fn add(&mut self, a: f64) {
+    pub(crate) fn add(&mut self, a: f64) {
         if a > self.max {
             self.sum = self.sum * (self.max - a).exp() + 1.0;
             self.max = a;
@@ -310,7 +385,7 @@ impl LogSumExp {
     }
 
     /// `-inf` for an empty sum.
-    fn value(&self) -> f64 {
+    pub(crate) fn value(&self) -> f64 {
         self.max + self.sum.ln()
     }
 }

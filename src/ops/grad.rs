@@ -32,12 +32,14 @@
 //! accumulator layout, so results are the same bits for any thread count.
 
 use crate::error::Result;
+use crate::math::element::Element;
 use crate::math::float::Float;
 use crate::rows::backward::{self, grad_tau_row, grad_tau_row_times_tau};
 use crate::rows::softmax::sum;
 use crate::rows::temperature::Temperature;
 use crate::rows::validate::{check_finite, check_soft_sample};
 use crate::runtime::exec::{self, Output};
+use crate::runtime::scratch::with_compute;
 use crate::runtime::shape::Shape;
 
 /// Gradient of a loss with respect to the logits of a Gumbel-Softmax
@@ -73,12 +75,12 @@ use crate::runtime::shape::Shape;
 /// while the gradient is computed (one read of each input), so
 /// `grad_logits` holds unspecified values after this error; it is untouched
 /// on every other error.
-pub fn gumbel_softmax_backward<F: Float>(
-    y_soft: &[F],
-    grad_out: &[F],
-    grad_logits: &mut [F],
+pub fn gumbel_softmax_backward<E: Element>(
+    y_soft: &[E],
+    grad_out: &[E],
+    grad_logits: &mut [E],
     shape: Shape,
-    tau: F,
+    tau: E::Compute,
 ) -> Result<()> {
     backward(
         y_soft,
@@ -104,12 +106,12 @@ pub fn gumbel_softmax_backward<F: Float>(
 /// naming the first row whose `tau` is not finite or `<= 0`, and
 /// [`ErrorKind::InvalidShape`](crate::ErrorKind::InvalidShape) if `tau` does
 /// not have `shape.rows()` entries.
-pub fn gumbel_softmax_backward_per_row<F: Float>(
-    y_soft: &[F],
-    grad_out: &[F],
-    grad_logits: &mut [F],
+pub fn gumbel_softmax_backward_per_row<E: Element>(
+    y_soft: &[E],
+    grad_out: &[E],
+    grad_logits: &mut [E],
     shape: Shape,
-    tau: &[F],
+    tau: &[E::Compute],
 ) -> Result<()> {
     backward(
         y_soft,
@@ -133,12 +135,12 @@ pub fn gumbel_softmax_backward_per_row<F: Float>(
 ///
 /// # Errors
 /// As [`gumbel_softmax_backward`].
-pub fn gumbel_softmax_grad_tau<F: Float>(
-    y_soft: &[F],
-    grad_out: &[F],
+pub fn gumbel_softmax_grad_tau<E: Element>(
+    y_soft: &[E],
+    grad_out: &[E],
     shape: Shape,
-    tau: F,
-) -> Result<F> {
+    tau: E::Compute,
+) -> Result<E::Compute> {
     check_inputs(y_soft, grad_out, shape, Temperature::Scalar(tau))?;
     // Divide the total by `tau` once, not each row: with a tiny `tau` the
     // rows' quotients overflow to infinities of both signs, whose sum would
@@ -146,10 +148,10 @@ pub fn gumbel_softmax_grad_tau<F: Float>(
     let total = exec::sum_rows(
         shape,
         [y_soft, grad_out],
-        |_, [y, v]| grad_tau_row_times_tau(y, v),
+        |_, rows| with_compute(rows, |[y, v]| grad_tau_row_times_tau(y, v)),
         sum,
     )?;
-    Ok(F::from_f64(-total / tau.to_f64()))
+    Ok(Float::from_f64(-total / tau.to_f64()))
 }
 
 /// Gradient of a loss with respect to the per-row temperatures of
@@ -164,12 +166,12 @@ pub fn gumbel_softmax_grad_tau<F: Float>(
 /// As [`gumbel_softmax_backward_per_row`], and
 /// [`ErrorKind::InvalidShape`](crate::ErrorKind::InvalidShape) if `grad_tau`
 /// does not have `shape.rows()` entries. `grad_tau` is untouched on error.
-pub fn gumbel_softmax_grad_tau_per_row<F: Float>(
-    y_soft: &[F],
-    grad_out: &[F],
+pub fn gumbel_softmax_grad_tau_per_row<E: Element>(
+    y_soft: &[E],
+    grad_out: &[E],
     shape: Shape,
-    tau: &[F],
-    grad_tau: &mut [F],
+    tau: &[E::Compute],
+    grad_tau: &mut [E::Compute],
 ) -> Result<()> {
     shape.check_len("grad_tau", grad_tau.len(), shape.rows())?;
     let tau = Temperature::PerRow(tau);
@@ -180,18 +182,20 @@ pub fn gumbel_softmax_grad_tau_per_row<F: Float>(
         grad_tau,
         Output::PerRow,
         0,
-        |row, [y, v], _, out| out[0] = grad_tau_row(y, v, tau.of_row(row)),
+        |row, rows, _, out| {
+            out[0] = with_compute(rows, |[y, v]| grad_tau_row(y, v, tau.of_row(row)))
+        },
     )
 }
 
 /// The body of [`gumbel_softmax_backward`] and
 /// [`gumbel_softmax_backward_per_row`].
-fn backward<F: Float>(
-    y_soft: &[F],
-    grad_out: &[F],
-    grad_logits: &mut [F],
+fn backward<E: Element>(
+    y_soft: &[E],
+    grad_out: &[E],
+    grad_logits: &mut [E],
     shape: Shape,
-    tau: Temperature<'_, F>,
+    tau: Temperature<'_, E::Compute>,
 ) -> Result<()> {
     shape.check_len("grad_logits", grad_logits.len(), shape.len())?;
     shape.check_len("y_soft", y_soft.len(), shape.len())?;
@@ -208,11 +212,11 @@ fn backward<F: Float>(
 }
 
 /// Checks the lengths and values of the inputs of a backward call.
-fn check_inputs<F: Float>(
-    y_soft: &[F],
-    grad_out: &[F],
+fn check_inputs<E: Element>(
+    y_soft: &[E],
+    grad_out: &[E],
     shape: Shape,
-    tau: Temperature<'_, F>,
+    tau: Temperature<'_, E::Compute>,
 ) -> Result<()> {
     shape.check_len("y_soft", y_soft.len(), shape.len())?;
     shape.check_len("grad_out", grad_out.len(), shape.len())?;

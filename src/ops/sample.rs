@@ -19,8 +19,16 @@
 //!
 //! Without noise the same forward pass gives the tempered softmax
 //! `softmax(logits / tau)`.
+//!
+//! The element type is any [`Element`]: `f32` and `f64` compute in
+//! themselves; the 16-bit [`Bf16`](crate::Bf16) and [`F16`](crate::F16)
+//! compute in `f32` (temperatures are `f32`) with exactly the noise of the
+//! `f32` call, so their output is the `f32` call's output on the logits
+//! widened to `f32`, each value rounded once to nearest, ties to even, and
+//! their indices are the `f32` call's.
 
 use crate::error::Result;
+use crate::math::element::Element;
 use crate::math::float::Float;
 use crate::rows::forward;
 use crate::rows::softmax::Finish;
@@ -46,11 +54,11 @@ use crate::runtime::shape::Shape;
 /// [`ErrorKind::InvalidLogits`](crate::ErrorKind::InvalidLogits) for a NaN or
 /// `+inf` logit; [`ErrorKind::AllMasked`](crate::ErrorKind::AllMasked) for a
 /// row that is all `-inf`. `out` is untouched on error.
-pub fn gumbel_softmax<F: Float>(
-    logits: &[F],
-    out: &mut [F],
+pub fn gumbel_softmax<E: Element>(
+    logits: &[E],
+    out: &mut [E],
     shape: Shape,
-    tau: F,
+    tau: E::Compute,
     hard: bool,
     seed: u64,
     offset: u64,
@@ -85,11 +93,11 @@ pub fn gumbel_softmax<F: Float>(
 /// [`ErrorKind::InvalidLogits`](crate::ErrorKind::InvalidLogits) for a NaN or
 /// `+inf` logit; [`ErrorKind::AllMasked`](crate::ErrorKind::AllMasked) for a
 /// row that is all `-inf`. `out` is untouched on error.
-pub fn gumbel_softmax_per_row<F: Float>(
-    logits: &[F],
-    out: &mut [F],
+pub fn gumbel_softmax_per_row<E: Element>(
+    logits: &[E],
+    out: &mut [E],
     shape: Shape,
-    tau: &[F],
+    tau: &[E::Compute],
     hard: bool,
     seed: u64,
     offset: u64,
@@ -106,11 +114,11 @@ pub fn gumbel_softmax_per_row<F: Float>(
 }
 
 /// The forward of [`gumbel_softmax`] and [`gumbel_softmax_per_row`].
-fn soft_or_hard<F: Float>(
-    logits: &[F],
-    out: &mut [F],
+fn soft_or_hard<E: Element>(
+    logits: &[E],
+    out: &mut [E],
     shape: Shape,
-    tau: Temperature<'_, F>,
+    tau: Temperature<'_, E::Compute>,
     hard: bool,
     seed: u64,
     offset: u64,
@@ -166,6 +174,42 @@ pub fn gumbel_log_softmax<F: Float>(
     )
 }
 
+/// [`gumbel_log_softmax`] with one temperature per row: row `r` of `out` is
+/// `log_softmax((logits_r + g_r) / tau[r])` (Maddison et al. 2017, appendix
+/// on the ExpConcrete, with a row-dependent `tau`), with exactly the noise
+/// of [`gumbel_softmax`] for the same `(seed, offset)`; when every `tau[r]`
+/// equals `t` the output is bit for bit that of `gumbel_log_softmax(.., t, ..)`.
+///
+/// `logits` and `out` have `shape.len()` elements; `tau` has `shape.rows()`
+/// entries in row order `(o, i)`, i.e. `tau[o * inner + i]`. Values as for
+/// [`gumbel_log_softmax`]. Consumes [`crate::streams`]`(shape)` stream ids.
+///
+/// # Errors
+/// [`ErrorKind::InvalidShape`](crate::ErrorKind::InvalidShape) for buffer
+/// lengths that do not match `shape`;
+/// [`ErrorKind::InvalidTemperature`](crate::ErrorKind::InvalidTemperature) if
+/// some `tau[r]` is not finite or `<= 0` (the message names row `r`);
+/// [`ErrorKind::InvalidLogits`](crate::ErrorKind::InvalidLogits) for a NaN or
+/// `+inf` logit; [`ErrorKind::AllMasked`](crate::ErrorKind::AllMasked) for a
+/// row that is all `-inf`. `out` is untouched on error.
+pub fn gumbel_log_softmax_per_row<F: Float>(
+    logits: &[F],
+    out: &mut [F],
+    shape: Shape,
+    tau: &[F],
+    seed: u64,
+    offset: u64,
+) -> Result<()> {
+    forward_checked(
+        logits,
+        out,
+        shape,
+        Temperature::PerRow(tau),
+        Some((seed, offset)),
+        Finish::LogSoftmax,
+    )
+}
+
 /// Tempered softmax `out = softmax(logits / tau)` along the class axis of a
 /// row-major `(outer, classes, inner)` tensor; no noise.
 ///
@@ -180,7 +224,12 @@ pub fn gumbel_log_softmax<F: Float>(
 /// [`ErrorKind::InvalidLogits`](crate::ErrorKind::InvalidLogits) for a NaN
 /// or `+inf` logit; [`ErrorKind::AllMasked`](crate::ErrorKind::AllMasked)
 /// for a row that is all `-inf`. `out` is untouched on error.
-pub fn tempered_softmax<F: Float>(logits: &[F], out: &mut [F], shape: Shape, tau: F) -> Result<()> {
+pub fn tempered_softmax<E: Element>(
+    logits: &[E],
+    out: &mut [E],
+    shape: Shape,
+    tau: E::Compute,
+) -> Result<()> {
     forward_checked(
         logits,
         out,
@@ -207,11 +256,11 @@ pub fn tempered_softmax<F: Float>(logits: &[F], out: &mut [F], shape: Shape, tau
 /// [`ErrorKind::InvalidLogits`](crate::ErrorKind::InvalidLogits) for a NaN
 /// or `+inf` logit; [`ErrorKind::AllMasked`](crate::ErrorKind::AllMasked)
 /// for a row that is all `-inf`. `out` is untouched on error.
-pub fn tempered_softmax_per_row<F: Float>(
-    logits: &[F],
-    out: &mut [F],
+pub fn tempered_softmax_per_row<E: Element>(
+    logits: &[E],
+    out: &mut [E],
     shape: Shape,
-    tau: &[F],
+    tau: &[E::Compute],
 ) -> Result<()> {
     forward_checked(
         logits,
@@ -237,8 +286,8 @@ pub fn tempered_softmax_per_row<F: Float>(
 /// [`ErrorKind::InvalidLogits`](crate::ErrorKind::InvalidLogits) for a NaN or
 /// `+inf` logit; [`ErrorKind::AllMasked`](crate::ErrorKind::AllMasked) for a
 /// row that is all `-inf`. `indices` is untouched on error.
-pub fn sample<F: Float>(
-    logits: &[F],
+pub fn sample<E: Element>(
+    logits: &[E],
     indices: &mut [i64],
     shape: Shape,
     seed: u64,
@@ -254,11 +303,11 @@ pub fn sample<F: Float>(
 /// temperature, the logits), then writes `finish` of the perturbed logits of
 /// every row with the noise of `Some((seed, offset))` or none
 /// ([`forward::run`]).
-fn forward_checked<F: Float>(
-    logits: &[F],
-    out: &mut [F],
+fn forward_checked<E: Element>(
+    logits: &[E],
+    out: &mut [E],
     shape: Shape,
-    tau: Temperature<'_, F>,
+    tau: Temperature<'_, E::Compute>,
     noise: Option<(u64, u64)>,
     finish: Finish,
 ) -> Result<()> {

@@ -9,6 +9,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::Result;
+use crate::math::element::Element;
 use crate::math::float::Float;
 use crate::math::isa;
 use crate::rows::softmax::{by_row_length, centre, products, run_sum, sum, sum_by};
@@ -17,50 +18,84 @@ use crate::rows::validate::valid_backward_inputs;
 use crate::rows::wide;
 use crate::rows::window;
 use crate::runtime::exec::{self, Output};
+use crate::runtime::scratch::{narrow_into, with_widened};
 use crate::runtime::shape::Shape;
 
 /// Writes `grad_logits = y_soft ⊙ (grad_out - <grad_out, y_soft>) / tau` of
 /// every row of a `shape` tensor (all three in its layout), row `r` at
 /// temperature `tau.of_row(r)`, and validates the inputs as it goes (one
 /// read of each): returns whether every `y_soft` value is in `[0, 1]` and
-/// every `grad_out` value finite ([`valid_backward_inputs`]). When not, the contents
-/// of `grad_logits` are unspecified and the caller reports the first bad
-/// element. The caller has checked the lengths and `tau`. Fails only if the
-/// worker threads cannot start.
-pub(crate) fn run<F: Float>(
-    y_soft: &[F],
-    grad_out: &[F],
-    grad_logits: &mut [F],
+/// every `grad_out` value finite ([`valid_backward_inputs`]). When not, the
+/// contents of `grad_logits` are unspecified and the caller reports the
+/// first bad element. 16-bit tensors are computed unit by unit in `f32`
+/// (both inputs widened into per-thread scratch, each result rounded once),
+/// with the bits of the `f32` call on the widened inputs. The caller has
+/// checked the lengths and `tau`. Fails only if the worker threads cannot
+/// start.
+pub(crate) fn run<E: Element>(
+    y_soft: &[E],
+    grad_out: &[E],
+    grad_logits: &mut [E],
     shape: Shape,
-    tau: Temperature<'_, F>,
+    tau: Temperature<'_, E::Compute>,
 ) -> Result<bool> {
-    if wide::applies(shape) {
-        return wide::backward(y_soft, grad_out, grad_logits, shape, tau);
-    }
     let classes = shape.classes();
     let invalid = AtomicBool::new(false);
-    exec::map_units(
-        shape,
-        [y_soft, grad_out],
-        grad_logits,
-        Output::PerElement,
-        |unit| {
-            let valid = isa::dispatch(
-                #[inline(always)]
-                || {
-                    let [y, v] = unit.inputs;
-                    let (g, tau) = (&mut *unit.out, |r| tau.of_row(unit.rows.start + r));
-                    by_row_length!(classes, backward_rows::<F>(y, v, g, classes, tau));
-                    // The unit's inputs are still in cache.
-                    valid_backward_inputs(y, v)
-                },
-            );
-            if !valid {
-                invalid.store(true, Ordering::Relaxed);
-            }
-        },
-    )?;
+    let note = |valid: bool| {
+        if !valid {
+            invalid.store(true, Ordering::Relaxed);
+        }
+    };
+    let native = E::as_compute(y_soft)
+        .zip(E::as_compute(grad_out))
+        .zip(E::as_compute_mut(&mut *grad_logits));
+    if let Some(((y_soft, grad_out), grad_logits)) = native {
+        if wide::applies(shape) {
+            return wide::backward(y_soft, grad_out, grad_logits, shape, tau);
+        }
+        exec::map_units(
+            shape,
+            [y_soft, grad_out],
+            grad_logits,
+            Output::PerElement,
+            |unit| note(backward_unit(unit.inputs, unit.out, classes, unit.rows.start, tau)),
+        )?;
+    } else {
+        exec::map_units(
+            shape,
+            [y_soft, grad_out],
+            grad_logits,
+            Output::PerElement,
+            |unit| {
+                with_widened(unit.inputs, unit.out.len(), |inputs, g| {
+                    note(backward_unit(inputs, g, classes, unit.rows.start, tau));
+                    narrow_into(g, unit.out);
+                })
+            },
+        )?;
+    }
     Ok(!invalid.into_inner())
+}
+
+/// [`run`] on the rows of one unit (from row `first` of the call): `y` and
+/// `v` in, `g` out. Returns whether the inputs are valid
+/// ([`valid_backward_inputs`]).
+fn backward_unit<F: Float>(
+    [y, v]: [&[F]; 2],
+    g: &mut [F],
+    classes: usize,
+    first: usize,
+    tau: Temperature<'_, F>,
+) -> bool {
+    isa::dispatch(
+        #[inline(always)]
+        || {
+            let tau = |r| tau.of_row(first + r);
+            by_row_length!(classes, backward_rows::<F>(y, v, g, classes, tau));
+            // The unit's inputs are still in cache.
+            valid_backward_inputs(y, v)
+        },
+    )
 }
 
 /// `g = y ⊙ (v - <v, y>) / tau(r)` for the rows `r` of a unit. `K` is the

@@ -12,6 +12,7 @@
 //! stream segment run on [`crate::rows::wide`] instead, with the same bits.
 
 use crate::error::Result;
+use crate::math::element::Element;
 use crate::math::float::Float;
 use crate::math::isa;
 use crate::rng::fill::fill_unit;
@@ -23,50 +24,80 @@ use crate::rows::temperature::Temperature;
 use crate::rows::wide;
 use crate::rows::window;
 use crate::runtime::exec::{self, Output};
-use crate::runtime::scratch;
+use crate::runtime::scratch::{self, narrow_into, with_widened};
 use crate::runtime::shape::Shape;
 
 /// Writes `finish` of the perturbed logits of every row of `logits` (an
 /// `(outer, classes, inner)` tensor) into `out` (same shape), with the
-/// standard Gumbel noise of `Some((seed, offset))` or none. The caller has
-/// checked every argument. Fails only if the worker threads cannot start.
-pub(crate) fn run<F: Float>(
-    logits: &[F],
-    out: &mut [F],
+/// standard Gumbel noise of `Some((seed, offset))` or none. A 16-bit tensor
+/// is computed unit by unit in `f32` (widened into per-thread scratch, each
+/// result rounded once), with the bits of the `f32` call: rows longer than
+/// a stream segment then run one per thread rather than on [`wide`], which
+/// gives the same bits. The caller has checked every argument. Fails only
+/// if the worker threads cannot start.
+pub(crate) fn run<E: Element>(
+    logits: &[E],
+    out: &mut [E],
     shape: Shape,
-    tau: Temperature<'_, F>,
+    tau: Temperature<'_, E::Compute>,
     noise: Option<(u64, u64)>,
     finish: Finish,
 ) -> Result<()> {
-    if wide::applies(shape) {
-        return wide::forward(logits, out, shape, tau, noise, finish);
+    let units = (&Units::new(shape.rows(), shape.classes()), shape.classes());
+    let native = E::as_compute(logits).zip(E::as_compute_mut(&mut *out));
+    if let Some((logits, out)) = native {
+        if wide::applies(shape) {
+            return wide::forward(logits, out, shape, tau, noise, finish);
+        }
+        return exec::map_units(shape, [logits], out, Output::PerElement, |unit| {
+            let [l] = unit.inputs;
+            let first = unit.rows.start;
+            forward_unit(l, unit.out, units, unit.index, first, tau, noise, finish)
+        });
     }
-    let classes = shape.classes();
-    let units = Units::new(shape.rows(), classes);
     exec::map_units(shape, [logits], out, Output::PerElement, |unit| {
         let [l] = unit.inputs;
-        let tau = |r: usize| tau.of_row(unit.rows.start + r);
-        let e_len = if finish == Finish::LogSoftmax {
-            l.len()
-        } else {
-            0
-        };
-        scratch::with(e_len, |e| {
-            isa::dispatch(
-                #[inline(always)]
-                || {
-                    let y = unit.out;
-                    if let Some((seed, offset)) = noise {
-                        fill_unit(seed, units.first_stream(offset, unit.index), y);
-                    }
-                    let noisy = noise.is_some();
-                    by_row_length!(
-                        classes,
-                        finish_rows::<F>(l, y, classes, noisy, tau, finish, e)
-                    );
-                },
-            )
+        with_widened([l], l.len(), |[l], y| {
+            let first = unit.rows.start;
+            forward_unit(l, y, units, unit.index, first, tau, noise, finish);
+            narrow_into(y, unit.out);
         })
+    })
+}
+
+/// [`run`] on one unit of [`crate::stream`], number `index`, whose rows
+/// (from row `first` of the call, `classes` long) are `l` and go to `y`.
+#[allow(clippy::too_many_arguments)]
+fn forward_unit<F: Float>(
+    l: &[F],
+    y: &mut [F],
+    (units, classes): (&Units, usize),
+    index: usize,
+    first: usize,
+    tau: Temperature<'_, F>,
+    noise: Option<(u64, u64)>,
+    finish: Finish,
+) {
+    let tau = |r: usize| tau.of_row(first + r);
+    let e_len = if finish == Finish::LogSoftmax {
+        l.len()
+    } else {
+        0
+    };
+    scratch::with(e_len, |e| {
+        isa::dispatch(
+            #[inline(always)]
+            || {
+                if let Some((seed, offset)) = noise {
+                    fill_unit(seed, units.first_stream(offset, index), y);
+                }
+                let noisy = noise.is_some();
+                by_row_length!(
+                    classes,
+                    finish_rows::<F>(l, y, classes, noisy, tau, finish, e)
+                );
+            },
+        )
     })
 }
 
@@ -137,32 +168,52 @@ fn finish_rows<F: Float, const K: usize>(
 
 /// Writes the index of the largest perturbed logit of every row (the
 /// Gumbel-max sample) into `indices` (row order `(o, i)`), with the noise of
-/// `(seed, offset)`. The caller has checked every argument. Fails only if
-/// the worker threads cannot start.
-pub(crate) fn indices<F: Float>(
-    logits: &[F],
+/// `(seed, offset)`; a 16-bit tensor is widened unit by unit as in [`run`],
+/// giving the indices of the `f32` call. The caller has checked every
+/// argument. Fails only if the worker threads cannot start.
+pub(crate) fn indices<E: Element>(
+    logits: &[E],
     indices: &mut [i64],
     shape: Shape,
     seed: u64,
     offset: u64,
 ) -> Result<()> {
-    if wide::applies(shape) {
-        return wide::sample(logits, indices, shape, seed, offset);
+    let units = (&Units::new(shape.rows(), shape.classes()), shape.classes());
+    if let Some(logits) = E::as_compute(logits) {
+        if wide::applies(shape) {
+            return wide::sample(logits, indices, shape, seed, offset);
+        }
+        return exec::map_units(shape, [logits], indices, Output::PerRow, |unit| {
+            let [l] = unit.inputs;
+            indices_unit(l, unit.out, units, unit.index, seed, offset)
+        });
     }
-    let classes = shape.classes();
-    let units = Units::new(shape.rows(), classes);
     exec::map_units(shape, [logits], indices, Output::PerRow, |unit| {
         let [l] = unit.inputs;
-        scratch::with(l.len(), |z| {
-            isa::dispatch(
-                #[inline(always)]
-                || {
-                    fill_unit(seed, units.first_stream(offset, unit.index), z);
-                    let out = &mut *unit.out;
-                    by_row_length!(classes, argmax_rows::<F>(l, z, classes, out));
-                },
-            )
+        with_widened([l], 0, |[l], _| {
+            indices_unit(l, unit.out, units, unit.index, seed, offset)
         })
+    })
+}
+
+/// [`indices`] of one unit of [`crate::stream`], number `index`, whose rows
+/// are `l`.
+fn indices_unit<F: Float>(
+    l: &[F],
+    indices: &mut [i64],
+    (units, classes): (&Units, usize),
+    index: usize,
+    seed: u64,
+    offset: u64,
+) {
+    scratch::with(l.len(), |z| {
+        isa::dispatch(
+            #[inline(always)]
+            || {
+                fill_unit(seed, units.first_stream(offset, index), z);
+                by_row_length!(classes, argmax_rows::<F>(l, z, classes, indices));
+            },
+        )
     })
 }
 

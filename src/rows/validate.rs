@@ -9,6 +9,7 @@
 use rayon::prelude::*;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::math::element::Element;
 use crate::math::float::Float;
 use crate::math::isa;
 use crate::rng::stream::CHUNK_ELEMENTS;
@@ -97,13 +98,13 @@ pub(crate) fn check_tau_per_row<F: Float>(tau: &[F]) -> Result<()> {
 /// # Errors
 /// [`ErrorKind::InvalidValue`] for the first bad value in memory order,
 /// naming its row and class.
-pub(crate) fn check_soft_sample<F: Float>(shape: Shape, name: &str, y: &[F]) -> Result<()> {
+pub(crate) fn check_soft_sample<E: Element>(shape: Shape, name: &str, y: &[E]) -> Result<()> {
     // NaN fails both comparisons.
     check_values(
         shape,
         name,
         y,
-        |v| !(*v >= F::ZERO && *v <= F::ONE),
+        |v| !(v.widen() >= Float::ZERO && v.widen() <= Float::ONE),
         || "a soft sample is finite and in [0, 1]".into(),
     )
 }
@@ -126,23 +127,23 @@ pub(crate) fn valid_backward_inputs<F: Float>(y: &[F], v: &[F]) -> bool {
 /// # Errors
 /// [`ErrorKind::InvalidValue`] for the first NaN or infinite value in memory
 /// order, naming its row and class.
-pub(crate) fn check_finite<F: Float>(shape: Shape, name: &str, x: &[F]) -> Result<()> {
+pub(crate) fn check_finite<E: Element>(shape: Shape, name: &str, x: &[E]) -> Result<()> {
     check_values(
         shape,
         name,
         x,
-        |v| !v.is_finite(),
+        |v| !v.widen().is_finite(),
         || format!("{name} must be finite"),
     )
 }
 
 /// [`ErrorKind::InvalidValue`] for the first element of `x` (a `shape`
 /// tensor called `name`) where `bad` holds; `rule` says what is expected.
-fn check_values<F: Float>(
+fn check_values<E: Element>(
     shape: Shape,
     name: &str,
-    x: &[F],
-    bad: impl Fn(&F) -> bool + Sync + Send,
+    x: &[E],
+    bad: impl Fn(&E) -> bool + Sync + Send,
     rule: impl FnOnce() -> String,
 ) -> Result<()> {
     match first_position(x, bad)? {
@@ -152,7 +153,7 @@ fn check_values<F: Float>(
                 ErrorKind::InvalidValue,
                 format!(
                     "{name} at row {row}, class {class} is {:?}; {}",
-                    x[index],
+                    x[index].widen(),
                     rule()
                 ),
             ))
@@ -165,11 +166,11 @@ fn check_values<F: Float>(
 /// scanned with a branch-free fold (which vectorises, compiled for the
 /// instruction-set tier), on the worker threads for long inputs; only a
 /// failing chunk is searched for the position.
-fn first_position<F: Float>(
-    x: &[F],
-    bad: impl Fn(&F) -> bool + Sync + Send,
+fn first_position<T: Sync>(
+    x: &[T],
+    bad: impl Fn(&T) -> bool + Sync + Send,
 ) -> Result<Option<usize>> {
-    let chunk_is_bad = |c: &[F]| {
+    let chunk_is_bad = |c: &[T]| {
         isa::dispatch(
             #[inline(always)]
             || c.iter().fold(false, |any, v| any | bad(v)),
@@ -192,15 +193,16 @@ fn first_position<F: Float>(
 /// [`ErrorKind::InvalidLogits`] for the first NaN or `+inf` logit in memory
 /// order; [`ErrorKind::AllMasked`] for the first row whose logits are all
 /// `-inf`.
-pub(crate) fn check_logits<F: Float>(shape: Shape, logits: &[F]) -> Result<()> {
+pub(crate) fn check_logits<E: Element>(shape: Shape, logits: &[E]) -> Result<()> {
     let parallel = shape.len() >= PARALLEL_MIN_ELEMENTS;
-    if let Some(index) = first_position(logits, |x| x.is_nan() || *x == F::INFINITY)? {
+    let bad = |x: &E| x.widen().is_nan() || x.widen() == Float::INFINITY;
+    if let Some(index) = first_position(logits, bad)? {
         let (row, class) = shape.position(index);
         return Err(Error::new(
             ErrorKind::InvalidLogits,
             format!(
                 "logit at row {row}, class {class} is {:?}; logits must be finite or -inf (masked)",
-                logits[index]
+                logits[index].widen()
             ),
         ));
     }
@@ -212,13 +214,18 @@ pub(crate) fn check_logits<F: Float>(shape: Shape, logits: &[F]) -> Result<()> {
     // Blocks are scanned in groups of about a stream unit's size.
     let (inner, block) = (shape.inner(), shape.classes() * shape.inner());
     let group = (CHUNK_ELEMENTS / block).max(1);
-    let first_masked = |(g, blocks): (usize, &[F])| {
+    let first_masked = |(g, blocks): (usize, &[E])| {
         if inner == 1 {
             return first_masked_row(blocks, block).map(|o| g * group + o);
         }
         blocks.chunks(block).enumerate().find_map(|(o, b)| {
             (0..inner)
-                .find(|&i| b[i..].iter().step_by(inner).all(|&x| x == F::NEG_INFINITY))
+                .find(|&i| {
+                    b[i..]
+                        .iter()
+                        .step_by(inner)
+                        .all(|&x| x.widen() == Float::NEG_INFINITY)
+                })
                 .map(|i| (g * group + o) * inner + i)
         })
     };
@@ -246,10 +253,10 @@ pub(crate) fn check_logits<F: Float>(shape: Shape, logits: &[F]) -> Result<()> {
 
 /// The first of the consecutive rows of `classes` values in `rows` whose
 /// values are all `-inf`, compiled for the instruction-set tier.
-fn first_masked_row<F: Float>(rows: &[F], classes: usize) -> Option<usize> {
+fn first_masked_row<E: Element>(rows: &[E], classes: usize) -> Option<usize> {
     isa::dispatch(
         #[inline(always)]
-        || by_row_length!(classes, masked_row::<F>(rows, classes)),
+        || by_row_length!(classes, masked_row::<E>(rows, classes)),
     )
 }
 
@@ -258,14 +265,14 @@ fn first_masked_row<F: Float>(rows: &[F], classes: usize) -> Option<usize> {
 /// across rows); long ones stop at their first value above `-inf`, which
 /// in a row that is not masked is usually the first.
 #[inline(always)]
-fn masked_row<F: Float, const K: usize>(rows: &[F], classes: usize) -> Option<usize> {
+fn masked_row<E: Element, const K: usize>(rows: &[E], classes: usize) -> Option<usize> {
     let classes = if K == 0 { classes } else { K };
     for (r, row) in rows.chunks_exact(classes).enumerate() {
         let masked = if K == 0 {
-            row.iter().all(|&x| x == F::NEG_INFINITY)
+            row.iter().all(|&x| x.widen() == Float::NEG_INFINITY)
         } else {
             row.iter()
-                .fold(true, |all, &x| all & (x == F::NEG_INFINITY))
+                .fold(true, |all, &x| all & (x.widen() == Float::NEG_INFINITY))
         };
         if masked {
             return Some(r);

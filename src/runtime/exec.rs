@@ -113,7 +113,7 @@ pub(crate) struct Unit<'a, F, O, const N: usize> {
 /// into (and, for per-element outputs, scattered from) per-thread scratch
 /// buffers, so nothing is allocated per unit. Fails only if the worker
 /// threads cannot be started.
-pub(crate) fn map_units<F: Float, O: Plain + Send, const N: usize>(
+pub(crate) fn map_units<F: Plain + Sync, O: Plain + Send, const N: usize>(
     shape: Shape,
     inputs: [&[F]; N],
     out: &mut [O],
@@ -202,7 +202,7 @@ pub(crate) fn map_units<F: Float, O: Plain + Send, const N: usize>(
 /// entry are unspecified); `out_row` has `classes` values for
 /// [`Output::PerElement`] and one for [`Output::PerRow`]. Runs over the
 /// units of [`map_units`].
-pub(crate) fn map_rows_n<F: Float, O: Plain + Send, const N: usize>(
+pub(crate) fn map_rows_n<F: Plain + Sync, O: Plain + Send, const N: usize>(
     shape: Shape,
     inputs: [&[F]; N],
     out: &mut [O],
@@ -230,10 +230,10 @@ pub(crate) fn map_rows_n<F: Float, O: Plain + Send, const N: usize>(
 /// unit of [`crate::stream`] are summed with `sum`, then the unit sums, in
 /// unit order, again with `sum`. The result is therefore the same bits for
 /// any thread count.
-pub(crate) fn sum_rows<F: Float, const N: usize>(
+pub(crate) fn sum_rows<F: Plain + Sync, R: Float, const N: usize>(
     shape: Shape,
     inputs: [&[F]; N],
-    kernel: impl Fn(usize, [&[F]; N]) -> F + Sync,
+    kernel: impl Fn(usize, [&[F]; N]) -> R + Sync,
     sum: impl Fn(&[f64]) -> f64,
 ) -> Result<f64> {
     if shape.is_empty() {
@@ -259,7 +259,7 @@ pub(crate) fn sum_rows<F: Float, const N: usize>(
 
 /// The values of row `row` of an `(outer, classes, inner)` tensor, in class
 /// order.
-fn row_values<F: Float>(shape: Shape, x: &[F], row: usize) -> impl Iterator<Item = F> + Clone + '_ {
+fn row_values<F: Copy>(shape: Shape, x: &[F], row: usize) -> impl Iterator<Item = F> + Clone + '_ {
     let start = shape.index(row, 0);
     x[start..]
         .iter()

@@ -3,7 +3,7 @@
 
 use std::cell::RefCell;
 
-use crate::math::float::Float;
+use crate::math::element::Element;
 
 /// Element types a scratch buffer can hold.
 ///
@@ -11,9 +11,10 @@ use crate::math::float::Float;
 /// Every bit pattern must be a valid value, and the alignment must be at
 /// most 8 (buffers are `u64` storage).
 pub(crate) unsafe trait Plain: Copy {}
-// SAFETY: `Float` is sealed: only `f32` and `f64` implement it, plain
-// numbers whose every bit pattern is valid, aligned to at most 8.
-unsafe impl<T: Float> Plain for T {}
+// SAFETY: `Element` is sealed: only `f32`, `f64` and the 16-bit formats
+// (`repr(transparent)` over `u16`) implement it, plain numbers whose every
+// bit pattern is valid, aligned to at most 8.
+unsafe impl<T: Element> Plain for T {}
 // SAFETY: as above.
 unsafe impl Plain for i64 {}
 
@@ -54,6 +55,57 @@ pub(crate) fn with<T: Plain, R>(len: usize, body: impl FnOnce(&mut [T]) -> R) ->
         });
     }
     result
+}
+
+/// Calls `body` with `inputs` widened to their computed type (each copied
+/// into one per-thread buffer) and a further buffer of `extra` values whose
+/// contents are unspecified: how a 16-bit tensor's unit of work runs through
+/// the kernels of its computed type.
+pub(crate) fn with_widened<E: Element, R, const N: usize>(
+    inputs: [&[E]; N],
+    extra: usize,
+    body: impl FnOnce([&[E::Compute]; N], &mut [E::Compute]) -> R,
+) -> R {
+    let lens = inputs.map(<[E]>::len);
+    let total = lens.iter().sum::<usize>();
+    with::<E::Compute, _>(total + extra, |buffer| {
+        let (wide, extra) = buffer.split_at_mut(total);
+        let mut start = 0;
+        for x in inputs {
+            for (w, &v) in wide[start..start + x.len()].iter_mut().zip(x) {
+                *w = v.widen();
+            }
+            start += x.len();
+        }
+        let mut start = 0;
+        let wide = lens.map(|len| {
+            start += len;
+            &wide[start - len..start]
+        });
+        body(wide, extra)
+    })
+}
+
+/// Calls `body` with `inputs` in their computed type: the slices themselves
+/// for `f32` and `f64`, copies by [`with_widened`] for the 16-bit formats.
+#[inline]
+pub(crate) fn with_compute<E: Element, R, const N: usize>(
+    inputs: [&[E]; N],
+    body: impl FnOnce([&[E::Compute]; N]) -> R,
+) -> R {
+    let native = inputs.map(E::as_compute);
+    if native.iter().all(Option::is_some) {
+        return body(native.map(|x| x.expect("checked")));
+    }
+    with_widened(inputs, 0, |wide, _| body(wide))
+}
+
+/// Rounds `values` once into `out` (of the same length).
+#[inline]
+pub(crate) fn narrow_into<E: Element>(values: &[E::Compute], out: &mut [E]) {
+    for (o, &v) in out.iter_mut().zip(values) {
+        *o = E::narrow(v);
+    }
 }
 
 #[cfg(test)]

@@ -8,13 +8,29 @@ import numpy as np
 
 from ._native import ffi
 
-_CTYPE = {np.dtype(np.float32): "float *", np.dtype(np.float64): "double *", np.dtype(np.int64): "int64_t *"}
+_CTYPE = {
+    np.dtype(np.float16): "uint16_t *",
+    np.dtype(np.float32): "float *",
+    np.dtype(np.float64): "double *",
+    np.dtype(np.int64): "int64_t *",
+}
 
 
-def float_dtype(*arrays: Any) -> np.dtype:
-    """float32 when every array is float32 (or a Python scalar), float64 otherwise."""
+def float_dtype(*arrays: Any, half: bool = False) -> np.dtype:
+    """float32 when every array is float32 (or a Python scalar), float64
+    otherwise; with ``half`` (a function with float16 entries), float16 when
+    every array is float16."""
     kinds = [np.asarray(a).dtype for a in arrays if not isinstance(a, (int, float))]
-    return np.dtype(np.float32) if kinds and all(k == np.float32 for k in kinds) else np.dtype(np.float64)
+    for narrow in ((np.float16,) if half else ()) + (np.float32,):
+        if kinds and all(k == narrow for k in kinds):
+            return np.dtype(narrow)
+    return np.dtype(np.float64)
+
+
+def scalar_dtype(dtype: np.dtype) -> np.dtype:
+    """The dtype of temperatures and scalar results of a call on ``dtype``
+    arrays: float32 for float16 arrays (computed in float32), else ``dtype``."""
+    return np.dtype(np.float32) if dtype == np.float16 else dtype
 
 
 def contiguous(x: Any, dtype: np.dtype) -> np.ndarray:

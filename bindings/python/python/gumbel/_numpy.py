@@ -9,7 +9,12 @@ other input (strided, another dtype) is copied once. A "row" is one
 distribution; per-row arrays (temperatures, indices, log-densities) have the
 input's shape without its class axis.
 
-Dtypes: float32 when every float input is float32, float64 otherwise.
+Dtypes: float32 when every float input is float32, float64 otherwise. The
+Gumbel-Softmax sample, ``sample``, the tempered softmax and the gradients
+also take float16 (when every float input is float16): computed in float32
+with exactly the float32 call's noise, each result rounded once to float16,
+with float32 temperatures (and ``grad_tau`` results). bfloat16, which NumPy
+lacks, is served through ``gumbel.torch``.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ Tau = Union[float, ArrayLike]
 
 
 def _suffix(dtype: np.dtype) -> str:
-    return "_f32" if dtype == np.float32 else "_f64"
+    return {np.dtype(np.float16): "_f16", np.dtype(np.float32): "_f32"}.get(dtype, "_f64")
 
 
 def _fn(name: str, dtype: np.dtype) -> Any:
@@ -56,6 +61,7 @@ def _tau(tau: Tau, dtype: np.dtype, rows: tuple[int, ...]) -> tuple[bool, Any, A
     one temperature per row, broadcast to ``rows`` (copied to ``dtype``); see
     ``_temperature`` for what a float32 call does with values float32 cannot
     hold."""
+    dtype = A.scalar_dtype(dtype)
     if np.ndim(tau) == 0:
         return False, T.scalar(tau, dtype), None
     t = T.per_row(tau, dtype, rows)
@@ -101,7 +107,7 @@ def gumbel_softmax(
         TypeError/ValueError: a bad ``out``, ``axis``, ``seed`` or ``offset``.
     """
     x = np.asarray(logits)
-    dtype = A.float_dtype(x)
+    dtype = A.float_dtype(x, half=True)
     x = A.contiguous(x, dtype)
     outer, classes, inner, ax = A.split(x.shape, axis)
     y = A.output(out, x.shape, dtype)
@@ -159,7 +165,7 @@ def sample(
         As :func:`gumbel_softmax` (no temperature); ``out`` must be int64.
     """
     x = np.asarray(logits)
-    dtype = A.float_dtype(x)
+    dtype = A.float_dtype(x, half=True)
     x = A.contiguous(x, dtype)
     outer, classes, inner, ax = A.split(x.shape, axis)
     idx = A.output(out, A.row_shape(x.shape, ax), np.dtype(np.int64))
@@ -213,7 +219,7 @@ def tempered_softmax(
     Errors as :func:`gumbel_softmax`.
     """
     x = np.asarray(logits)
-    dtype = A.float_dtype(x)
+    dtype = A.float_dtype(x, half=True)
     x = A.contiguous(x, dtype)
     outer, classes, inner, ax = A.split(x.shape, axis)
     y = A.output(out, x.shape, dtype)
@@ -248,7 +254,7 @@ def gumbel_softmax_backward(
         InvalidValueError: ``y_soft`` outside ``[0, 1]`` or non-finite, or
         ``grad_out`` non-finite. OverlapError: ``out`` aliases an input.
     """
-    dtype = A.float_dtype(y_soft, grad_out)
+    dtype = A.float_dtype(y_soft, grad_out, half=True)
     y = A.contiguous(y_soft, dtype)
     v = A.contiguous(grad_out, dtype)
     if y.shape != v.shape:
@@ -271,7 +277,7 @@ def gumbel_softmax_grad_tau(
 
     Errors as :func:`gumbel_softmax_backward`.
     """
-    dtype = A.float_dtype(y_soft, grad_out)
+    dtype = A.float_dtype(y_soft, grad_out, half=True)
     y = A.contiguous(y_soft, dtype)
     v = A.contiguous(grad_out, dtype)
     if y.shape != v.shape:
@@ -280,11 +286,11 @@ def gumbel_softmax_grad_tau(
     rows = A.row_shape(y.shape, ax)
     per_row, t, _keep = _tau(tau, dtype, rows)
     if per_row:
-        g = np.empty(rows, dtype=dtype)
+        g = np.empty(rows, dtype=A.scalar_dtype(dtype))
         fn = _fn("gumbel_softmax_grad_tau_per_row", dtype)
         check(fn(A.pointer(y), A.pointer(v), outer, classes, inner, t, A.pointer(g)))
         return g
-    cell = ffi.new("float *" if dtype == np.float32 else "double *")
+    cell = ffi.new("double *" if dtype == np.float64 else "float *")
     check(_fn("gumbel_softmax_grad_tau", dtype)(A.pointer(y), A.pointer(v), outer, classes, inner, t, cell))
     return float(cell[0])
 

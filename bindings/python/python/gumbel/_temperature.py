@@ -22,6 +22,7 @@ holds) goes to the library unchanged, whose message quotes it.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 import numpy as np
@@ -31,6 +32,9 @@ from ._native import lib
 
 FLT_MAX = float(np.finfo(np.float32).max)
 _FLT_TRUE_MIN = float(np.finfo(np.float32).smallest_subnormal)
+# Float32 rounds a magnitude up to half its smallest positive value to zero
+# (the halfway case ties to the even zero).
+_FLT_ROUNDS_TO_ZERO = _FLT_TRUE_MIN / 2
 
 
 def _error(message: str) -> InvalidTemperatureError:
@@ -40,7 +44,8 @@ def _error(message: str) -> InvalidTemperatureError:
 def _float32_problem(t: float, clamp: bool) -> tuple[str, str] | None:
     """``(requirement, note)`` when the finite ``t`` cannot be a float32
     temperature as it is; None when it can (a ``t`` above ``FLT_MAX`` with
-    ``clamp`` runs as ``FLT_MAX``)."""
+    ``clamp`` runs as ``FLT_MAX``). Plain Python arithmetic, so that
+    ``torch.compile`` traces it without a graph break."""
     if t > FLT_MAX:
         if clamp:
             return None
@@ -48,9 +53,9 @@ def _float32_problem(t: float, clamp: bool) -> tuple[str, str] | None:
             f"at most FLT_MAX ({FLT_MAX:.8g}) in a float32 log-density",
             ": pass float64 inputs for such a temperature",
         )
-    if t < -FLT_MAX or (t < 0 and np.float32(t) == 0):
+    if t < -FLT_MAX or -_FLT_ROUNDS_TO_ZERO <= t < 0:
         return "finite and > 0", ""
-    if t > 0 and np.float32(t) == 0:
+    if 0 < t <= _FLT_ROUNDS_TO_ZERO:
         return (
             "> 0",
             f"; float32 rounds it to 0 (its smallest positive value is {_FLT_TRUE_MIN:.2g}): "
@@ -68,7 +73,13 @@ def scalar(tau: Any, dtype: np.dtype, clamp: bool = True) -> float:
         InvalidTemperatureError: float32 cannot hold ``tau`` (see the module).
     """
     t = float(tau)
-    if dtype != np.float32 or not np.isfinite(t):
+    return float32_scalar(t, clamp) if dtype == np.float32 else t
+
+
+def float32_scalar(t: float, clamp: bool = True) -> float:
+    """:func:`scalar` for a float32 call, in plain Python arithmetic (what
+    the torch API calls, which ``torch.compile`` traces)."""
+    if not math.isfinite(t):
         return t
     problem = _float32_problem(t, clamp)
     if problem is not None:

@@ -40,6 +40,7 @@ from typing import Optional, Union
 import torch
 from torch import Tensor
 
+from .. import _temperature
 from . import _autograd, _ops
 from ._random import AnyGenerator, key
 
@@ -48,7 +49,7 @@ __all__ = ["gumbel_softmax", "relaxed_bernoulli"]
 Temperature = Union[float, Tensor]
 
 
-def _inputs(logits: Tensor, tau: Temperature) -> tuple[Tensor, Tensor]:
+def _inputs(logits: Tensor, tau: Temperature, bernoulli: bool = False) -> tuple[Tensor, Tensor]:
     """The logits in the dtype of the computation and the temperature as a
     tensor: ``logits`` itself unless a tensor ``tau`` promotes it, as
     ``(logits + g) / tau`` would in PyTorch."""
@@ -64,10 +65,14 @@ def _inputs(logits: Tensor, tau: Temperature) -> tuple[Tensor, Tensor]:
         # PyTorch's promotion for ``(logits + g) / tau``: a 0-d tau of a
         # floating dtype does not change the logits' floating dtype.
         dtype = torch.promote_types(logits.dtype, tau.dtype) if tau.dim() else logits.dtype
-        c = _ops.check_dtype(dtype)
+        c = _ops.check_dtype(dtype, bernoulli)
         return logits.to(dtype), tau.to(c.scalar)
-    c = _ops.check_dtype(logits.dtype)
-    return logits, torch.scalar_tensor(float(tau), dtype=c.scalar, device=logits.device)
+    c = _ops.check_dtype(logits.dtype, bernoulli)
+    # A number is converted as the NumPy API converts it (gumbel._temperature):
+    # a float32 call runs a finite tau above FLT_MAX as FLT_MAX and refuses,
+    # quoting the caller's value, one that float32 would round to zero.
+    value = _temperature.float32_scalar(float(tau)) if c.scalar == torch.float32 else float(tau)
+    return logits, torch.scalar_tensor(value, dtype=c.scalar, device=logits.device)
 
 
 def gumbel_softmax(
@@ -87,8 +92,12 @@ def gumbel_softmax(
     one-hot of its argmax with the soft sample's (straight-through) gradient.
 
     Args:
-        logits: CPU (or meta) float32/float64 tensor of any shape and
-            strides; ``logits.shape[dim]`` classes; ``-inf`` masks a class.
+        logits: CPU (or meta) float32, float64, bfloat16 or float16 tensor
+            of any shape and strides; ``logits.shape[dim]`` classes; ``-inf``
+            masks a class. bfloat16 and float16 run in the library on their
+            own storage, computed in float32 with the float32 call's noise:
+            the result is the float32 sample rounded once (nearest even);
+            temperatures and ``tau.grad`` of such a call are float32.
             A 0-d tensor is one class (the result is 1); an empty tensor
             gives an empty result.
         tau: temperature ``> 0``, finite: a number, a 0-d tensor, or a tensor
@@ -110,7 +119,7 @@ def gumbel_softmax(
 
     Raises:
         ValueError: a tensor not on CPU or meta, a ``tau`` of another shape.
-        TypeError: a non-floating or half-precision dtype. IndexError:
+        TypeError: a non-floating dtype. IndexError:
         ``dim`` out of range. From the library, with its message:
         InvalidTemperatureError, InvalidLogitsError (NaN or ``+inf``),
         AllMaskedError (a row of ``-inf``); InvalidValueError in the
@@ -139,9 +148,11 @@ def relaxed_bernoulli(
     ``tau`` is a number or a one-element tensor (which may require grad);
     the library has no per-element temperature. Arguments, randomness and
     errors otherwise as :func:`gumbel_softmax` (elementwise: the
-    ``logits.numel()`` draws form one row); logits must be finite.
+    ``logits.numel()`` draws form one row); logits must be finite and
+    float32 or float64 (TypeError for bfloat16 and float16: the library has
+    no half-precision relaxed Bernoulli).
     """
-    x, t = _inputs(logits, tau)
+    x, t = _inputs(logits, tau, bernoulli=True)
     if t.dim() and t.numel() == 1 and t.dim() <= x.dim():
         t = t.reshape(())
     k = key(generator, seed, offset, x.shape, None)

@@ -75,24 +75,31 @@ class CType(NamedTuple):
     pointer: Any  # the cffi pointer type of one element
     suffix: str  # the C function name's suffix
     scalar: torch.dtype  # dtype of temperatures and of grad_tau values in that call
+    bernoulli: bool  # whether the relaxed Bernoulli entries exist for it
 
 
-# The dtypes the library takes. Adding one (bfloat16, float16: ``uint16_t``
-# storage, float temperatures) is one entry here once the C functions exist.
+# The dtypes the library takes. bfloat16 and float16 cross as their
+# ``uint16_t`` storage (the tensor's own memory, never an upcast copy) and
+# are computed in float32 with float32 temperatures: each result is the
+# float32 call's, rounded once.
 DTYPES: dict[torch.dtype, CType] = {
-    torch.float32: CType(ffi.typeof("float *"), "_f32", torch.float32),
-    torch.float64: CType(ffi.typeof("double *"), "_f64", torch.float64),
+    torch.float32: CType(ffi.typeof("float *"), "_f32", torch.float32, True),
+    torch.float64: CType(ffi.typeof("double *"), "_f64", torch.float64, True),
+    torch.bfloat16: CType(ffi.typeof("uint16_t *"), "_bf16", torch.float32, False),
+    torch.float16: CType(ffi.typeof("uint16_t *"), "_f16", torch.float32, False),
 }
 
 _U64 = (1 << 64) - 1
 
 
-def check_dtype(dtype: torch.dtype) -> CType:
-    """The C form of ``dtype``, or ``TypeError``."""
+def check_dtype(dtype: torch.dtype, bernoulli: bool = False) -> CType:
+    """The C form of ``dtype`` (for the relaxed Bernoulli with ``bernoulli``),
+    or ``TypeError``."""
     c = DTYPES.get(dtype)
-    if c is None:
-        names = " and ".join(str(d).replace("torch.", "") for d in DTYPES)
-        raise TypeError(f"dtype {dtype}: gumbel.torch supports {names} (half precision needs the library's bf16/f16 entries)")
+    if c is None or (bernoulli and not c.bernoulli):
+        names = ", ".join(str(d).replace("torch.", "") for d, c in DTYPES.items() if c.bernoulli or not bernoulli)
+        what = "gumbel.torch.relaxed_bernoulli" if bernoulli else "gumbel.torch"
+        raise TypeError(f"dtype {dtype}: {what} supports {names}")
     return c
 
 
@@ -148,8 +155,8 @@ def _per_row(tau: Tensor, shape: Sequence[int], dim: int) -> bool:
     return True
 
 
-def _check(x: Tensor, tau: Tensor, name: str = "logits") -> None:
-    c = check_dtype(x.dtype)
+def _check(x: Tensor, tau: Tensor, name: str = "logits", bernoulli: bool = False) -> None:
+    c = check_dtype(x.dtype, bernoulli)
     if tau.dtype != c.scalar:
         raise TypeError(f"tau has dtype {tau.dtype}, expected {c.scalar} for {name} of dtype {x.dtype}")
 
@@ -315,7 +322,7 @@ def relaxed_bernoulli(logits: Tensor, tau: Tensor, hard: bool, key: Tensor) -> T
     """Relaxed Bernoulli sample ``sigmoid((logits + L) / tau)`` elementwise
     (Maddison et al. 2017, eq. 10; ``L`` the library's logistic noise at
     ``key``), or with ``hard`` 1 where ``logits + L > 0`` else 0."""
-    _check(logits, tau)
+    _check(logits, tau, bernoulli=True)
     _check_key(key)
     _check_scalar_tau(tau)
     x = logits.contiguous()
@@ -329,7 +336,7 @@ def relaxed_bernoulli(logits: Tensor, tau: Tensor, hard: bool, key: Tensor) -> T
 
 @relaxed_bernoulli.register_fake
 def _(logits: Tensor, tau: Tensor, hard: bool, key: Tensor) -> Tensor:
-    _check(logits, tau)
+    _check(logits, tau, bernoulli=True)
     _check_key(key)
     _check_scalar_tau(tau)
     return _empty(logits)
@@ -339,7 +346,7 @@ def _(logits: Tensor, tau: Tensor, hard: bool, key: Tensor) -> Tensor:
 def relaxed_bernoulli_backward(y_soft: Tensor, grad: Tensor, tau: Tensor) -> Tensor:
     """``grad * y (1 - y) / tau`` elementwise: the library's backward of the
     soft relaxed Bernoulli sample (also the hard one's, given the soft)."""
-    _check(y_soft, tau, "y_soft")
+    _check(y_soft, tau, "y_soft", bernoulli=True)
     _check_pair(y_soft, grad)
     _check_scalar_tau(tau)
     y = y_soft.contiguous()
@@ -353,7 +360,7 @@ def relaxed_bernoulli_backward(y_soft: Tensor, grad: Tensor, tau: Tensor) -> Ten
 
 @relaxed_bernoulli_backward.register_fake
 def _(y_soft: Tensor, grad: Tensor, tau: Tensor) -> Tensor:
-    _check(y_soft, tau, "y_soft")
+    _check(y_soft, tau, "y_soft", bernoulli=True)
     _check_pair(y_soft, grad)
     _check_scalar_tau(tau)
     return _empty(y_soft)
