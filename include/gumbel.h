@@ -867,7 +867,9 @@ gumbel_status gumbel_softmax_backward_f64(const double *y_soft,
  * the output of `gumbel_softmax_backward_f32` on `y_soft` and `grad_out`
  * widened exactly to float, each value rounded once to nearest, ties to even.
  * Shapes, values, statuses and thread safety as `gumbel_softmax_backward_f32`;
- * `grad_logits` is untouched on error.
+ * the error contract of that function (`grad_logits`
+ * unspecified after `GUMBEL_STATUS_INVALID_VALUE`, untouched after any other
+ * error).
  *
  * # Safety
  * As `gumbel_softmax_backward_f32`, with `uint16_t` elements in place of the
@@ -887,8 +889,10 @@ gumbel_status gumbel_softmax_backward_bf16(const uint16_t *y_soft,
  * storage of `_Float16`); temperatures are floats. `grad_logits` is the output
  * of `gumbel_softmax_backward_f32` on `y_soft` and `grad_out` widened exactly
  * to float, each value rounded once to nearest, ties to even. Shapes, values,
- * statuses and thread safety as `gumbel_softmax_backward_f32`; `grad_logits`
- * is untouched on error.
+ * statuses and thread safety as `gumbel_softmax_backward_f32`;
+ * the error contract of that function (`grad_logits`
+ * unspecified after `GUMBEL_STATUS_INVALID_VALUE`, untouched after any other
+ * error).
  *
  * # Safety
  * As `gumbel_softmax_backward_f32`, with `uint16_t` elements in place of the
@@ -1063,7 +1067,9 @@ gumbel_status gumbel_softmax_backward_per_row_f64(const double *y_soft,
  * `grad_logits` is the output of `gumbel_softmax_backward_per_row_f32` on
  * `y_soft` and `grad_out` widened exactly to float, each value rounded once to
  * nearest, ties to even. Shapes, values, statuses and thread safety as
- * `gumbel_softmax_backward_per_row_f32`; `grad_logits` is untouched on error.
+ * `gumbel_softmax_backward_per_row_f32`; the error contract of that function (`grad_logits`
+ * unspecified after `GUMBEL_STATUS_INVALID_VALUE`, untouched after any other
+ * error).
  *
  * # Safety
  * As `gumbel_softmax_backward_per_row_f32`, with `uint16_t` elements in place
@@ -1084,7 +1090,9 @@ gumbel_status gumbel_softmax_backward_per_row_bf16(const uint16_t *y_soft,
  * is the output of `gumbel_softmax_backward_per_row_f32` on `y_soft` and
  * `grad_out` widened exactly to float, each value rounded once to nearest,
  * ties to even. Shapes, values, statuses and thread safety as
- * `gumbel_softmax_backward_per_row_f32`; `grad_logits` is untouched on error.
+ * `gumbel_softmax_backward_per_row_f32`; the error contract of that function (`grad_logits`
+ * unspecified after `GUMBEL_STATUS_INVALID_VALUE`, untouched after any other
+ * error).
  *
  * # Safety
  * As `gumbel_softmax_backward_per_row_f32`, with `uint16_t` elements in place

@@ -97,7 +97,9 @@ pub unsafe extern "C" fn gumbel_softmax_backward_f64(
 /// the output of `gumbel_softmax_backward_f32` on `y_soft` and `grad_out`
 /// widened exactly to float, each value rounded once to nearest, ties to even.
 /// Shapes, values, statuses and thread safety as `gumbel_softmax_backward_f32`;
-/// `grad_logits` is untouched on error.
+/// the error contract of that function (`grad_logits`
+/// unspecified after `GUMBEL_STATUS_INVALID_VALUE`, untouched after any other
+/// error).
 ///
 /// # Safety
 /// As `gumbel_softmax_backward_f32`, with `uint16_t` elements in place of the
@@ -128,8 +130,10 @@ pub unsafe extern "C" fn gumbel_softmax_backward_bf16(
 /// storage of `_Float16`); temperatures are floats. `grad_logits` is the output
 /// of `gumbel_softmax_backward_f32` on `y_soft` and `grad_out` widened exactly
 /// to float, each value rounded once to nearest, ties to even. Shapes, values,
-/// statuses and thread safety as `gumbel_softmax_backward_f32`; `grad_logits`
-/// is untouched on error.
+/// statuses and thread safety as `gumbel_softmax_backward_f32`;
+/// the error contract of that function (`grad_logits`
+/// unspecified after `GUMBEL_STATUS_INVALID_VALUE`, untouched after any other
+/// error).
 ///
 /// # Safety
 /// As `gumbel_softmax_backward_f32`, with `uint16_t` elements in place of the
@@ -353,7 +357,9 @@ pub unsafe extern "C" fn gumbel_softmax_backward_per_row_f64(
 /// `grad_logits` is the output of `gumbel_softmax_backward_per_row_f32` on
 /// `y_soft` and `grad_out` widened exactly to float, each value rounded once to
 /// nearest, ties to even. Shapes, values, statuses and thread safety as
-/// `gumbel_softmax_backward_per_row_f32`; `grad_logits` is untouched on error.
+/// `gumbel_softmax_backward_per_row_f32`; the error contract of that function (`grad_logits`
+/// unspecified after `GUMBEL_STATUS_INVALID_VALUE`, untouched after any other
+/// error).
 ///
 /// # Safety
 /// As `gumbel_softmax_backward_per_row_f32`, with `uint16_t` elements in place
@@ -385,7 +391,9 @@ pub unsafe extern "C" fn gumbel_softmax_backward_per_row_bf16(
 /// is the output of `gumbel_softmax_backward_per_row_f32` on `y_soft` and
 /// `grad_out` widened exactly to float, each value rounded once to nearest,
 /// ties to even. Shapes, values, statuses and thread safety as
-/// `gumbel_softmax_backward_per_row_f32`; `grad_logits` is untouched on error.
+/// `gumbel_softmax_backward_per_row_f32`; the error contract of that function (`grad_logits`
+/// unspecified after `GUMBEL_STATUS_INVALID_VALUE`, untouched after any other
+/// error).
 ///
 /// # Safety
 /// As `gumbel_softmax_backward_per_row_f32`, with `uint16_t` elements in place
