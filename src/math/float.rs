@@ -7,6 +7,8 @@
 use std::fmt::{Debug, Display};
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
+use crate::math::fma::Fma;
+
 mod sealed {
     pub trait Sealed {}
     impl Sealed for f32 {}
@@ -68,6 +70,13 @@ pub trait Float:
     fn ln_1p(self) -> Self;
     /// `e^x`, by the library's own kernel.
     fn exp(self) -> Self;
+    /// `e^x` as the softmax computes it, with the FMA `M`: for `f32` the
+    /// FMA kernel of randomness contract version 2
+    /// ([`crate::math::exp_log::exp_fma_f32`]), for `f64` [`Float::exp`].
+    /// Callable only inside the crate: the FMA types `M` are private to it
+    /// (hence the allowed lint; the trait is sealed).
+    #[allow(private_bounds)]
+    fn softmax_exp<M: Fma>(self) -> Self;
 }
 
 macro_rules! impl_float {
@@ -76,7 +85,8 @@ macro_rules! impl_float {
         $name:literal,
         $ln:path,
         $ln_1p:path,
-        $exp:path
+        $exp:path,
+        $softmax_exp:path
     ) => {
         impl Float for $t {
             const NAME: &'static str = $name;
@@ -121,6 +131,11 @@ macro_rules! impl_float {
             fn exp(self) -> Self {
                 $exp(self)
             }
+            #[inline(always)]
+            #[allow(private_bounds)]
+            fn softmax_exp<M: Fma>(self) -> Self {
+                $softmax_exp(self)
+            }
         }
     };
 }
@@ -130,12 +145,14 @@ impl_float!(
     "f32",
     crate::math::exp_log::ln_f32,
     crate::math::exp_log::ln_1p_f32,
-    crate::math::exp_log::exp_f32
+    crate::math::exp_log::exp_f32,
+    crate::math::exp_log::exp_fma_f32::<M>
 );
 impl_float!(
     f64,
     "f64",
     crate::math::exp_log::ln_f64,
     crate::math::exp_log::ln_1p_f64,
+    crate::math::exp_log::exp_f64,
     crate::math::exp_log::exp_f64
 );

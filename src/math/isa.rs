@@ -163,6 +163,55 @@ pub(crate) fn dispatch_fma<K: FmaKernel>(kernel: K) -> K::Output {
     unsafe { run_fma_unchecked(Tier::current(), kernel) }
 }
 
+/// `dispatch_with_fma!(M => body)`: runs the expression `body` compiled for the
+/// current tier ([`Tier::current`]) with the type `M` naming the tier's
+/// [`Fma`] (as [`dispatch_fma`], for bodies that are closures rather than
+/// [`FmaKernel`]s). `body` must call only `#[inline(always)]` code.
+macro_rules! dispatch_with_fma {
+    ($m:ident => $body:expr) => {
+        $crate::math::isa::on_tier_with_fma!($crate::math::isa::Tier::current(), $m => $body)
+    };
+}
+pub(crate) use dispatch_with_fma;
+
+/// `on_tier_with_fma!(tier, M => body)`: `body` compiled for `tier` with
+/// `M` its [`Fma`]. Safe only for a tier that this CPU has: reached
+/// through [`dispatch_with_fma!`] (the current tier) or, in tests, after
+/// checking [`Tier::available`].
+macro_rules! on_tier_with_fma {
+    ($tier:expr, $m:ident => $body:expr) => {
+        match $tier {
+            // SAFETY: the tier is available (the callers' contract).
+            #[cfg(target_arch = "x86_64")]
+            $crate::math::isa::Tier::Avx512 => unsafe {
+                $crate::math::isa::run_avx512(
+                    #[inline(always)]
+                    || {
+                        type $m = $crate::math::fma::Hardware;
+                        $body
+                    },
+                )
+            },
+            // SAFETY: as above.
+            #[cfg(target_arch = "x86_64")]
+            $crate::math::isa::Tier::Avx2 => unsafe {
+                $crate::math::isa::run_avx2(
+                    #[inline(always)]
+                    || {
+                        type $m = $crate::math::fma::Hardware;
+                        $body
+                    },
+                )
+            },
+            _ => {
+                type $m = $crate::math::fma::Baseline;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_tier_with_fma;
+
 /// Runs `kernel` compiled for `tier` with its FMA; panics if this CPU lacks
 /// `tier` (for tests that compare the tiers).
 #[cfg(test)]
@@ -222,7 +271,7 @@ unsafe fn run_unchecked<R>(tier: Tier, body: impl FnOnce() -> R) -> R {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
 #[inline]
-unsafe fn run_avx512<R>(body: impl FnOnce() -> R) -> R {
+pub(crate) unsafe fn run_avx512<R>(body: impl FnOnce() -> R) -> R {
     body()
 }
 
@@ -233,7 +282,7 @@ unsafe fn run_avx512<R>(body: impl FnOnce() -> R) -> R {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-unsafe fn run_avx2<R>(body: impl FnOnce() -> R) -> R {
+pub(crate) unsafe fn run_avx2<R>(body: impl FnOnce() -> R) -> R {
     body()
 }
 

@@ -12,7 +12,9 @@ use crate::error::Result;
 use crate::math::element::Element;
 use crate::math::float::Float;
 use crate::math::isa;
-use crate::rows::softmax::{by_row_length, centre, products, run_sum, sum, sum_by};
+use crate::rows::softmax::{
+    by_row_length, centre, exact_reciprocal, products, run_sum, striped_sum, sum_by,
+};
 use crate::rows::temperature::Temperature;
 use crate::rows::validate::valid_backward_inputs;
 use crate::rows::wide;
@@ -119,9 +121,21 @@ fn backward_rows<F: Float, const K: usize>(
         .zip(v[split..].chunks_exact(classes));
     let g = g[split..].chunks_exact_mut(classes);
     for (r, ((y, v), g)) in rows.zip(g).enumerate() {
-        products(y, v, g);
-        let (dot, tau) = (sum(g), tau(head + r));
-        centre(y, v, dot, g, |g| g / tau);
+        // The products summed run by run as they are written (the tree of
+        // `sum`), then the centring in a second pass.
+        let dot = sum_by(
+            classes,
+            #[inline(always)]
+            |run| {
+                products(&y[run.clone()], &v[run.clone()], &mut g[run.clone()]);
+                striped_sum(&g[run])
+            },
+        );
+        let tau = tau(head + r);
+        match exact_reciprocal(tau) {
+            Some(inv) => centre(y, v, dot, g, |g| g * inv),
+            None => centre(y, v, dot, g, |g| g / tau),
+        }
     }
 }
 
@@ -191,7 +205,7 @@ mod tests {
     use super::*;
     use crate::math::isa::Tier;
     use crate::rows::softmax::centred_row;
-    use crate::rows::softmax::SUM_BLOCK;
+    use crate::rows::softmax::{sum, SUM_BLOCK};
 
     #[test]
     fn rows_specialised_by_length_give_the_general_bits() {

@@ -13,6 +13,7 @@
 
 use crate::error::Result;
 use crate::math::element::Element;
+use crate::math::fma::Fma;
 use crate::math::float::Float;
 use crate::math::isa;
 use crate::rng::fill::fill_unit;
@@ -85,19 +86,16 @@ fn forward_unit<F: Float>(
         0
     };
     scratch::with(e_len, |e| {
-        isa::dispatch(
-            #[inline(always)]
-            || {
-                if let Some((seed, offset)) = noise {
-                    fill_unit(seed, units.first_stream(offset, index), y);
-                }
-                let noisy = noise.is_some();
-                by_row_length!(
-                    classes,
-                    finish_rows::<F>(l, y, classes, noisy, tau, finish, e)
-                );
-            },
-        )
+        isa::dispatch_with_fma!(M => {
+            if let Some((seed, offset)) = noise {
+                fill_unit(seed, units.first_stream(offset, index), y);
+            }
+            let noisy = noise.is_some();
+            by_row_length!(
+                classes,
+                finish_rows::<F, M>(l, y, classes, noisy, tau, finish, e)
+            );
+        })
     })
 }
 
@@ -111,7 +109,7 @@ const ROW_BY_ROW: usize = 64;
 /// `tau(r)`, using `e` (as long as `y`) for the log-softmax. `K` is the row
 /// length when it is known at compile time, else 0 (then `classes`).
 #[inline(always)]
-fn finish_rows<F: Float, const K: usize>(
+fn finish_rows<F: Float, M: Fma, const K: usize>(
     l: &[F],
     y: &mut [F],
     classes: usize,
@@ -129,7 +127,7 @@ fn finish_rows<F: Float, const K: usize>(
             }
             _ => window::by_width!(
                 classes,
-                softmax_windows::<F>(l, y, head, classes, noisy, &tau, finish, e)
+                softmax_windows::<F, M>(l, y, head, classes, noisy, &tau, finish, e)
             ),
         }
     }
@@ -153,15 +151,15 @@ fn finish_rows<F: Float, const K: usize>(
             // Without noise the row's maximum is a zero (`l - max l`); which
             // zero does not matter, as `exp(+-0) = 1`.
             Finish::Softmax if per_row => {
-                softmax_row(y, if noisy { max(y) } else { F::ZERO }, tau(r))
+                softmax_row::<F, M>(y, if noisy { max(y) } else { F::ZERO }, tau(r))
             }
             _ => {}
         }
     }
     match finish {
         Finish::Softmax if per_row => {}
-        Finish::Softmax => softmax_rows(y, classes, tau),
-        Finish::LogSoftmax => log_softmax_rows(y, classes, tau, e),
+        Finish::Softmax => softmax_rows::<F, M>(y, classes, tau),
+        Finish::LogSoftmax => log_softmax_rows::<F, M>(y, classes, tau, e),
         Finish::OneHot => {}
     }
 }
@@ -290,7 +288,7 @@ fn one_hot_windows<F: Float, const N: usize>(
 /// `m - m`; a zero of `z` can only be `-0` after the first zero of `l`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn softmax_windows<F: Float, const N: usize>(
+fn softmax_windows<F: Float, M: Fma, const N: usize>(
     l: &[F],
     y: &mut [F],
     rows: usize,
@@ -324,7 +322,7 @@ fn softmax_windows<F: Float, const N: usize>(
     );
     if log {
         for (e, &x) in e.iter_mut().zip(&y[..head]) {
-            *e = x.exp();
+            *e = x.softmax_exp::<M>();
         }
         window::map_rows::<F, N>(
             y,
@@ -344,7 +342,7 @@ fn softmax_windows<F: Float, const N: usize>(
         return;
     }
     for x in &mut y[..head] {
-        *x = x.exp();
+        *x = x.softmax_exp::<M>();
     }
     window::map_rows::<F, N>(
         y,
@@ -395,6 +393,8 @@ fn perturbed_argmax<F: Float, const N: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::math::fma::Baseline;
+    use crate::math::isa::on_tier_with_fma;
 
     /// `finish_rows` and `argmax_rows` specialised for `K` classes, against
     /// the general code (`K = 0`), bit for bit.
@@ -416,8 +416,8 @@ mod tests {
             for finish in [Finish::Softmax, Finish::LogSoftmax, Finish::OneHot] {
                 let (mut fast, mut general) = (g.clone(), g.clone());
                 let mut e = vec![0.0f32; n];
-                finish_rows::<f32, K>(&l, &mut fast, K, noisy, tau, finish, &mut e);
-                finish_rows::<f32, 0>(&l, &mut general, K, noisy, tau, finish, &mut e);
+                finish_rows::<f32, Baseline, K>(&l, &mut fast, K, noisy, tau, finish, &mut e);
+                finish_rows::<f32, Baseline, 0>(&l, &mut general, K, noisy, tau, finish, &mut e);
                 assert_eq!(bits(&fast), bits(&general), "{K} classes, {finish:?}");
             }
         }
@@ -446,7 +446,7 @@ mod tests {
             let tau = |r: usize| 0.3 + r as f32 * 0.05;
             for noisy in [true, false] {
                 let mut by_row = g.clone();
-                finish_rows::<f32, 0>(
+                finish_rows::<f32, Baseline, 0>(
                     &l,
                     &mut by_row,
                     classes,
@@ -459,7 +459,7 @@ mod tests {
                 for (l, z) in l.chunks_exact(classes).zip(flat.chunks_exact_mut(classes)) {
                     perturb_row(l, z, noisy);
                 }
-                softmax_rows(&mut flat, classes, tau);
+                softmax_rows::<f32, Baseline>(&mut flat, classes, tau);
                 for (k, (a, b)) in by_row.iter().zip(&flat).enumerate() {
                     assert_eq!(
                         a.to_bits(),
@@ -473,7 +473,7 @@ mod tests {
 
     /// The reference of the windowed rows: each row perturbed, then the
     /// row code of [`crate::rows::softmax`].
-    fn row_code<F: Float>(
+    fn row_code<F: Float, M: Fma>(
         l: &[F],
         g: &[F],
         classes: usize,
@@ -486,8 +486,8 @@ mod tests {
             perturb_row(l, z, noisy);
         }
         match finish {
-            Finish::Softmax => softmax_rows(&mut z, classes, tau),
-            Finish::LogSoftmax => log_softmax_rows(&mut z, classes, tau, &mut g.to_vec()),
+            Finish::Softmax => softmax_rows::<F, M>(&mut z, classes, tau),
+            Finish::LogSoftmax => log_softmax_rows::<F, M>(&mut z, classes, tau, &mut g.to_vec()),
             Finish::OneHot => {
                 for z in z.chunks_exact_mut(classes) {
                     let k = argmax(z);
@@ -529,12 +529,10 @@ mod tests {
                 for noisy in [true, false] {
                     for finish in [Finish::Softmax, Finish::LogSoftmax, Finish::OneHot] {
                         let (mut y, mut e) = (g.clone(), vec![F::ZERO; n]);
-                        isa::run_on(
-                            tier,
-                            #[inline(always)]
-                            || finish_rows::<F, 0>(&l, &mut y, classes, noisy, tau, finish, &mut e),
-                        );
-                        let expected = row_code(&l, &g, classes, noisy, tau, finish);
+                        on_tier_with_fma!(tier, M => finish_rows::<F, M, 0>(
+                            &l, &mut y, classes, noisy, tau, finish, &mut e
+                        ));
+                        let expected = row_code::<F, Baseline>(&l, &g, classes, noisy, tau, finish);
                         assert_eq!(
                             bits(&y),
                             bits(&expected),
@@ -548,7 +546,7 @@ mod tests {
                     #[inline(always)]
                     || argmax_rows::<F, 0>(&l, &mut g.clone(), classes, &mut indices),
                 );
-                let one_hot = row_code(&l, &g, classes, true, tau, Finish::OneHot);
+                let one_hot = row_code::<F, Baseline>(&l, &g, classes, true, tau, Finish::OneHot);
                 for (row, &k) in one_hot.chunks_exact(classes).zip(&indices) {
                     assert_eq!(row[k as usize], F::ONE, "{tier:?}, {classes} classes");
                 }

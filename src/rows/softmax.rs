@@ -14,24 +14,25 @@
 
 use std::ops::Range;
 
+use crate::math::fma::Fma;
 use crate::math::float::Float;
 
 /// The number of partial sums of a row sum (element `k` goes to `k % 16`).
 pub const ACCUMULATORS: usize = 16;
 
-/// `$f::<$F, K>($args)` with `K` the row length `$classes` when it is one of
+/// `$f::<$T.., K>($args)` (`$T..` one or more types) with `K` the row length `$classes` when it is one of
 /// the short lengths 2, 3, 4, 8 or 16, else `K = 0` (the callee then uses
 /// `$classes`): the callee's row loops are monomorphised, and unroll, for
 /// those lengths, with the same operations as the general code.
 macro_rules! by_row_length {
-    ($classes:expr, $f:ident::<$F:ty>($($arg:expr),* $(,)?)) => {
+    ($classes:expr, $f:ident::<$($T:ty),+>($($arg:expr),* $(,)?)) => {
         match $classes {
-            2 => $f::<$F, 2>($($arg),*),
-            3 => $f::<$F, 3>($($arg),*),
-            4 => $f::<$F, 4>($($arg),*),
-            8 => $f::<$F, 8>($($arg),*),
-            16 => $f::<$F, 16>($($arg),*),
-            _ => $f::<$F, 0>($($arg),*),
+            2 => $f::<$($T),+, 2>($($arg),*),
+            3 => $f::<$($T),+, 3>($($arg),*),
+            4 => $f::<$($T),+, 4>($($arg),*),
+            8 => $f::<$($T),+, 8>($($arg),*),
+            16 => $f::<$($T),+, 16>($($arg),*),
+            _ => $f::<$($T),+, 0>($($arg),*),
         }
     };
 }
@@ -287,7 +288,22 @@ fn exponents<F: Float>(y: &mut [F], classes: usize, tau: impl Fn(usize) -> F) {
 /// maximum.
 #[inline(always)]
 pub(crate) fn exponents_of<F: Float>(z: &mut [F], m: F, tau: F) {
-    z.iter_mut().for_each(|x| *x = (*x - m) / tau);
+    match exact_reciprocal(tau) {
+        Some(inv) => z.iter_mut().for_each(|x| *x = (*x - m) * inv),
+        None => z.iter_mut().for_each(|x| *x = (*x - m) / tau),
+    }
+}
+
+/// `1 / tau` when it is exact, so that `x * (1 / tau)` is `x / tau` for
+/// every `x` (both the correctly rounded `x 2^-k`): `tau = 2^k` a finite
+/// normal power of two whose reciprocal is finite (`tau = 1`, `0.5`, ...).
+/// The division's bits for the price of a multiplication.
+#[inline(always)]
+pub(crate) fn exact_reciprocal<F: Float>(tau: F) -> Option<F> {
+    let t = tau.to_f64();
+    let inv = F::ONE / tau;
+    let power_of_two = t.to_bits() & ((1u64 << 52) - 1) == 0;
+    (power_of_two && tau.is_finite() && tau >= F::MIN_POSITIVE && inv.is_finite()).then_some(inv)
 }
 
 /// Replaces each row `z` of `y` (consecutive rows of `classes` values, NaN
@@ -296,9 +312,13 @@ pub(crate) fn exponents_of<F: Float>(z: &mut [F], m: F, tau: F) {
 /// [`sum`] (at least 1). The exponentials run as one flat loop over all rows,
 /// which vectorises even for rows of two classes.
 #[inline(always)]
-pub(crate) fn softmax_rows<F: Float>(y: &mut [F], classes: usize, tau: impl Fn(usize) -> F) {
+pub(crate) fn softmax_rows<F: Float, M: Fma>(
+    y: &mut [F],
+    classes: usize,
+    tau: impl Fn(usize) -> F,
+) {
     exponents(y, classes, tau);
-    y.iter_mut().for_each(|x| *x = x.exp());
+    y.iter_mut().for_each(|x| *x = x.softmax_exp::<M>());
     // A plain loop: as `for_each(normalise)` the body was compiled outside
     // the instruction-set tier (two-class rows 1.5x slower).
     for row in y.chunks_exact_mut(classes) {
@@ -310,10 +330,29 @@ pub(crate) fn softmax_rows<F: Float>(y: &mut [F], classes: usize, tau: impl Fn(u
 /// bits of [`softmax_rows`] with every pass over the row before the next
 /// row, so that a row which fits in the L1 cache stays there.
 #[inline(always)]
-pub(crate) fn softmax_row<F: Float>(z: &mut [F], m: F, tau: F) {
-    exponents_of(z, m, tau);
-    z.iter_mut().for_each(|x| *x = x.exp());
-    normalise(z);
+pub(crate) fn softmax_row<F: Float, M: Fma>(z: &mut [F], m: F, tau: F) {
+    // One pass computes the exponentials run by run and sums each run while
+    // it is in registers or L1: the tree of `sum`, so the bits of the
+    // separate passes.
+    let inv = exact_reciprocal(tau);
+    let total = sum_by(
+        z.len(),
+        #[inline(always)]
+        |run| {
+            let run = &mut z[run];
+            match inv {
+                Some(inv) => run
+                    .iter_mut()
+                    .for_each(|x| *x = ((*x - m) * inv).softmax_exp::<M>()),
+                None => run
+                    .iter_mut()
+                    .for_each(|x| *x = ((*x - m) / tau).softmax_exp::<M>()),
+            }
+            striped_sum(run)
+        },
+    );
+    let scale = F::ONE / total;
+    z.iter_mut().for_each(|x| *x = *x * scale);
 }
 
 /// Divides a row of exponentials by their [`sum`] (as a multiplication by
@@ -331,14 +370,14 @@ fn normalise<F: Float>(row: &mut [F]) {
 /// and finite where the softmax underflows to 0 (unless `(z - max z) / tau`
 /// itself overflows).
 #[inline(always)]
-pub(crate) fn log_softmax_rows<F: Float>(
+pub(crate) fn log_softmax_rows<F: Float, M: Fma>(
     y: &mut [F],
     classes: usize,
     tau: impl Fn(usize) -> F,
     e: &mut [F],
 ) {
     exponents(y, classes, tau);
-    e.iter_mut().zip(&*y).for_each(|(e, &x)| *e = x.exp());
+    e.iter_mut().zip(&*y).for_each(|(e, &x)| *e = x.softmax_exp::<M>());
     for (row, e) in y.chunks_exact_mut(classes).zip(e.chunks_exact(classes)) {
         let log_sum = sum(e).ln();
         row.iter_mut().for_each(|x| *x = *x - log_sum);
@@ -387,7 +426,8 @@ pub(crate) fn centred_row<F: Float>(y: &[F], v: &[F], out: &mut [F]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::math::isa::{self, Tier};
+    use crate::math::fma::Baseline;
+    use crate::math::isa::{on_tier_with_fma, Tier};
 
     #[test]
     #[cfg_attr(miri, ignore = "large input, too slow for Miri")]
@@ -482,14 +522,14 @@ mod tests {
     /// `softmax(z / tau)` of one row.
     fn softmax_row<F: Float>(z: &[F], tau: F) -> Vec<F> {
         let mut y = z.to_vec();
-        softmax_rows(&mut y, z.len(), |_| tau);
+        softmax_rows::<F, Baseline>(&mut y, z.len(), |_| tau);
         y
     }
 
     /// `log_softmax(z / tau)` of one row.
     fn log_softmax_row<F: Float>(z: &[F], tau: F) -> Vec<F> {
         let (mut y, mut e) = (z.to_vec(), z.to_vec());
-        log_softmax_rows(&mut y, z.len(), |_| tau, &mut e);
+        log_softmax_rows::<F, Baseline>(&mut y, z.len(), |_| tau, &mut e);
         y
     }
 
@@ -507,16 +547,13 @@ mod tests {
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         for classes in [1037, 3] {
             let tau = |r: usize| 0.3 + r as f32;
-            let run = |tier| {
+            let run = |tier: Tier| {
                 let (mut y, mut x, mut e) = (z.clone(), z.clone(), z.clone());
-                isa::run_on(
-                    tier,
-                    #[inline(always)]
-                    || {
-                        softmax_rows(&mut y, classes, tau);
-                        log_softmax_rows(&mut x, classes, tau, &mut e);
-                    },
-                );
+                assert!(tier.available());
+                on_tier_with_fma!(tier, M => {
+                    softmax_rows::<f32, M>(&mut y, classes, tau);
+                    log_softmax_rows::<f32, M>(&mut x, classes, tau, &mut e);
+                });
                 (bits(&y), bits(&x))
             };
             let expected = run(Tier::Baseline);

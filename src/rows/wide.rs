@@ -89,7 +89,7 @@ pub(crate) fn forward<F: Float>(
                         #[inline(always)]
                         |_, y| {
                             exponents_of(y, m, tau);
-                            y.iter_mut().for_each(|x| *x = x.exp());
+                            exponentials(y);
                         },
                     );
                     let scale = F::ONE / sum(y);
@@ -113,7 +113,8 @@ pub(crate) fn forward<F: Float>(
                         #[inline(always)]
                         |run| {
                             run_sum(run.len(), |e| {
-                                e.iter_mut().zip(&y[run]).for_each(|(e, &x)| *e = x.exp())
+                                e.copy_from_slice(&y[run]);
+                                exponentials(e);
                             })
                         },
                     )
@@ -128,6 +129,13 @@ pub(crate) fn forward<F: Float>(
         })?;
     }
     Ok(())
+}
+
+/// `x = e^x` elementwise by the softmax's exponential
+/// ([`Float::softmax_exp`]), compiled for the tier with its FMA.
+#[inline(always)]
+fn exponentials<F: Float>(x: &mut [F]) {
+    isa::dispatch_with_fma!(M => x.iter_mut().for_each(|x| *x = x.softmax_exp::<M>()))
 }
 
 /// The row-parallel form of Gumbel-max sampling: `indices[row]` is the
@@ -359,6 +367,7 @@ fn subtree_sum<F: Float>(node: Range<usize>, leaf: &(impl Fn(Range<usize>) -> F 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::math::fma::Baseline;
     use crate::rng::fill::fill_unit;
     use crate::rows::softmax::{centred_row, log_softmax_rows, perturb_row, softmax_rows};
 
@@ -383,10 +392,10 @@ mod tests {
         }
         perturb_row(l, &mut y, noise.is_some());
         match finish {
-            Finish::Softmax => softmax_rows(&mut y, l.len(), |_| tau),
+            Finish::Softmax => softmax_rows::<f32, Baseline>(&mut y, l.len(), |_| tau),
             Finish::LogSoftmax => {
                 let mut e = y.clone();
-                log_softmax_rows(&mut y, l.len(), |_| tau, &mut e);
+                log_softmax_rows::<f32, Baseline>(&mut y, l.len(), |_| tau, &mut e);
             }
             Finish::OneHot => {
                 let k = argmax(&y);

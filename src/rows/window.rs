@@ -30,12 +30,12 @@ pub(crate) fn applies(classes: usize) -> bool {
 /// classes (which [`applies`] to): 8, 16, 32 or 64, the smallest that holds
 /// the row, so that `N < 2 * classes`.
 macro_rules! by_width {
-    ($classes:expr, $f:ident::<$F:ty>($($arg:expr),* $(,)?)) => {
+    ($classes:expr, $f:ident::<$($T:ty),+>($($arg:expr),* $(,)?)) => {
         match $classes {
-            0..=8 => $f::<$F, 8>($($arg),*),
-            9..=16 => $f::<$F, 16>($($arg),*),
-            17..=32 => $f::<$F, 32>($($arg),*),
-            _ => $f::<$F, 64>($($arg),*),
+            0..=8 => $f::<$($T),+, 8>($($arg),*),
+            9..=16 => $f::<$($T),+, 16>($($arg),*),
+            17..=32 => $f::<$($T),+, 32>($($arg),*),
+            _ => $f::<$($T),+, 64>($($arg),*),
         }
     };
 }
