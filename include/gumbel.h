@@ -73,9 +73,9 @@
  * within one version, every sampler's output bits are a pure function of
  * its inputs and `(seed, offset)`, the same for every thread count,
  * instruction-set tier and platform. Version 2 computes the `float` noise
- * in single precision with fused multiply-adds (the same bits on CPUs
- * without FMA, by a correctly rounded software FMA); version 1 was the
- * arithmetic before it.
+ * and the `float` softmax's exponential in single precision with fused
+ * multiply-adds (the same bits on CPUs without FMA, by a correctly rounded
+ * software FMA); version 1 was the arithmetic before it.
  */
 #define GUMBEL_NOISE_VERSION 2
 

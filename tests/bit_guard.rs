@@ -15,7 +15,10 @@
 //! Re-recorded for the noise definition version 2 (`GUMBEL_NOISE_VERSION`,
 //! README "Randomness contract"): the `f32` noise is computed in single
 //! precision with FMA and a new bits -> `t` transform, so every `f32` row
-//! that draws noise changed; the `f64` table kept its hash.
+//! that draws noise changed; the `f64` table kept its hash. Re-recorded
+//! again within version 2 (not yet released) when the `f32` softmax took the
+//! FMA exponential of version 2: the `f32` rows through a softmax changed,
+//! the `f64` table kept its hash.
 
 use gumbel::{Float, Shape};
 
@@ -202,7 +205,7 @@ fn check<F: Bits>(expected: u64) {
 
 #[test]
 fn f32_outputs_are_unchanged() {
-    check::<f32>(0xaf47_1732_60ec_418c);
+    check::<f32>(0xef76_97b5_eb02_a71b);
 }
 
 #[test]

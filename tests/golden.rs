@@ -10,7 +10,8 @@
 //! commit 005baf8; a faster kernel must reproduce them exactly. Re-recorded
 //! once for the noise definition version 2 (`GUMBEL_NOISE_VERSION`, README
 //! "Randomness contract": `f32` noise with FMA in single precision); every
-//! `f64` line kept its bits.
+//! `f64` line kept its bits. Re-recorded within version 2 for the `f32`
+//! softmax's FMA exponential: only `f32` softmax lines changed.
 //! `GUMBEL_BLESS=1 cargo test --release --test golden` rewrites the file
 //! (only do that for an intended change of the randomness contract).
 
