@@ -880,8 +880,9 @@ mod tests {
     /// The softmax's exponential (randomness contract version 2) on every
     /// `f32` the softmax passes it, `[-104, 0]` (below, the result is `+0`
     /// by the clamp), and every 7th in `[0, 89]`: within 1 ulp of the exact
-    /// value, measured 0.94 (1 subnormal ulp for subnormal results) on the best tier; every
-    /// 61st block of inputs also on the baseline tier, with the same bits.
+    /// value, measured 0.94 (1 subnormal ulp for subnormal results) on the
+    /// best tier; every 61st block of inputs also on the baseline tier, with
+    /// the same bits.
     #[test]
     #[cfg_attr(miri, ignore = "accuracy sweep, too slow for Miri")]
     fn fma_exp_on_the_softmax_range() {
@@ -933,8 +934,26 @@ mod tests {
         subnormal.check(SUBNORMAL_LIMIT);
         // The fixed points of the softmax: exp(0) = 1 exactly, +0 far below,
         // +inf above, NaN canonical; the same on the baseline tier.
-        let special = [0.0f32, -0.0, -104.0, -1e30, f32::NEG_INFINITY, 89.0, f32::INFINITY, f32::NAN];
-        let want = [1.0f32, 1.0, 0.0, 0.0, 0.0, f32::INFINITY, f32::INFINITY, f32::NAN];
+        let special = [
+            0.0f32,
+            -0.0,
+            -104.0,
+            -1e30,
+            f32::NEG_INFINITY,
+            89.0,
+            f32::INFINITY,
+            f32::NAN,
+        ];
+        let want = [
+            1.0f32,
+            1.0,
+            0.0,
+            0.0,
+            0.0,
+            f32::INFINITY,
+            f32::INFINITY,
+            f32::NAN,
+        ];
         for tier in [best, Tier::Baseline] {
             let mut out = [0.0f32; 8];
             run_fma_on(tier, FmaExp { x: &special, y: &mut out });

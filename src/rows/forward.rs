@@ -13,8 +13,8 @@
 
 use crate::error::Result;
 use crate::math::element::Element;
-use crate::math::fma::Fma;
 use crate::math::float::Float;
+use crate::math::fma::Fma;
 use crate::math::isa;
 use crate::rng::fill::fill_unit;
 use crate::rng::stream::Units;

@@ -14,8 +14,8 @@
 
 use std::ops::Range;
 
-use crate::math::fma::Fma;
 use crate::math::float::Float;
+use crate::math::fma::Fma;
 
 /// The number of partial sums of a row sum (element `k` goes to `k % 16`).
 pub const ACCUMULATORS: usize = 16;
@@ -377,7 +377,9 @@ pub(crate) fn log_softmax_rows<F: Float, M: Fma>(
     e: &mut [F],
 ) {
     exponents(y, classes, tau);
-    e.iter_mut().zip(&*y).for_each(|(e, &x)| *e = x.softmax_exp::<M>());
+    e.iter_mut()
+        .zip(&*y)
+        .for_each(|(e, &x)| *e = x.softmax_exp::<M>());
     for (row, e) in y.chunks_exact_mut(classes).zip(e.chunks_exact(classes)) {
         let log_sum = sum(e).ln();
         row.iter_mut().for_each(|x| *x = *x - log_sum);
