@@ -175,7 +175,12 @@ fn block_argmax<F: Float, M: Fma, const N: usize>(
     best: Best<F>,
     at: usize,
 ) -> Best<F> {
-    let d: [F; N] = std::array::from_fn(|k| l[k] - l_max);
+    // Plain loops, not `std::array::from_fn`: its closure is compiled
+    // outside the tier's target features (a call per element).
+    let mut d = [F::ZERO; N];
+    for k in 0..N {
+        d[k] = l[k] - l_max;
+    }
     let mut may_win = false;
     for k in 0..N {
         let bound = F::from_f64(f64::from(gumbel_upper_bound(hi[k])));
@@ -184,7 +189,10 @@ fn block_argmax<F: Float, M: Fma, const N: usize>(
     if !may_win {
         return best;
     }
-    let z: [F; N] = std::array::from_fn(|k| d[k] + Gumbel::of::<F, M>(hi[k], lo[k]));
+    let mut z = [F::ZERO; N];
+    for k in 0..N {
+        z[k] = d[k] + Gumbel::of::<F, M>(hi[k], lo[k]);
+    }
     let mut top = best;
     for (k, &x) in z.iter().enumerate() {
         if x > top.0 {
