@@ -23,6 +23,7 @@ mod ffi_grad;
 mod ffi_schedule;
 mod fuzz_regressions;
 mod grad;
+mod gumbel_max_pruning;
 mod gumbel_dist;
 mod half;
 mod header;

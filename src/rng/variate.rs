@@ -45,6 +45,56 @@ use crate::math::fma::Fma;
 /// rounded up: `64 ln 2 < 45`.
 pub const MAX_ABS_STANDARD_GUMBEL: f64 = 45.0;
 
+/// `ln 2 / 2^23`, rounded to `f32`.
+const LN2_OVER_2P23_F32: f32 = std::f32::consts::LN_2 / 8_388_608.0;
+
+/// The absolute safety margin of [`gumbel_upper_bound`], far above every
+/// rounding error of the computed noise and of the bound itself (see there).
+const BOUND_MARGIN_F32: f32 = 1.0 / 1024.0;
+
+/// An upper bound on the standard Gumbel variate of the bits `(hi, lo)`,
+/// from `hi` alone and without a logarithm: for every `lo`,
+/// `Gumbel::of::<F, M>(hi, lo) <= gumbel_upper_bound(hi)` for `f32` and
+/// `f64` and every FMA `M` (tested on raw bits). Gumbel-max sampling skips
+/// the logarithms of the elements whose bound cannot beat the running
+/// maximum.
+///
+/// Derivation, in exact arithmetic with `t = (2N + 1) 2^-64`,
+/// `N = a 2^31 + (lo >> 1)`, `a = hi & 0x7fffffff` (see the module docs):
+/// * upper half (top bit of `hi` set): `t < 1/2`, so `E = -ln t > ln 2`
+///   and `g = -ln E < -ln(ln 2) = 0.36651...`; the bound is `0.375`.
+/// * lower half: `E = -ln(1 - t) >= t` (as `-ln(1 - t) = t + t^2/2 + ...`)
+///   and `t >= a 2^-32`, `t >= 2^-64`, so `g = -ln E <= -ln t <=
+///   32 ln 2 - ln a` for `a >= 1` (and `<= 64 ln 2` for `a = 0`). Let
+///   `x = f32(a)` (rounded to nearest: `x <= a (1 + 2^-24)`, so
+///   `-ln a <= -ln x + 2^-24`) and `b` the bits of `x` read as an integer:
+///   for a positive normal `x = 2^(e - 127) (1 + mu)`, `mu` in `[0, 1)`,
+///   `b = 2^23 (e + mu)` and `log2(1 + mu) >= mu` (concavity, equality at
+///   both ends), so `log2 x >= b 2^-23 - 127`. Hence
+///   `g <= ln 2 (159 - b 2^-23) + 2^-24`, which also holds for `a = 0`
+///   (`b = 0` gives `159 ln 2 > 64 ln 2`).
+///
+/// The bound is evaluated as `(159 ln 2 + margin) - f32(b) (ln 2 / 2^23)`
+/// (no FMA, so that it is cheap on every tier; it need not be the same bits
+/// on every tier, only a bound): `f32(b)` is within `2^-24 b` of `b` (at
+/// most `0x4f00_0000`, i.e. at most `6e-6` after scaling), the rounded
+/// constants and the two roundings add less than `3e-5` (every term is
+/// below 111). The computed noise is within
+/// a few ulp of `g` (below `44.37`, so within `2e-5`; the double rounding of
+/// `t` moves it by less than `1e-6`). The margin `2^-10` covers all of these
+/// more than 20 times over, and the upper half's `0.375` leaves `0.008`.
+#[inline(always)]
+pub(crate) fn gumbel_upper_bound(hi: u32) -> f32 {
+    let x = (hi & 0x7fff_ffff) as i32 as f32;
+    let b = x.to_bits() as i32 as f32;
+    let lower = (159.0 * std::f32::consts::LN_2 + BOUND_MARGIN_F32) - b * LN2_OVER_2P23_F32;
+    if (hi as i32) < 0 {
+        0.375
+    } else {
+        lower
+    }
+}
+
 /// A branch-free map from the 64 random bits `(hi, lo)` of an element to a
 /// variate (see the module docs).
 pub(crate) trait Variate: Copy + Send + Sync {

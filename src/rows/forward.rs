@@ -18,6 +18,7 @@ use crate::math::fma::Fma;
 use crate::math::isa;
 use crate::rng::fill::fill_unit;
 use crate::rng::stream::Units;
+use crate::rows::gumbel_max;
 use crate::rows::softmax::{
     argmax, by_row_length, log_softmax_rows, max, perturb_row, softmax_row, softmax_rows, Finish,
 };
@@ -204,11 +205,15 @@ fn indices_unit<F: Float>(
     seed: u64,
     offset: u64,
 ) {
+    let first_stream = units.first_stream(offset, index);
+    if gumbel_max::applies(classes) {
+        return gumbel_max::unit_argmax(l, classes, indices, seed, first_stream);
+    }
     scratch::with(l.len(), |z| {
         isa::dispatch(
             #[inline(always)]
             || {
-                fill_unit(seed, units.first_stream(offset, index), z);
+                fill_unit(seed, first_stream, z);
                 by_row_length!(classes, argmax_rows::<F>(l, z, classes, indices));
             },
         )

@@ -2,13 +2,15 @@
 //! row reductions and the row code of the softmax ([`softmax`]), short rows
 //! read through fixed windows ([`window`]), rows longer than a stream segment
 //! split across the threads ([`wide`]), the fused forward and backward passes
-//! over units ([`forward`], [`backward`]), the temperature of a call
+//! over units ([`forward`], [`backward`]), Gumbel-max with exact pruning
+//! ([`gumbel_max`]), the temperature of a call
 //! ([`temperature`]) and the input checks ([`validate`]).
 //!
 //! Imports from `runtime`, `rng` and `math` (and `crate::error`).
 
 pub(crate) mod backward;
 pub(crate) mod forward;
+pub(crate) mod gumbel_max;
 pub(crate) mod softmax;
 pub(crate) mod temperature;
 pub(crate) mod validate;

@@ -26,6 +26,7 @@ use crate::math::float::Float;
 use crate::math::isa;
 use crate::rng::fill::fill_stream;
 use crate::rng::stream::{Units, CHUNK_ELEMENTS};
+use crate::rows::gumbel_max;
 use crate::rows::softmax::{
     self, argmax, centre, exponents_of, max, perturb, products, run_sum, Finish, ACCUMULATORS,
 };
@@ -33,7 +34,6 @@ use crate::rows::temperature::Temperature;
 use crate::rows::validate::valid_backward_inputs;
 use crate::runtime::exec::PARALLEL_MIN_ELEMENTS;
 use crate::runtime::pool;
-use crate::runtime::scratch;
 use crate::runtime::shape::Shape;
 
 /// Sums of at most this many values run on one thread.
@@ -140,8 +140,8 @@ fn exponentials<F: Float>(x: &mut [F]) {
 
 /// The row-parallel form of Gumbel-max sampling: `indices[row]` is the
 /// argmax of the row's perturbed logits (as in [`forward`]). Each segment's
-/// perturbed logits go to a per-thread scratch buffer of one segment, and
-/// the segments' maxima and first indices combine in segment order keeping
+/// first maximum comes from [`gumbel_max::segment_argmax`] (which skips the
+/// logarithms of the elements that cannot win), and the segments' maxima and first indices combine in segment order keeping
 /// the first on ties: the first index of the row's maximum. The caller has
 /// checked every argument.
 pub(crate) fn sample<F: Float>(
@@ -161,17 +161,9 @@ pub(crate) fn sample<F: Float>(
                 .into_par_iter()
                 .map(|s| {
                     let range = segment(s, classes);
-                    scratch::with(range.len(), |z: &mut [F]| {
-                        isa::dispatch(
-                            #[inline(always)]
-                            || {
-                                fill_stream(seed, first_stream.wrapping_add(s as u64), z);
-                                perturb(&l[range.clone()], l_max, z, true);
-                                let k = argmax(z);
-                                (z[k], range.start + k)
-                            },
-                        )
-                    })
+                    let stream = first_stream.wrapping_add(s as u64);
+                    let (m, k) = gumbel_max::segment_argmax(&l[range.clone()], l_max, seed, stream);
+                    (m, range.start + k)
                 });
             pieces
                 .reduce_with(|a, b| if b.0 > a.0 { b } else { a })
