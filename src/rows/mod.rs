@@ -2,12 +2,16 @@
 //! row reductions and the row code of the softmax ([`softmax`]), short rows
 //! read through fixed windows ([`window`]), rows longer than a stream segment
 //! split across the threads ([`wide`]), the fused forward and backward passes
-//! over units ([`forward`], [`backward`]), the temperature of a call
+//! over units ([`forward`], [`backward`]), Gumbel noise conditioned on the
+//! argmax ([`conditional`]), the gradient estimators beyond
+//! straight-through ([`estimators`]), the temperature of a call
 //! ([`temperature`]) and the input checks ([`validate`]).
 //!
 //! Imports from `runtime`, `rng` and `math` (and `crate::error`).
 
 pub(crate) mod backward;
+pub(crate) mod conditional;
+pub(crate) mod estimators;
 pub(crate) mod forward;
 pub(crate) mod softmax;
 pub(crate) mod temperature;
