@@ -1200,6 +1200,293 @@ gumbel_status gumbel_softmax_grad_tau_per_row_f16(const uint16_t *y_soft,
                                                   float *grad_tau);
 
 /**
+ * Gumbel noise conditioned on the sampled class: `draws` independent draws
+ * of the perturbed logits `z = logits + g` (standard Gumbel `g`) given
+ * `argmax z = indices[row]` in every row, by the truncated-Gumbel
+ * construction (Maddison, Tarlow and Minka 2014, "A* Sampling", section 4;
+ * Paulus et al. 2021, "Rao-Blackwellizing the Straight-Through
+ * Gumbel-Softmax Gradient Estimator", eq. 9):
+ * `z_d = logsumexp(logits) + g_d` and, for `k != d`,
+ * `z_k = -logaddexp(-(logits_k + g_k), -z_d)`. (The maximum of the
+ * perturbed logits is Gumbel at `logsumexp` and independent of the argmax;
+ * given it, each other value is a Gumbel truncated below it, inverted in
+ * closed form.) This is the primitive of the Gumbel-Rao estimator.
+ *
+ * Shapes: `logits` is a row-major `(outer, classes, inner)` tensor;
+ * `indices` holds `outer * inner` classes in row order `(o, i)` (as written
+ * by `gumbel_sample_f32`); `out` holds `draws * outer * classes * inner`
+ * floats: draw after draw, each a tensor in the layout of `logits`.
+ *
+ * Values: in each row `z_k <= z_d`, equal only by rounding (when
+ * `logits_k + g_k` exceeds `z_d` by more than the float precision);
+ * masked classes (`-inf` logits) stay `-inf`.
+ *
+ * Randomness: draw `j` transforms the noise that `gumbel_softmax_f32` on
+ * `logits` would add with `(seed, offset + j * s)`,
+ * `s = gumbel_streams(outer * inner, classes)`; the call consumes `draws * s`
+ * stream ids. Do not reuse the streams of the forward call that drew
+ * `indices` (its noise depends on them): pass that call's `offset + s`.
+ * The logits of a row are read once for all its draws. Deterministic: the
+ * same bits for any thread count.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+ * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if an element count
+ * overflows; `GUMBEL_STATUS_NULL_POINTER` if `logits`, `indices` or `out` is
+ * NULL with a non-empty size; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_OVERLAP` if `out` overlaps `logits` or `indices`;
+ * `GUMBEL_STATUS_INVALID_PARAMETER` if `draws == 0`;
+ * `GUMBEL_STATUS_INVALID_LOGITS` for a NaN or `+inf` logit;
+ * `GUMBEL_STATUS_ALL_MASKED` for a row of `-inf` logits;
+ * `GUMBEL_STATUS_INVALID_VALUE` for an index outside `[0, classes)` or of
+ * a masked class (the message names the row). An empty shape is a no-op.
+ * `out` is untouched on error. Thread-safe.
+ *
+ * # Safety
+ * `logits` must point to `outer * classes * inner` readable floats,
+ * `indices` to `outer * inner` readable `int64_t` and `out` to
+ * `draws * outer * classes * inner` writable floats (any may be NULL when
+ * its count is 0).
+ */
+gumbel_status gumbel_conditional_f32(const float *logits,
+                                     const int64_t *indices,
+                                     float *out,
+                                     size_t outer,
+                                     size_t classes,
+                                     size_t inner,
+                                     size_t draws,
+                                     uint64_t seed,
+                                     uint64_t offset);
+
+/**
+ * The `double` twin of `gumbel_conditional_f32`, same contract.
+ *
+ * # Safety
+ * As `gumbel_conditional_f32`, with doubles.
+ */
+gumbel_status gumbel_conditional_f64(const double *logits,
+                                     const int64_t *indices,
+                                     double *out,
+                                     size_t outer,
+                                     size_t classes,
+                                     size_t inner,
+                                     size_t draws,
+                                     uint64_t seed,
+                                     uint64_t offset);
+
+/**
+ * The Gumbel-Rao gradient of a hard sample (Paulus et al. 2021,
+ * "Rao-Blackwellizing the Straight-Through Gumbel-Softmax Gradient
+ * Estimator", eq. 8): the straight-through Gumbel-Softmax gradient averaged
+ * over the noise given the sampled class, estimated with `draws = m`
+ * conditional draws `z_j` of `gumbel_conditional_f32` (same
+ * `(seed, offset)`):
+ * `grad_logits = (1/m) sum_j y_j * (grad_out - <grad_out, y_j>) / tau`,
+ * `y_j = softmax(z_j / tau)`, along the class axis. Same expectation as
+ * straight-through, variance falling with `m`.
+ *
+ * Shapes: `logits`, `grad_out` (`dL/dy` of the one-hot output) and
+ * `grad_logits` are row-major `(outer, classes, inner)` tensors; `indices`
+ * holds the `outer * inner` sampled classes (row order `(o, i)`) of the
+ * forward call on `logits` (`gumbel_sample_f32`, or the argmax of the hard
+ * `gumbel_softmax_f32`). `(seed, offset)`: as `gumbel_conditional_f32`,
+ * not the forward's streams (pass the forward's `offset + s`). Each row of
+ * `grad_logits` sums to 0 up to rounding; masked classes get exactly 0.
+ * Deterministic: the same bits for any thread count.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+ * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if the element count
+ * overflows; `GUMBEL_STATUS_NULL_POINTER` if a pointer is NULL with a
+ * non-empty shape; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_OVERLAP` if `grad_logits` overlaps an input;
+ * `GUMBEL_STATUS_INVALID_LOGITS` for a NaN or `+inf` logit;
+ * `GUMBEL_STATUS_ALL_MASKED` for a row of `-inf` logits;
+ * `GUMBEL_STATUS_INVALID_VALUE` for an index outside `[0, classes)` or of
+ * a masked class, or a `grad_out` value that is not finite;
+ * `GUMBEL_STATUS_INVALID_TEMPERATURE` if `tau` is NaN, infinite or `<= 0`;
+ * `GUMBEL_STATUS_INVALID_PARAMETER` if `draws == 0`. An empty shape is a
+ * no-op. `grad_logits` is untouched on error. Thread-safe.
+ *
+ * # Safety
+ * `logits` and `grad_out` must point to `outer * classes * inner` readable
+ * floats, `indices` to `outer * inner` readable `int64_t` and
+ * `grad_logits` to `outer * classes * inner` writable floats (any may be
+ * NULL when its count is 0).
+ */
+gumbel_status gumbel_rao_backward_f32(const float *logits,
+                                      const int64_t *indices,
+                                      const float *grad_out,
+                                      float *grad_logits,
+                                      size_t outer,
+                                      size_t classes,
+                                      size_t inner,
+                                      float tau,
+                                      size_t draws,
+                                      uint64_t seed,
+                                      uint64_t offset);
+
+/**
+ * The `double` twin of `gumbel_rao_backward_f32`, same contract.
+ *
+ * # Safety
+ * As `gumbel_rao_backward_f32`, with doubles.
+ */
+gumbel_status gumbel_rao_backward_f64(const double *logits,
+                                      const int64_t *indices,
+                                      const double *grad_out,
+                                      double *grad_logits,
+                                      size_t outer,
+                                      size_t classes,
+                                      size_t inner,
+                                      double tau,
+                                      size_t draws,
+                                      uint64_t seed,
+                                      uint64_t offset);
+
+/**
+ * The ReinMax gradient of a hard sample (Liu et al. 2023, "Bridging
+ * Discrete and Backpropagation: Straight-Through and Beyond", Algorithm 2;
+ * second-order accurate, Heun's method where straight-through is forward
+ * Euler): with `pi_0 = softmax(logits)`,
+ * `pi_1 = (softmax(logits / tau) + onehot(d)) / 2` and
+ * `J(p)^T v = p * (v - <v, p>)`,
+ * `grad_logits = 2 J(pi_1)^T grad_out - J(pi_0)^T grad_out / 2` along the
+ * class axis (no `1/tau` factor: `tau` moves the point `pi_1`; the authors
+ * recommend `tau >= 1`, any `tau > 0` is accepted).
+ *
+ * Shapes, values, statuses (without `GUMBEL_STATUS_INVALID_PARAMETER`),
+ * thread safety and "untouched on error" as `gumbel_rao_backward_f32`;
+ * `indices` are the forward's sampled classes. Deterministic.
+ *
+ * # Safety
+ * As `gumbel_rao_backward_f32`.
+ */
+gumbel_status gumbel_reinmax_backward_f32(const float *logits,
+                                          const int64_t *indices,
+                                          const float *grad_out,
+                                          float *grad_logits,
+                                          size_t outer,
+                                          size_t classes,
+                                          size_t inner,
+                                          float tau);
+
+/**
+ * The `double` twin of `gumbel_reinmax_backward_f32`, same contract.
+ *
+ * # Safety
+ * As `gumbel_reinmax_backward_f32`, with doubles.
+ */
+gumbel_status gumbel_reinmax_backward_f64(const double *logits,
+                                          const int64_t *indices,
+                                          const double *grad_out,
+                                          double *grad_logits,
+                                          size_t outer,
+                                          size_t classes,
+                                          size_t inner,
+                                          double tau);
+
+/**
+ * The gapped straight-through gradient of a hard sample (Fan et al. 2022,
+ * "Training Discrete Deep Generative Models via Gapped Straight-Through
+ * Estimator", section 4): a deterministic perturbation in place of Gumbel
+ * noise, the smallest that makes the sampled class `d` the argmax by a
+ * margin `gap`: `z_d = max logits`, `z_k = min(logits_k, max logits - gap)`
+ * for `k != d`; then, with `y = softmax(z / tau)`,
+ * `grad_logits = y * (grad_out - <grad_out, y>) / tau`.
+ *
+ * `gap` is in logit units, finite and `>= 0` (the paper uses 1). Shapes,
+ * values, thread safety and "untouched on error" as
+ * `gumbel_rao_backward_f32`; statuses too, `GUMBEL_STATUS_INVALID_PARAMETER`
+ * meaning a `gap` that is NaN, infinite or negative. Deterministic.
+ *
+ * # Safety
+ * As `gumbel_rao_backward_f32`.
+ */
+gumbel_status gumbel_gapped_st_backward_f32(const float *logits,
+                                            const int64_t *indices,
+                                            const float *grad_out,
+                                            float *grad_logits,
+                                            size_t outer,
+                                            size_t classes,
+                                            size_t inner,
+                                            float tau,
+                                            float gap);
+
+/**
+ * The `double` twin of `gumbel_gapped_st_backward_f32`, same contract.
+ *
+ * # Safety
+ * As `gumbel_gapped_st_backward_f32`, with doubles.
+ */
+gumbel_status gumbel_gapped_st_backward_f64(const double *logits,
+                                            const int64_t *indices,
+                                            const double *grad_out,
+                                            double *grad_logits,
+                                            size_t outer,
+                                            size_t classes,
+                                            size_t inner,
+                                            double tau,
+                                            double gap);
+
+/**
+ * The decoupled straight-through gradient of a hard Gumbel-Softmax sample
+ * (Shah, Widdowson and Rosenbaum 2024, "Improving Discrete Optimisation Via
+ * Decoupled Straight-Through Gumbel-Softmax"): the forward's hard sample
+ * (whose class does not depend on its temperature) and a backward through
+ * the soft sample of the same noise at a temperature of its own:
+ * `grad_logits = y_b * (grad_out - <grad_out, y_b>) / tau_backward`, `y_b`
+ * the output of `gumbel_softmax_f32(logits, .., tau_backward, hard = false,
+ * seed, offset)` with the forward call's `(seed, offset)`. The same values
+ * as that call followed by `gumbel_softmax_backward_f32` at `tau_backward`,
+ * in one pass and without the intermediate tensor.
+ *
+ * Shapes: `logits`, `grad_out` and `grad_logits` are row-major
+ * `(outer, classes, inner)` tensors. Deterministic: the same bits for any
+ * thread count.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+ * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if the element count
+ * overflows; `GUMBEL_STATUS_NULL_POINTER` if a pointer is NULL with a
+ * non-empty shape; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_OVERLAP` if `grad_logits` overlaps an input;
+ * `GUMBEL_STATUS_INVALID_TEMPERATURE` if `tau_backward` is NaN, infinite or
+ * `<= 0`; `GUMBEL_STATUS_INVALID_LOGITS` for a NaN or `+inf` logit;
+ * `GUMBEL_STATUS_ALL_MASKED` for a row of `-inf` logits;
+ * `GUMBEL_STATUS_INVALID_VALUE` for a `grad_out` value that is not finite.
+ * An empty shape is a no-op. `grad_logits` is untouched on error.
+ * Thread-safe.
+ *
+ * # Safety
+ * `logits` and `grad_out` must point to `outer * classes * inner` readable
+ * floats and `grad_logits` to as many writable ones (any may be NULL when
+ * that is 0).
+ */
+gumbel_status gumbel_decoupled_st_backward_f32(const float *logits,
+                                               const float *grad_out,
+                                               float *grad_logits,
+                                               size_t outer,
+                                               size_t classes,
+                                               size_t inner,
+                                               float tau_backward,
+                                               uint64_t seed,
+                                               uint64_t offset);
+
+/**
+ * The `double` twin of `gumbel_decoupled_st_backward_f32`, same contract.
+ *
+ * # Safety
+ * As `gumbel_decoupled_st_backward_f32`, with doubles.
+ */
+gumbel_status gumbel_decoupled_st_backward_f64(const double *logits,
+                                               const double *grad_out,
+                                               double *grad_logits,
+                                               size_t outer,
+                                               size_t classes,
+                                               size_t inner,
+                                               double tau_backward,
+                                               uint64_t seed,
+                                               uint64_t offset);
+
+/**
  * ExpConcrete (log-space Gumbel-Softmax) sample along the class axis
  * (Maddison et al. 2017, appendix on the ExpConcrete):
  * `out = log_softmax((logits + g) / tau)`, with exactly the noise `g` of

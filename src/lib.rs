@@ -54,7 +54,12 @@ pub use ops::concrete::{
 pub use ops::concrete_grad::{
     exp_concrete_log_prob_grad_logits_per_row, exp_concrete_log_prob_grad_tau_per_row,
 };
+pub use ops::conditional::gumbel_conditional;
 pub use ops::dist;
+pub use ops::estimators::{
+    decoupled_straight_through_backward, gapped_straight_through_backward, gumbel_rao_backward,
+    reinmax_backward,
+};
 pub use ops::grad::{
     gumbel_softmax_backward, gumbel_softmax_backward_per_row, gumbel_softmax_grad_tau,
     gumbel_softmax_grad_tau_per_row,

@@ -571,6 +571,17 @@ const HAND_CHECKED: &[&str] = &[
     "gumbel_softmax_grad_tau_f16",
     "gumbel_softmax_grad_tau_per_row_bf16",
     "gumbel_softmax_grad_tau_per_row_f16",
+    // Indices as an input: tests/estimators.rs, `c_abi_rejects_bad_arguments`.
+    "gumbel_conditional_f32",
+    "gumbel_conditional_f64",
+    "gumbel_rao_backward_f32",
+    "gumbel_rao_backward_f64",
+    "gumbel_reinmax_backward_f32",
+    "gumbel_reinmax_backward_f64",
+    "gumbel_gapped_st_backward_f32",
+    "gumbel_gapped_st_backward_f64",
+    "gumbel_decoupled_st_backward_f32",
+    "gumbel_decoupled_st_backward_f64",
 ];
 
 /// The names of the functions `include/gumbel.h` declares.

@@ -15,6 +15,7 @@ mod bit_guard;
 mod concrete;
 mod concrete_grad;
 mod concurrency;
+mod estimators;
 mod environment;
 mod ffi;
 mod ffi_concrete;

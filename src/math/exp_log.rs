@@ -628,7 +628,9 @@ pub(crate) fn exp_fma_f32<M: Fma>(x: f32) -> f32 {
     let r = M::fma32(nf, -LN2_HI_F32, xc); // exact
     let r = M::fma32(nf, -LN2_LO_F32, r);
     let mut q = EXP_C7_F32;
-    for c in [EXP_C6_F32, EXP_C5_F32, EXP_C4_F32, EXP_C3_F32, EXP_C2_F32, 1.0, 1.0] {
+    for c in [
+        EXP_C6_F32, EXP_C5_F32, EXP_C4_F32, EXP_C3_F32, EXP_C2_F32, 1.0, 1.0,
+    ] {
         q = M::fma32(q, r, c);
     }
     let n1 = n >> 1;
@@ -910,7 +912,13 @@ mod tests {
                     b += step;
                 }
                 let n = x.len();
-                run_fma_on(best, FmaExp { x: &x, y: &mut y[..n] });
+                run_fma_on(
+                    best,
+                    FmaExp {
+                        x: &x,
+                        y: &mut y[..n],
+                    },
+                );
                 for (&x, &y) in x.iter().zip(&y[..n]) {
                     let exact = f64::from(x).exp();
                     let err = err32(y, exact);
@@ -922,7 +930,13 @@ mod tests {
                 }
                 block += 1;
                 if block % 61 == 0 {
-                    run_fma_on(Tier::Baseline, FmaExp { x: &x, y: &mut z[..n] });
+                    run_fma_on(
+                        Tier::Baseline,
+                        FmaExp {
+                            x: &x,
+                            y: &mut z[..n],
+                        },
+                    );
                     assert!(y[..n]
                         .iter()
                         .zip(&z[..n])
@@ -956,7 +970,13 @@ mod tests {
         ];
         for tier in [best, Tier::Baseline] {
             let mut out = [0.0f32; 8];
-            run_fma_on(tier, FmaExp { x: &special, y: &mut out });
+            run_fma_on(
+                tier,
+                FmaExp {
+                    x: &special,
+                    y: &mut out,
+                },
+            );
             for ((&x, &got), &want) in special.iter().zip(&out).zip(&want) {
                 assert_eq!(got.to_bits(), want.to_bits(), "exp({x}) on {tier:?}");
             }

@@ -1,6 +1,8 @@
 //! Operations, above `rows`: the safe Rust API that the crate root
 //! re-exports, one concept per file. Gumbel-Softmax forward, Gumbel-max and
-//! the tempered softmax ([`sample`]), their gradients ([`grad`]), Concrete
+//! the tempered softmax ([`sample`]), their gradients ([`grad`]), Gumbel
+//! noise conditioned on the argmax ([`conditional`]), the gradient estimators
+//! beyond straight-through ([`estimators`]), Concrete
 //! densities ([`concrete`]) and their gradients ([`concrete_grad`]), Gumbel noise ([`noise`]), the relaxed Bernoulli
 //! ([`relaxed_bernoulli`]) and its logit-space form ([`logit_relaxed_bernoulli`]), the Gumbel distribution ([`dist`]) and
 //! temperature schedules ([`schedule`]). Each checks its arguments and runs
@@ -9,8 +11,10 @@
 //! Imports from `rows`, `runtime`, `rng` and `math` (and `crate::error`).
 
 pub(crate) mod concrete;
+pub(crate) mod conditional;
 pub(crate) mod concrete_grad;
 pub mod dist;
+pub(crate) mod estimators;
 pub(crate) mod grad;
 pub(crate) mod logit_relaxed_bernoulli;
 pub(crate) mod noise;

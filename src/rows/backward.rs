@@ -13,7 +13,7 @@ use crate::math::element::Element;
 use crate::math::float::Float;
 use crate::math::isa;
 use crate::rows::softmax::{
-    by_row_length, centre, exact_reciprocal, products, run_sum, striped_sum, sum_by,
+    by_row_length, centre, dot, exact_reciprocal, products, run_sum, striped_sum, sum_by,
 };
 use crate::rows::temperature::Temperature;
 use crate::rows::validate::valid_backward_inputs;
@@ -60,7 +60,15 @@ pub(crate) fn run<E: Element>(
             [y_soft, grad_out],
             grad_logits,
             Output::PerElement,
-            |unit| note(backward_unit(unit.inputs, unit.out, classes, unit.rows.start, tau)),
+            |unit| {
+                note(backward_unit(
+                    unit.inputs,
+                    unit.out,
+                    classes,
+                    unit.rows.start,
+                    tau,
+                ))
+            },
         )?;
     } else {
         exec::map_units(
@@ -180,13 +188,11 @@ pub(crate) fn grad_tau_row<F: Float>(y: &[F], v: &[F], tau: F) -> F {
 
 /// `sum_k y_k (v_k - <v, y>) ln y_k` of one row (`-tau dL/dtau`): finite for
 /// finite `v`. Both sums take their terms run by run as they are computed
-/// ([`sum_by`]): the values and tree of [`products`], [`centre`] and
-/// [`sum`], without a buffer as long as the row.
+/// ([`dot`], [`sum_by`]): the values and tree of [`products`], [`centre`]
+/// and [`sum`], without a buffer as long as the row.
 #[inline]
 pub(crate) fn grad_tau_row_times_tau<F: Float>(y: &[F], v: &[F]) -> F {
-    let dot = sum_by(y.len(), |run| {
-        run_sum(run.len(), |t| products(&y[run.clone()], &v[run], t))
-    });
+    let dot = dot(y, v);
     sum_by(y.len(), |run| {
         run_sum(run.len(), |t| {
             let y = &y[run.clone()];

@@ -3,12 +3,16 @@
 //! read through fixed windows ([`window`]), rows longer than a stream segment
 //! split across the threads ([`wide`]), the fused forward and backward passes
 //! over units ([`forward`], [`backward`]), Gumbel-max with exact pruning
-//! ([`gumbel_max`]), the temperature of a call
+//! ([`gumbel_max`]), Gumbel noise conditioned on the argmax
+//! ([`conditional`]), the gradient estimators beyond straight-through
+//! ([`estimators`]), the temperature of a call
 //! ([`temperature`]) and the input checks ([`validate`]).
 //!
 //! Imports from `runtime`, `rng` and `math` (and `crate::error`).
 
 pub(crate) mod backward;
+pub(crate) mod conditional;
+pub(crate) mod estimators;
 pub(crate) mod forward;
 pub(crate) mod gumbel_max;
 pub(crate) mod softmax;

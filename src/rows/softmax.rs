@@ -405,6 +405,15 @@ pub(crate) fn products<F: Float>(y: &[F], v: &[F], out: &mut [F]) {
     }
 }
 
+/// `<v, y>` of one row, its terms [`products`] summed in the tree of
+/// [`sum`] run by run ([`sum_by`]), without a buffer as long as the row.
+#[inline(always)]
+pub(crate) fn dot<F: Float>(y: &[F], v: &[F]) -> F {
+    sum_by(y.len(), |run| {
+        run_sum(run.len(), |t| products(&y[run.clone()], &v[run], t))
+    })
+}
+
 /// `out = then(y ⊙ (v - dot))`, the centred term exactly 0 where `y == 0`
 /// (all three of the same length; `dot = <v, y>` over the whole row; `then`
 /// is applied to each element, e.g. the division by `tau`, in the same pass).

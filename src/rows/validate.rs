@@ -122,6 +122,35 @@ pub(crate) fn valid_backward_inputs<F: Float>(y: &[F], v: &[F]) -> bool {
     })
 }
 
+/// Checks the sampled classes `indices` (one per row of a `shape` tensor,
+/// in row order `(o, i)`) against the `logits` they were drawn from: each in
+/// `[0, classes)` and not a masked class (`-inf` logit).
+///
+/// # Errors
+/// [`ErrorKind::InvalidValue`] for the first bad index in row order, naming
+/// its row and value.
+pub(crate) fn check_indices<F: Float>(shape: Shape, logits: &[F], indices: &[i64]) -> Result<()> {
+    for (row, &d) in indices.iter().enumerate() {
+        let in_range = usize::try_from(d).is_ok_and(|d| d < shape.classes());
+        if !in_range {
+            return Err(Error::new(
+                ErrorKind::InvalidValue,
+                format!(
+                    "indices[{row}] = {d} is not a class of {} (expected 0 <= index < classes)",
+                    shape.classes()
+                ),
+            ));
+        }
+        if logits[shape.index(row, d as usize)] == F::NEG_INFINITY {
+            return Err(Error::new(
+                ErrorKind::InvalidValue,
+                format!("indices[{row}] = {d} is a masked class (its logit is -inf), which is never sampled"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Checks that every value of a `shape` tensor called `name` is finite.
 ///
 /// # Errors

@@ -142,19 +142,9 @@ pub(crate) fn map_units<F: Plain + Sync, O: Plain + Send, const N: usize>(
         });
     }
     let gathered = |index: usize, body: &mut GatheredBody<'_, F, N>| {
-        let rows = units.rows(index);
-        let len = rows.len() * classes;
-        scratch::with::<F, _>(N * len, |buffer| {
-            for (x, copy) in inputs.iter().zip(buffer.chunks_exact_mut(len)) {
-                for (row, copy) in rows.clone().zip(copy.chunks_exact_mut(classes)) {
-                    copy.iter_mut()
-                        .zip(row_values(shape, x, row))
-                        .for_each(|(c, v)| *c = v);
-                }
-            }
-            let copies = std::array::from_fn(|n| &buffer[n * len..(n + 1) * len]);
-            body(rows, copies);
-        });
+        with_unit_inputs(shape, &units, inputs, index, |rows, inputs| {
+            body(rows, inputs)
+        })
     };
     if output == Output::PerRow {
         return for_each_chunk_mut(out, unit_rows, parallel, |index, out| {
@@ -192,6 +182,87 @@ pub(crate) fn map_units<F: Plain + Sync, O: Plain + Send, const N: usize>(
                 }
             });
         });
+    })
+}
+
+/// Calls `body(rows, inputs)` with the rows of unit `index` and each
+/// input's values of those rows, contiguous in class order: slices of the
+/// caller's buffers when `inner == 1`, otherwise copies gathered into a
+/// per-thread scratch buffer.
+fn with_unit_inputs<F: Plain, R, const N: usize>(
+    shape: Shape,
+    units: &Units,
+    inputs: [&[F]; N],
+    index: usize,
+    body: impl FnOnce(Range<usize>, [&[F]; N]) -> R,
+) -> R {
+    let rows = units.rows(index);
+    let classes = shape.classes();
+    let len = rows.len() * classes;
+    if shape.inner() == 1 {
+        let elements = rows.start * classes..rows.end * classes;
+        return body(rows, inputs.map(|x| &x[elements.clone()]));
+    }
+    scratch::with::<F, _>(N * len, |buffer| {
+        for (x, copy) in inputs.iter().zip(buffer.chunks_exact_mut(len)) {
+            for (row, copy) in rows.clone().zip(copy.chunks_exact_mut(classes)) {
+                copy.iter_mut()
+                    .zip(row_values(shape, x, row))
+                    .for_each(|(c, v)| *c = v);
+            }
+        }
+        let copies = std::array::from_fn(|n| &buffer[n * len..(n + 1) * len]);
+        body(rows, copies)
+    })
+}
+
+/// [`map_units`] for an operation that writes `copies` tensors of `shape`
+/// (`out` has `copies * shape.len()` values, copy after copy, each in the
+/// layout of the inputs): the inputs of a unit are gathered once and the
+/// kernel's `unit.out` holds its `copies` blocks of `rows.len() * classes`
+/// values, block after block, each row after row in class order. The blocks
+/// are computed in per-thread scratch and then written to their places.
+/// Fails only if the worker threads cannot be started.
+pub(crate) fn map_units_repeated<F: Plain + Sync, O: Plain + Send, const N: usize>(
+    shape: Shape,
+    inputs: [&[F]; N],
+    out: &mut [O],
+    copies: usize,
+    kernel: impl Fn(Unit<'_, F, O, N>) + Sync,
+) -> Result<()> {
+    if shape.is_empty() || copies == 0 {
+        return Ok(());
+    }
+    let total = out.len();
+    assert_eq!(total, copies * shape.len(), "one block per copy");
+    let parallel = total >= PARALLEL_MIN_ELEMENTS;
+    let classes = shape.classes();
+    let units = Units::new(shape.rows(), classes);
+    let shared = SharedOut(out.as_mut_ptr());
+    for_each_index(units.count(), parallel, |index| {
+        with_unit_inputs(shape, &units, inputs, index, |rows, inputs| {
+            let len = rows.len() * classes;
+            scratch::with::<O, _>(copies * len, |buffer| {
+                kernel(Unit {
+                    index,
+                    rows: rows.clone(),
+                    inputs,
+                    out: &mut *buffer,
+                });
+                for (copy, block) in buffer.chunks_exact(len).enumerate() {
+                    for (row, values) in rows.clone().zip(block.chunks_exact(classes)) {
+                        for (class, v) in values.iter().enumerate() {
+                            let index = copy * shape.len() + shape.index(row, class);
+                            assert!(index < total);
+                            // SAFETY: `index` is in bounds of `out` (asserted)
+                            // and `(copy, row, class)` belongs to this unit
+                            // only, so no other thread writes this element.
+                            unsafe { shared.write(index, *v) };
+                        }
+                    }
+                }
+            });
+        })
     })
 }
 
