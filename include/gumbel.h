@@ -787,6 +787,123 @@ gumbel_status gumbel_tempered_softmax_per_row_f16(const uint16_t *logits,
                                                   const float *tau);
 
 /**
+ * Gumbel-max sample with one key per row (batch invariance): `indices[r]`
+ * is exactly the index that the one-row call
+ * `gumbel_sample_f32(logits + r * classes, .., 1, classes, 1, seeds[r],
+ * offsets[r])` writes, whatever the other rows of the batch, their order
+ * or their number: `argmax_k (logits[r][k] + g_k)`, an exact draw from
+ * `Categorical(softmax(logits[r]))` (Gumbel 1954; Maddison et al. 2014).
+ *
+ * Keying a request (inference engines): give each request one `seed` for
+ * its lifetime (e.g. the user's seed, or a hash of the request id) and an
+ * offset per decoding step, `offsets[r] = start + step *
+ * gumbel_streams(1, classes, 1)`, so that no two steps share a stream and
+ * the request's tokens do not depend on the batch it is scheduled into.
+ * Two requests with the same `(seed, offset)` and logits draw the same
+ * token.
+ *
+ * Shapes: `logits` is a row-major `(rows, classes)` matrix; `indices`,
+ * `seeds` and `offsets` have `rows` entries. Every index is in
+ * `[0, classes)` and never a masked (`-inf`) class; ties go to the lowest
+ * index. Row `r` consumes `gumbel_streams(1, classes, 1)` stream ids from
+ * `offsets[r]` under `seeds[r]`. Rows run in parallel; nothing is allocated
+ * per call beyond the per-thread scratch the one-row call uses.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+ * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if `rows * classes`
+ * overflows; `GUMBEL_STATUS_NULL_POINTER` if `logits`, `indices`, `seeds`
+ * or `offsets` is NULL with `rows > 0`; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_OVERLAP` if `indices` overlaps `logits`, `seeds` or
+ * `offsets`; `GUMBEL_STATUS_INVALID_LOGITS` if a logit is NaN or `+inf`;
+ * `GUMBEL_STATUS_ALL_MASKED` if a row is entirely `-inf`. `rows == 0` is a
+ * no-op; `GUMBEL_STATUS_PANIC` on an internal error. `indices` is untouched
+ * on error. Thread-safe.
+ *
+ * # Safety
+ * `logits` must point to `rows * classes` readable floats, `indices` to
+ * `rows` writable `int64_t`, `seeds` and `offsets` to `rows` readable
+ * `uint64_t` each (any may be NULL when `rows == 0`).
+ */
+gumbel_status gumbel_sample_keyed_f32(const float *logits,
+                                      int64_t *indices,
+                                      size_t rows,
+                                      size_t classes,
+                                      const uint64_t *seeds,
+                                      const uint64_t *offsets);
+
+/**
+ * The `double` twin of `gumbel_sample_keyed_f32`, same contract
+ * (`gumbel_sample_f64` per row).
+ *
+ * # Safety
+ * As `gumbel_sample_keyed_f32`, with double logits.
+ */
+gumbel_status gumbel_sample_keyed_f64(const double *logits,
+                                      int64_t *indices,
+                                      size_t rows,
+                                      size_t classes,
+                                      const uint64_t *seeds,
+                                      const uint64_t *offsets);
+
+/**
+ * Gumbel-Softmax sample with one key per row (batch invariance): row `r`
+ * of `out` is exactly what the one-row call
+ * `gumbel_softmax_f32(logits + r * classes, out + r * classes, 1, classes,
+ * 1, tau, hard, seeds[r], offsets[r])` writes:
+ * `softmax((logits[r] + g) / tau)` (Jang et al. 2017, eq. 1; Maddison et
+ * al. 2017, eq. 10), or with `hard` the exact one-hot of
+ * `argmax_k (logits[r][k] + g_k)`, at the index `gumbel_sample_keyed_f32`
+ * returns for the same keys. Key requests as for `gumbel_sample_keyed_f32`.
+ *
+ * Shapes: `logits` and `out` are row-major `(rows, classes)` matrices;
+ * `seeds` and `offsets` have `rows` entries. Values: as
+ * `gumbel_softmax_f32` (`tau` finite and `> 0`; `-inf` logits get exactly
+ * 0). The gradient of a keyed sample is that of the one-row sample
+ * (`gumbel_softmax_backward_f32` on the soft rows). Row `r` consumes
+ * `gumbel_streams(1, classes, 1)` stream ids from `offsets[r]`.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+ * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if `rows * classes`
+ * overflows; `GUMBEL_STATUS_NULL_POINTER` if `logits`, `out`, `seeds` or
+ * `offsets` is NULL with `rows > 0`; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_OVERLAP` if `out` overlaps `logits`, `seeds` or
+ * `offsets`; `GUMBEL_STATUS_INVALID_TEMPERATURE` if `tau` is NaN, infinite
+ * or `<= 0`; `GUMBEL_STATUS_INVALID_LOGITS` if a logit is NaN or `+inf`;
+ * `GUMBEL_STATUS_ALL_MASKED` if a row is entirely `-inf`. `rows == 0` is a
+ * no-op; `GUMBEL_STATUS_PANIC` on an internal error. `out` is untouched on
+ * error. Thread-safe.
+ *
+ * # Safety
+ * `logits` must point to `rows * classes` readable floats, `out` to as
+ * many writable ones, `seeds` and `offsets` to `rows` readable `uint64_t`
+ * each (any may be NULL when `rows == 0`).
+ */
+gumbel_status gumbel_softmax_keyed_f32(const float *logits,
+                                       float *out,
+                                       size_t rows,
+                                       size_t classes,
+                                       float tau,
+                                       bool hard,
+                                       const uint64_t *seeds,
+                                       const uint64_t *offsets);
+
+/**
+ * The `double` twin of `gumbel_softmax_keyed_f32`, same contract
+ * (`gumbel_softmax_f64` per row).
+ *
+ * # Safety
+ * As `gumbel_softmax_keyed_f32`, with doubles.
+ */
+gumbel_status gumbel_softmax_keyed_f64(const double *logits,
+                                       double *out,
+                                       size_t rows,
+                                       size_t classes,
+                                       double tau,
+                                       bool hard,
+                                       const uint64_t *seeds,
+                                       const uint64_t *offsets);
+
+/**
  * Gradient with respect to the logits of a Gumbel-Softmax sample
  * (vector-Jacobian product; Jang et al. 2017, section 2):
  * `grad_logits = y_soft * (grad_out - <grad_out, y_soft>) / tau` along the

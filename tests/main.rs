@@ -26,6 +26,7 @@ mod grad;
 mod gumbel_dist;
 mod half;
 mod header;
+mod keyed;
 mod layers;
 mod logit_relaxed_bernoulli;
 mod noise;

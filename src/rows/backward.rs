@@ -58,7 +58,15 @@ pub(crate) fn run<E: Element>(
             [y_soft, grad_out],
             grad_logits,
             Output::PerElement,
-            |unit| note(backward_unit(unit.inputs, unit.out, classes, unit.rows.start, tau)),
+            |unit| {
+                note(backward_unit(
+                    unit.inputs,
+                    unit.out,
+                    classes,
+                    unit.rows.start,
+                    tau,
+                ))
+            },
         )?;
     } else {
         exec::map_units(
