@@ -73,6 +73,7 @@ pub use ops::sample::{
     tempered_softmax, tempered_softmax_per_row,
 };
 pub use ops::schedule::Schedule;
+pub use ops::top_k::{plackett_luce_log_prob, top_k, top_k_keyed};
 pub use rng::stream;
 #[doc(no_inline)]
 pub use rng::stream::{CHUNK_ELEMENTS, LANES};

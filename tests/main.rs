@@ -33,4 +33,5 @@ mod noise;
 mod relaxed_bernoulli;
 mod reproducibility;
 mod sampling;
+mod top_k;
 mod schedule;

@@ -1,7 +1,7 @@
 //! Operations, above `rows`: the safe Rust API that the crate root
 //! re-exports, one concept per file. Gumbel-Softmax forward, Gumbel-max and
 //! the tempered softmax ([`sample`]), their gradients ([`grad`]), Concrete
-//! densities ([`concrete`]) and their gradients ([`concrete_grad`]), Gumbel noise ([`noise`]), keyed rows ([`keyed`]), the relaxed Bernoulli
+//! densities ([`concrete`]) and their gradients ([`concrete_grad`]), Gumbel noise ([`noise`]), keyed rows ([`keyed`]), Gumbel-top-k ([`top_k`]), the relaxed Bernoulli
 //! ([`relaxed_bernoulli`]) and its logit-space form ([`logit_relaxed_bernoulli`]), the Gumbel distribution ([`dist`]) and
 //! temperature schedules ([`schedule`]). Each checks its arguments and runs
 //! the row kernels.
@@ -18,3 +18,4 @@ pub(crate) mod noise;
 pub(crate) mod relaxed_bernoulli;
 pub(crate) mod sample;
 pub(crate) mod schedule;
+pub(crate) mod top_k;

@@ -3,7 +3,7 @@
 //! read through fixed windows ([`window`]), rows longer than a stream segment
 //! split across the threads ([`wide`]), the fused forward and backward passes
 //! over units ([`forward`], [`backward`]), the temperature of a call
-//! ([`temperature`]) and the input checks ([`validate`]).
+//! ([`temperature`]), Gumbel-top-k selection ([`top_k`]) and the input checks ([`validate`]).
 //!
 //! Imports from `runtime`, `rng` and `math` (and `crate::error`).
 
@@ -11,6 +11,7 @@ pub(crate) mod backward;
 pub(crate) mod forward;
 pub(crate) mod softmax;
 pub(crate) mod temperature;
+pub(crate) mod top_k;
 pub(crate) mod validate;
 pub(crate) mod wide;
 pub(crate) mod window;
