@@ -787,6 +787,284 @@ gumbel_status gumbel_tempered_softmax_per_row_f16(const uint16_t *logits,
                                                   const float *tau);
 
 /**
+ * Gumbel-max sample with one key per row (batch invariance): `indices[r]`
+ * is exactly the index that the one-row call
+ * `gumbel_sample_f32(logits + r * classes, .., 1, classes, 1, seeds[r],
+ * offsets[r])` writes, whatever the other rows of the batch, their order
+ * or their number: `argmax_k (logits[r][k] + g_k)`, an exact draw from
+ * `Categorical(softmax(logits[r]))` (Gumbel 1954; Maddison et al. 2014).
+ *
+ * Keying a request (inference engines): give each request one `seed` for
+ * its lifetime (e.g. the user's seed, or a hash of the request id) and an
+ * offset per decoding step, `offsets[r] = start + step *
+ * gumbel_streams(1, classes, 1)`, so that no two steps share a stream and
+ * the request's tokens do not depend on the batch it is scheduled into.
+ * Two requests with the same `(seed, offset)` and logits draw the same
+ * token.
+ *
+ * Shapes: `logits` is a row-major `(rows, classes)` matrix; `indices`,
+ * `seeds` and `offsets` have `rows` entries. Every index is in
+ * `[0, classes)` and never a masked (`-inf`) class; ties go to the lowest
+ * index. Row `r` consumes `gumbel_streams(1, classes, 1)` stream ids from
+ * `offsets[r]` under `seeds[r]`. Rows run in parallel; nothing is allocated
+ * per call beyond the per-thread scratch the one-row call uses.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+ * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if `rows * classes`
+ * overflows; `GUMBEL_STATUS_NULL_POINTER` if `logits`, `indices`, `seeds`
+ * or `offsets` is NULL with `rows > 0`; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_OVERLAP` if `indices` overlaps `logits`, `seeds` or
+ * `offsets`; `GUMBEL_STATUS_INVALID_LOGITS` if a logit is NaN or `+inf`;
+ * `GUMBEL_STATUS_ALL_MASKED` if a row is entirely `-inf`. `rows == 0` is a
+ * no-op; `GUMBEL_STATUS_PANIC` on an internal error. `indices` is untouched
+ * on error. Thread-safe.
+ *
+ * # Safety
+ * `logits` must point to `rows * classes` readable floats, `indices` to
+ * `rows` writable `int64_t`, `seeds` and `offsets` to `rows` readable
+ * `uint64_t` each (any may be NULL when `rows == 0`).
+ */
+gumbel_status gumbel_sample_keyed_f32(const float *logits,
+                                      int64_t *indices,
+                                      size_t rows,
+                                      size_t classes,
+                                      const uint64_t *seeds,
+                                      const uint64_t *offsets);
+
+/**
+ * The `double` twin of `gumbel_sample_keyed_f32`, same contract
+ * (`gumbel_sample_f64` per row).
+ *
+ * # Safety
+ * As `gumbel_sample_keyed_f32`, with double logits.
+ */
+gumbel_status gumbel_sample_keyed_f64(const double *logits,
+                                      int64_t *indices,
+                                      size_t rows,
+                                      size_t classes,
+                                      const uint64_t *seeds,
+                                      const uint64_t *offsets);
+
+/**
+ * Gumbel-Softmax sample with one key per row (batch invariance): row `r`
+ * of `out` is exactly what the one-row call
+ * `gumbel_softmax_f32(logits + r * classes, out + r * classes, 1, classes,
+ * 1, tau, hard, seeds[r], offsets[r])` writes:
+ * `softmax((logits[r] + g) / tau)` (Jang et al. 2017, eq. 1; Maddison et
+ * al. 2017, eq. 10), or with `hard` the exact one-hot of
+ * `argmax_k (logits[r][k] + g_k)`, at the index `gumbel_sample_keyed_f32`
+ * returns for the same keys. Key requests as for `gumbel_sample_keyed_f32`.
+ *
+ * Shapes: `logits` and `out` are row-major `(rows, classes)` matrices;
+ * `seeds` and `offsets` have `rows` entries. Values: as
+ * `gumbel_softmax_f32` (`tau` finite and `> 0`; `-inf` logits get exactly
+ * 0). The gradient of a keyed sample is that of the one-row sample
+ * (`gumbel_softmax_backward_f32` on the soft rows). Row `r` consumes
+ * `gumbel_streams(1, classes, 1)` stream ids from `offsets[r]`.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+ * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if `rows * classes`
+ * overflows; `GUMBEL_STATUS_NULL_POINTER` if `logits`, `out`, `seeds` or
+ * `offsets` is NULL with `rows > 0`; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_OVERLAP` if `out` overlaps `logits`, `seeds` or
+ * `offsets`; `GUMBEL_STATUS_INVALID_TEMPERATURE` if `tau` is NaN, infinite
+ * or `<= 0`; `GUMBEL_STATUS_INVALID_LOGITS` if a logit is NaN or `+inf`;
+ * `GUMBEL_STATUS_ALL_MASKED` if a row is entirely `-inf`. `rows == 0` is a
+ * no-op; `GUMBEL_STATUS_PANIC` on an internal error. `out` is untouched on
+ * error. Thread-safe.
+ *
+ * # Safety
+ * `logits` must point to `rows * classes` readable floats, `out` to as
+ * many writable ones, `seeds` and `offsets` to `rows` readable `uint64_t`
+ * each (any may be NULL when `rows == 0`).
+ */
+gumbel_status gumbel_softmax_keyed_f32(const float *logits,
+                                       float *out,
+                                       size_t rows,
+                                       size_t classes,
+                                       float tau,
+                                       bool hard,
+                                       const uint64_t *seeds,
+                                       const uint64_t *offsets);
+
+/**
+ * The `double` twin of `gumbel_softmax_keyed_f32`, same contract
+ * (`gumbel_softmax_f64` per row).
+ *
+ * # Safety
+ * As `gumbel_softmax_keyed_f32`, with doubles.
+ */
+gumbel_status gumbel_softmax_keyed_f64(const double *logits,
+                                       double *out,
+                                       size_t rows,
+                                       size_t classes,
+                                       double tau,
+                                       bool hard,
+                                       const uint64_t *seeds,
+                                       const uint64_t *offsets);
+
+/**
+ * Gumbel-top-k (Kool, van Hoof and Welling 2019, "Stochastic Beams and
+ * Where to Find Them", sec. 2): the `k` classes of largest perturbed logit
+ * `logits + g` of every row, in decreasing order: an exact ordered sample
+ * of `k` classes without replacement from `Categorical(softmax(logits))`,
+ * i.e. sequence `s_1..s_k` has the Plackett-Luce probability
+ * `prod_i exp(l_{s_i}) / sum_{c not in s_1..s_{i-1}} exp(l_c)`
+ * (`gumbel_plackett_luce_log_prob_f32` gives its logarithm).
+ *
+ * Shapes: `logits` is a row-major `(outer, classes, inner)` tensor as in
+ * `gumbel_sample_f32`; `indices` has `outer * inner * k` entries, row by
+ * row in row order `(o, i)`: rank `j` of row `r = o * inner + i` is
+ * `indices[r * k + j]`, rank 0 the largest. Ties go to the lower index.
+ * Masked (`-inf`) classes never appear.
+ *
+ * Randomness: `g` is exactly the noise of `gumbel_sample_f32` on the same
+ * shape with the same `(seed, offset)`, so rank 0 of every row is
+ * `gumbel_sample_f32`'s index. Consumes `gumbel_streams(outer, classes,
+ * inner)` stream ids. Cost: one pass over each row and a heap of `k`
+ * classes (no sort of the row).
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+ * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if the element count or
+ * `outer * inner * k` overflows; `GUMBEL_STATUS_NULL_POINTER` if `logits`
+ * or `indices` is NULL with a non-empty shape (and `k > 0` for
+ * `indices`); `GUMBEL_STATUS_MISALIGNED_POINTER`; `GUMBEL_STATUS_OVERLAP`
+ * if `logits` and `indices` overlap; `GUMBEL_STATUS_INVALID_PARAMETER` if
+ * `k > classes`, or if some row has fewer than `k` unmasked classes (no
+ * sample without replacement of `k` classes exists; the message names the
+ * row); `GUMBEL_STATUS_INVALID_LOGITS` if a logit is NaN or `+inf`;
+ * `GUMBEL_STATUS_ALL_MASKED` if a row is entirely `-inf`. An empty shape
+ * or `k == 0` writes nothing; `GUMBEL_STATUS_PANIC` on an internal error.
+ * `indices` is untouched on error. Thread-safe.
+ *
+ * # Safety
+ * `logits` must point to `outer * classes * inner` readable floats and
+ * `indices` to `outer * inner * k` writable `int64_t`.
+ */
+gumbel_status gumbel_top_k_f32(const float *logits,
+                               int64_t *indices,
+                               size_t outer,
+                               size_t classes,
+                               size_t inner,
+                               size_t k,
+                               uint64_t seed,
+                               uint64_t offset);
+
+/**
+ * The `double` twin of `gumbel_top_k_f32`, same contract (rank 0 is
+ * `gumbel_sample_f64`'s index).
+ *
+ * # Safety
+ * As `gumbel_top_k_f32`, with double logits.
+ */
+gumbel_status gumbel_top_k_f64(const double *logits,
+                               int64_t *indices,
+                               size_t outer,
+                               size_t classes,
+                               size_t inner,
+                               size_t k,
+                               uint64_t seed,
+                               uint64_t offset);
+
+/**
+ * Gumbel-top-k with one key per row (batch invariance): the `k` indices of
+ * row `r` of the `(rows, classes)` matrix `logits` are exactly what the
+ * one-row call `gumbel_top_k_f32(logits + r * classes, .., 1, classes, 1,
+ * k, seeds[r], offsets[r])` writes, whatever the other rows; rank 0 is
+ * `gumbel_sample_keyed_f32`'s index. Key requests as for
+ * `gumbel_sample_keyed_f32`.
+ *
+ * Shapes: `indices` has `rows * k` entries (`indices[r * k + j]` is rank
+ * `j` of row `r`); `seeds` and `offsets` have `rows` entries.
+ *
+ * Returns the statuses of `gumbel_top_k_f32`, and
+ * `GUMBEL_STATUS_NULL_POINTER` if `seeds` or `offsets` is NULL with
+ * `rows > 0`, `GUMBEL_STATUS_OVERLAP` if `indices` overlaps `seeds` or
+ * `offsets`. `indices` is untouched on error. Thread-safe.
+ *
+ * # Safety
+ * `logits` must point to `rows * classes` readable floats, `indices` to
+ * `rows * k` writable `int64_t`, `seeds` and `offsets` to `rows` readable
+ * `uint64_t` each.
+ */
+gumbel_status gumbel_top_k_keyed_f32(const float *logits,
+                                     int64_t *indices,
+                                     size_t rows,
+                                     size_t classes,
+                                     size_t k,
+                                     const uint64_t *seeds,
+                                     const uint64_t *offsets);
+
+/**
+ * The `double` twin of `gumbel_top_k_keyed_f32`, same contract.
+ *
+ * # Safety
+ * As `gumbel_top_k_keyed_f32`, with double logits.
+ */
+gumbel_status gumbel_top_k_keyed_f64(const double *logits,
+                                     int64_t *indices,
+                                     size_t rows,
+                                     size_t classes,
+                                     size_t k,
+                                     const uint64_t *seeds,
+                                     const uint64_t *offsets);
+
+/**
+ * The Plackett-Luce log-probability of ordered samples without
+ * replacement (Plackett 1975; Luce 1959; Kool et al. 2019, sec. 2): for
+ * each row `r` with the `k` classes `s_1..s_k = indices[r * k ..
+ * r * k + k]`, `out[r] = sum_i [l_{s_i} - ln sum_{c not in s_1..s_{i-1}}
+ * exp(l_c)]`, the natural log of the probability that `gumbel_top_k_f32`
+ * draws exactly this sequence (for `k == 1`, `log_softmax(logits)[s_1]`).
+ *
+ * Shapes: `logits` is a row-major `(outer, classes, inner)` tensor;
+ * `indices` has `outer * inner * k` entries laid out as
+ * `gumbel_top_k_f32` writes them; `out` has `outer * inner`. Values:
+ * computed in double without cancellation (the mass left at each rank is
+ * a sum of positive terms); a masked (`-inf`) chosen class gives `-inf`;
+ * `k == 0` gives 0.
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+ * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW`;
+ * `GUMBEL_STATUS_NULL_POINTER` if `logits`, `indices` (with `k > 0`) or
+ * `out` is NULL with a non-empty shape; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_OVERLAP` if `out` overlaps `logits` or `indices`;
+ * `GUMBEL_STATUS_INVALID_PARAMETER` if `k > classes`;
+ * `GUMBEL_STATUS_INVALID_VALUE` if an index is outside `[0, classes)` or
+ * a row repeats a class (the message names row and rank);
+ * `GUMBEL_STATUS_INVALID_LOGITS` if a logit is NaN or `+inf`;
+ * `GUMBEL_STATUS_ALL_MASKED` if a row is entirely `-inf`;
+ * `GUMBEL_STATUS_PANIC` on an internal error. `out` is untouched on error.
+ * Thread-safe.
+ *
+ * # Safety
+ * `logits` must point to `outer * classes * inner` readable floats,
+ * `indices` to `outer * inner * k` readable `int64_t` and `out` to
+ * `outer * inner` writable floats.
+ */
+gumbel_status gumbel_plackett_luce_log_prob_f32(const float *logits,
+                                                const int64_t *indices,
+                                                float *out,
+                                                size_t outer,
+                                                size_t classes,
+                                                size_t inner,
+                                                size_t k);
+
+/**
+ * The `double` twin of `gumbel_plackett_luce_log_prob_f32`, same contract.
+ *
+ * # Safety
+ * As `gumbel_plackett_luce_log_prob_f32`, with doubles.
+ */
+gumbel_status gumbel_plackett_luce_log_prob_f64(const double *logits,
+                                                const int64_t *indices,
+                                                double *out,
+                                                size_t outer,
+                                                size_t classes,
+                                                size_t inner,
+                                                size_t k);
+
+/**
  * Gradient with respect to the logits of a Gumbel-Softmax sample
  * (vector-Jacobian product; Jang et al. 2017, section 2):
  * `grad_logits = y_soft * (grad_out - <grad_out, y_soft>) / tau` along the

@@ -19,7 +19,9 @@ pub enum ErrorKind {
     InvalidShape,
     /// The temperature `tau` is not finite or not `> 0`.
     InvalidTemperature,
-    /// A distribution parameter (`loc`, `scale`) is out of its domain.
+    /// A scalar parameter is out of its domain: a distribution's `loc` or
+    /// `scale`, a number of draws, a gap, a `k` larger than the classes to
+    /// choose from.
     InvalidParameter,
     /// A logit is NaN or `+inf`.
     InvalidLogits,

@@ -64,6 +64,7 @@ pub use ops::grad::{
     gumbel_softmax_backward, gumbel_softmax_backward_per_row, gumbel_softmax_grad_tau,
     gumbel_softmax_grad_tau_per_row,
 };
+pub use ops::keyed::{gumbel_softmax_keyed, sample_keyed};
 pub use ops::logit_relaxed_bernoulli::{
     logit_relaxed_bernoulli, logit_relaxed_bernoulli_log_prob,
     logit_relaxed_bernoulli_log_prob_grad_logits, logit_relaxed_bernoulli_log_prob_grad_tau,
@@ -77,6 +78,7 @@ pub use ops::sample::{
     tempered_softmax, tempered_softmax_per_row,
 };
 pub use ops::schedule::Schedule;
+pub use ops::top_k::{plackett_luce_log_prob, top_k, top_k_keyed};
 pub use rng::stream;
 #[doc(no_inline)]
 pub use rng::stream::{CHUNK_ELEMENTS, LANES};

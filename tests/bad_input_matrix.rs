@@ -582,6 +582,17 @@ const HAND_CHECKED: &[&str] = &[
     "gumbel_gapped_st_backward_f64",
     "gumbel_decoupled_st_backward_f32",
     "gumbel_decoupled_st_backward_f64",
+    // Keyed rows and Gumbel-top-k: `keyed_functions`, `top_k_functions` below.
+    "gumbel_sample_keyed_f32",
+    "gumbel_sample_keyed_f64",
+    "gumbel_softmax_keyed_f32",
+    "gumbel_softmax_keyed_f64",
+    "gumbel_top_k_f32",
+    "gumbel_top_k_f64",
+    "gumbel_top_k_keyed_f32",
+    "gumbel_top_k_keyed_f64",
+    "gumbel_plackett_luce_log_prob_f32",
+    "gumbel_plackett_luce_log_prob_f64",
 ];
 
 /// The names of the functions `include/gumbel.h` declares.
@@ -1890,5 +1901,542 @@ fn half_grad_tau_functions() {
             &["size_t"],
         );
     }
+    rep.finish();
+}
+
+/// The keyed entries take `(rows, classes)` matrices and two key arrays,
+/// which the rows table does not hold: each bad argument by hand, with its
+/// status, a message naming the argument, and the output untouched.
+#[test]
+fn keyed_functions() {
+    const R: usize = 3;
+    const K: usize = 4;
+    let good = vec![0.5f32; R * K];
+    let good64 = vec![0.5f64; R * K];
+    let seeds = [1u64; R];
+    let offsets = [2u64; R];
+    let mut nan = good.clone();
+    nan[5] = f32::NAN;
+    let mut masked = good.clone();
+    masked[K..2 * K].fill(f32::NEG_INFINITY);
+    let (l, s, o) = (good.as_ptr(), seeds.as_ptr(), offsets.as_ptr());
+    // (label, logits, rows, classes, tau, seeds, offsets, status, words)
+    type Case<'a> = (
+        &'a str,
+        *const f32,
+        usize,
+        usize,
+        f32,
+        *const u64,
+        *const u64,
+        gumbel_status,
+        &'a [&'a str],
+    );
+    let cases: Vec<Case> = vec![
+        ("good", l, R, K, 1.0, s, o, GUMBEL_STATUS_OK, &[]),
+        (
+            "NULL logits",
+            null(),
+            R,
+            K,
+            1.0,
+            s,
+            o,
+            GUMBEL_STATUS_NULL_POINTER,
+            &["logits", "NULL"],
+        ),
+        (
+            "NULL seeds",
+            l,
+            R,
+            K,
+            1.0,
+            null(),
+            o,
+            GUMBEL_STATUS_NULL_POINTER,
+            &["seeds", "NULL"],
+        ),
+        (
+            "NULL offsets",
+            l,
+            R,
+            K,
+            1.0,
+            s,
+            null(),
+            GUMBEL_STATUS_NULL_POINTER,
+            &["offsets", "NULL"],
+        ),
+        (
+            "misaligned seeds",
+            l,
+            R,
+            K,
+            1.0,
+            (s as *const u8).wrapping_add(1).cast(),
+            o,
+            GUMBEL_STATUS_MISALIGNED_POINTER,
+            &["seeds", "align"],
+        ),
+        (
+            "classes 0",
+            l,
+            R,
+            0,
+            1.0,
+            s,
+            o,
+            GUMBEL_STATUS_INVALID_SHAPE,
+            &["classes"],
+        ),
+        (
+            "overflow",
+            l,
+            usize::MAX / 2,
+            3,
+            1.0,
+            s,
+            o,
+            GUMBEL_STATUS_SIZE_OVERFLOW,
+            &[],
+        ),
+        (
+            "NaN logit",
+            nan.as_ptr(),
+            R,
+            K,
+            1.0,
+            s,
+            o,
+            GUMBEL_STATUS_INVALID_LOGITS,
+            &["row 1", "class 1"],
+        ),
+        (
+            "masked row",
+            masked.as_ptr(),
+            R,
+            K,
+            1.0,
+            s,
+            o,
+            GUMBEL_STATUS_ALL_MASKED,
+            &["row 1"],
+        ),
+        (
+            "empty with NULLs",
+            null(),
+            0,
+            K,
+            1.0,
+            null(),
+            null(),
+            GUMBEL_STATUS_OK,
+            &[],
+        ),
+    ];
+    let mut rep = Report::default();
+    for (label, logits, rows, classes, tau, seeds, offsets, want, words) in cases {
+        let mut idx = vec![IDX_SENTINEL; R + 2 * GUARD];
+        let st = unsafe {
+            gumbel_sample_keyed_f32(
+                logits,
+                idx.as_mut_ptr().add(GUARD),
+                rows,
+                classes,
+                seeds,
+                offsets,
+            )
+        };
+        rep.status(&format!("gumbel_sample_keyed_f32 {label}"), st, want, words);
+        let untouched = idx.iter().all(|&v| v == IDX_SENTINEL);
+        rep.check((want == GUMBEL_STATUS_OK && rows > 0) != untouched, || {
+            format!("gumbel_sample_keyed_f32 {label}: indices written {idx:?}")
+        });
+        for hard in [false, true] {
+            let mut out = Guarded::<f32>::new(R * K);
+            let st = unsafe {
+                gumbel_softmax_keyed_f32(
+                    logits,
+                    out.ptr(),
+                    rows,
+                    classes,
+                    tau,
+                    hard,
+                    seeds,
+                    offsets,
+                )
+            };
+            rep.status(
+                &format!("gumbel_softmax_keyed_f32 {label}"),
+                st,
+                want,
+                words,
+            );
+            rep.check(out.guards_intact(), || {
+                format!("gumbel_softmax_keyed_f32 {label}: guards")
+            });
+            rep.check(
+                (want == GUMBEL_STATUS_OK && rows > 0) != out.untouched(),
+                || {
+                    format!(
+                        "gumbel_softmax_keyed_f32 {label}: out written on error or not on success"
+                    )
+                },
+            );
+        }
+    }
+    // Temperatures, overlaps and the f64 entries.
+    for tau in [0.0f64, -1.0, f64::NAN, f64::INFINITY] {
+        let mut out = Guarded::<f64>::new(R * K);
+        let st =
+            unsafe { gumbel_softmax_keyed_f64(good64.as_ptr(), out.ptr(), R, K, tau, false, s, o) };
+        rep.status(
+            &format!("gumbel_softmax_keyed_f64 tau {tau}"),
+            st,
+            GUMBEL_STATUS_INVALID_TEMPERATURE,
+            &["tau"],
+        );
+        rep.check(out.untouched(), || {
+            format!("gumbel_softmax_keyed_f64 tau {tau}: out written")
+        });
+        let mut out = Guarded::<f32>::new(R * K);
+        let st = unsafe { gumbel_softmax_keyed_f32(l, out.ptr(), R, K, tau as f32, true, s, o) };
+        rep.status(
+            &format!("gumbel_softmax_keyed_f32 hard tau {tau}"),
+            st,
+            GUMBEL_STATUS_INVALID_TEMPERATURE,
+            &["tau"],
+        );
+    }
+    let mut keys = [0u64; 2 * R];
+    let st = unsafe {
+        gumbel_sample_keyed_f64(
+            good64.as_ptr(),
+            keys.as_mut_ptr().cast(),
+            R,
+            K,
+            keys.as_ptr(),
+            o,
+        )
+    };
+    rep.status(
+        "gumbel_sample_keyed_f64 indices over seeds",
+        st,
+        GUMBEL_STATUS_OVERLAP,
+        &["seeds", "indices", "overlap"],
+    );
+    let mut buf = vec![0.5f64; R * K + R];
+    let st = unsafe {
+        gumbel_softmax_keyed_f64(
+            buf.as_ptr(),
+            buf.as_mut_ptr().add(R),
+            R,
+            K,
+            1.0,
+            false,
+            s,
+            o,
+        )
+    };
+    rep.status(
+        "gumbel_softmax_keyed_f64 out over logits",
+        st,
+        GUMBEL_STATUS_OVERLAP,
+        &["logits", "out", "overlap"],
+    );
+    let st = unsafe {
+        gumbel_softmax_keyed_f64(
+            good64.as_ptr(),
+            buf.as_mut_ptr(),
+            R,
+            K,
+            1.0,
+            false,
+            s,
+            buf.as_ptr().cast(),
+        )
+    };
+    rep.status(
+        "gumbel_softmax_keyed_f64 out over offsets",
+        st,
+        GUMBEL_STATUS_OVERLAP,
+        &["offsets", "out", "overlap"],
+    );
+    let mut idx = [IDX_SENTINEL; R];
+    let st = unsafe { gumbel_sample_keyed_f64(good64.as_ptr(), idx.as_mut_ptr(), R, K, null(), o) };
+    rep.status(
+        "gumbel_sample_keyed_f64 NULL seeds",
+        st,
+        GUMBEL_STATUS_NULL_POINTER,
+        &["seeds", "NULL"],
+    );
+    rep.check(idx == [IDX_SENTINEL; R], || {
+        "gumbel_sample_keyed_f64: indices written".into()
+    });
+    rep.finish();
+}
+
+/// The top-k entries write `k` indices per row and take `k`: each bad
+/// argument by hand, with its status, a message naming the argument, and
+/// the output untouched.
+#[test]
+fn top_k_functions() {
+    const R: usize = 2;
+    const K: usize = 4;
+    let good = [0.5f64, 0.0, -1.0, 2.0, 0.1, 0.2, 0.3, f64::NEG_INFINITY];
+    let mut nan = good;
+    nan[2] = f64::NAN;
+    let seeds = [1u64; R];
+    let offsets = [2u64; R];
+    let mut rep = Report::default();
+    // (label, logits, classes, k, status, words)
+    let cases: Vec<(&str, *const f64, usize, usize, gumbel_status, &[&str])> = vec![
+        ("good", good.as_ptr(), K, 2, GUMBEL_STATUS_OK, &[]),
+        (
+            "NULL logits",
+            null(),
+            K,
+            2,
+            GUMBEL_STATUS_NULL_POINTER,
+            &["logits", "NULL"],
+        ),
+        (
+            "k above classes",
+            good.as_ptr(),
+            K,
+            5,
+            GUMBEL_STATUS_INVALID_PARAMETER,
+            &["k"],
+        ),
+        (
+            "k above unmasked",
+            good.as_ptr(),
+            K,
+            4,
+            GUMBEL_STATUS_INVALID_PARAMETER,
+            &["row 1", "unmasked"],
+        ),
+        (
+            "NaN logit",
+            nan.as_ptr(),
+            K,
+            2,
+            GUMBEL_STATUS_INVALID_LOGITS,
+            &["row 0", "class 2"],
+        ),
+        (
+            "classes 0",
+            good.as_ptr(),
+            0,
+            0,
+            GUMBEL_STATUS_INVALID_SHAPE,
+            &["classes"],
+        ),
+    ];
+    for (label, logits, classes, k, want, words) in cases {
+        let mut idx = vec![IDX_SENTINEL; R * 5 + 2 * GUARD];
+        let p = unsafe { idx.as_mut_ptr().add(GUARD) };
+        let st = unsafe { gumbel_top_k_f64(logits, p, R, classes, 1, k, 1, 2) };
+        rep.status(&format!("gumbel_top_k_f64 {label}"), st, want, words);
+        let written = idx.iter().filter(|&&v| v != IDX_SENTINEL).count();
+        rep.check(
+            written == if want == GUMBEL_STATUS_OK { R * k } else { 0 },
+            || format!("gumbel_top_k_f64 {label}: {written} indices written"),
+        );
+        let mut idx = vec![IDX_SENTINEL; R * 5];
+        let st = unsafe {
+            gumbel_top_k_keyed_f64(
+                logits,
+                idx.as_mut_ptr(),
+                R,
+                classes,
+                k,
+                seeds.as_ptr(),
+                offsets.as_ptr(),
+            )
+        };
+        rep.status(&format!("gumbel_top_k_keyed_f64 {label}"), st, want, words);
+    }
+    let mut idx = [IDX_SENTINEL; R * 2];
+    let st = unsafe { gumbel_top_k_f32(good.as_ptr().cast(), null_mut(), R, K, 1, 2, 1, 2) };
+    rep.status(
+        "gumbel_top_k_f32 NULL indices",
+        st,
+        GUMBEL_STATUS_NULL_POINTER,
+        &["indices", "NULL"],
+    );
+    let st = unsafe { gumbel_top_k_f32(null(), null_mut(), R, K, 1, 0, 1, 2) };
+    rep.status(
+        "gumbel_top_k_f32 k 0 NULL indices",
+        st,
+        GUMBEL_STATUS_NULL_POINTER,
+        &["logits"],
+    );
+    let st = unsafe {
+        gumbel_top_k_keyed_f32(
+            good.as_ptr().cast(),
+            idx.as_mut_ptr(),
+            R,
+            K,
+            2,
+            null(),
+            offsets.as_ptr(),
+        )
+    };
+    rep.status(
+        "gumbel_top_k_keyed_f32 NULL seeds",
+        st,
+        GUMBEL_STATUS_NULL_POINTER,
+        &["seeds", "NULL"],
+    );
+    let st = unsafe {
+        gumbel_top_k_keyed_f32(
+            good.as_ptr().cast(),
+            idx.as_mut_ptr(),
+            R,
+            K,
+            2,
+            seeds.as_ptr(),
+            idx.as_ptr().cast(),
+        )
+    };
+    rep.status(
+        "gumbel_top_k_keyed_f32 indices over offsets",
+        st,
+        GUMBEL_STATUS_OVERLAP,
+        &["offsets", "overlap"],
+    );
+    let st =
+        unsafe { gumbel_top_k_f64(good.as_ptr(), good.as_ptr() as *mut i64, R, K, 1, 2, 1, 2) };
+    rep.status(
+        "gumbel_top_k_f64 indices over logits",
+        st,
+        GUMBEL_STATUS_OVERLAP,
+        &["logits", "indices", "overlap"],
+    );
+    let st = unsafe {
+        gumbel_top_k_f64(
+            good.as_ptr(),
+            idx.as_mut_ptr(),
+            usize::MAX / 2,
+            3,
+            1,
+            2,
+            1,
+            2,
+        )
+    };
+    rep.status(
+        "gumbel_top_k_f64 overflow",
+        st,
+        GUMBEL_STATUS_SIZE_OVERFLOW,
+        &[],
+    );
+    rep.check(idx == [IDX_SENTINEL; R * 2], || {
+        "gumbel_top_k: indices written on error".into()
+    });
+    // The Plackett-Luce log-probability.
+    let chosen = [3i64, 0, 2, 0];
+    let out_of_range = [0i64, 4, 0, 1];
+    let repeated = [0i64, 1, 2, 2];
+    let lp_cases: Vec<(&str, *const f64, *const i64, usize, gumbel_status, &[&str])> = vec![
+        (
+            "good",
+            good.as_ptr(),
+            chosen.as_ptr(),
+            2,
+            GUMBEL_STATUS_OK,
+            &[],
+        ),
+        (
+            "NULL indices",
+            good.as_ptr(),
+            null(),
+            2,
+            GUMBEL_STATUS_NULL_POINTER,
+            &["indices", "NULL"],
+        ),
+        (
+            "k above classes",
+            good.as_ptr(),
+            chosen.as_ptr(),
+            5,
+            GUMBEL_STATUS_INVALID_PARAMETER,
+            &["k"],
+        ),
+        (
+            "index out of range",
+            good.as_ptr(),
+            out_of_range.as_ptr(),
+            2,
+            GUMBEL_STATUS_INVALID_VALUE,
+            &["row 0", "rank 1"],
+        ),
+        (
+            "repeated class",
+            good.as_ptr(),
+            repeated.as_ptr(),
+            2,
+            GUMBEL_STATUS_INVALID_VALUE,
+            &["row 1", "repeats"],
+        ),
+        (
+            "NaN logit",
+            nan.as_ptr(),
+            chosen.as_ptr(),
+            2,
+            GUMBEL_STATUS_INVALID_LOGITS,
+            &["logit"],
+        ),
+    ];
+    for (label, logits, indices, k, want, words) in lp_cases {
+        let mut out = Guarded::<f64>::new(R);
+        let st =
+            unsafe { gumbel_plackett_luce_log_prob_f64(logits, indices, out.ptr(), R, K, 1, k) };
+        rep.status(
+            &format!("gumbel_plackett_luce_log_prob_f64 {label}"),
+            st,
+            want,
+            words,
+        );
+        rep.check(
+            out.guards_intact() && ((want == GUMBEL_STATUS_OK) != out.untouched()),
+            || {
+                format!(
+                    "gumbel_plackett_luce_log_prob_f64 {label}: out {:?}",
+                    out.body()
+                )
+            },
+        );
+        let g32: Vec<f32> = (0..8).map(|j| unsafe { *logits.add(j) } as f32).collect();
+        let mut out = Guarded::<f32>::new(R);
+        let st = unsafe {
+            gumbel_plackett_luce_log_prob_f32(g32.as_ptr(), indices, out.ptr(), R, K, 1, k)
+        };
+        rep.status(
+            &format!("gumbel_plackett_luce_log_prob_f32 {label}"),
+            st,
+            want,
+            words,
+        );
+    }
+    let mut buf = [0.0f64; 4];
+    let st = unsafe {
+        gumbel_plackett_luce_log_prob_f64(
+            good.as_ptr(),
+            buf.as_ptr().cast(),
+            buf.as_mut_ptr(),
+            R,
+            K,
+            1,
+            2,
+        )
+    };
+    rep.status(
+        "gumbel_plackett_luce_log_prob_f64 out over indices",
+        st,
+        GUMBEL_STATUS_OVERLAP,
+        &["indices", "out", "overlap"],
+    );
     rep.finish();
 }

@@ -3,7 +3,8 @@
 //! the tempered softmax ([`sample`]), their gradients ([`grad`]), Gumbel
 //! noise conditioned on the argmax ([`conditional`]), the gradient estimators
 //! beyond straight-through ([`estimators`]), Concrete
-//! densities ([`concrete`]) and their gradients ([`concrete_grad`]), Gumbel noise ([`noise`]), the relaxed Bernoulli
+//! densities ([`concrete`]) and their gradients ([`concrete_grad`]), Gumbel noise ([`noise`]), keyed rows ([`keyed`]), Gumbel-top-k
+//! ([`top_k`]), the relaxed Bernoulli
 //! ([`relaxed_bernoulli`]) and its logit-space form ([`logit_relaxed_bernoulli`]), the Gumbel distribution ([`dist`]) and
 //! temperature schedules ([`schedule`]). Each checks its arguments and runs
 //! the row kernels.
@@ -16,8 +17,10 @@ pub(crate) mod concrete_grad;
 pub mod dist;
 pub(crate) mod estimators;
 pub(crate) mod grad;
+pub(crate) mod keyed;
 pub(crate) mod logit_relaxed_bernoulli;
 pub(crate) mod noise;
 pub(crate) mod relaxed_bernoulli;
 pub(crate) mod sample;
 pub(crate) mod schedule;
+pub(crate) mod top_k;

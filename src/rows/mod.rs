@@ -5,8 +5,8 @@
 //! over units ([`forward`], [`backward`]), Gumbel-max with exact pruning
 //! ([`gumbel_max`]), Gumbel noise conditioned on the argmax
 //! ([`conditional`]), the gradient estimators beyond straight-through
-//! ([`estimators`]), the temperature of a call
-//! ([`temperature`]) and the input checks ([`validate`]).
+//! ([`estimators`]), the temperature of a call ([`temperature`]),
+//! Gumbel-top-k selection ([`top_k`]) and the input checks ([`validate`]).
 //!
 //! Imports from `runtime`, `rng` and `math` (and `crate::error`).
 
@@ -17,6 +17,7 @@ pub(crate) mod forward;
 pub(crate) mod gumbel_max;
 pub(crate) mod softmax;
 pub(crate) mod temperature;
+pub(crate) mod top_k;
 pub(crate) mod validate;
 pub(crate) mod wide;
 pub(crate) mod window;
