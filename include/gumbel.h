@@ -117,7 +117,9 @@ typedef uint32_t gumbel_status;
  * A distribution parameter is out of its domain (`loc` not finite,
  * `scale` not finite or `<= 0`, or, for noise, `|loc| + 45 scale`
  * overflows), or a schedule parameter is (`rate` not finite or `< 0`,
- * `every == 0`, `total_steps == 0`).
+ * `every == 0`, `total_steps == 0`), or an estimator's or sampler's
+ * count (`draws == 0`, a gap that is negative or not finite, a top-k `k`
+ * above the number of classes or of unmasked classes of a row).
  */
 #define GUMBEL_STATUS_INVALID_PARAMETER 5
 

@@ -141,8 +141,9 @@ mod tests {
         for d in [0, 1, 3] {
             for g0 in [-3.0, 0.0, 2.0, 30.0] {
                 let mut g = [g0, 5.0, 1.0, -1.0];
+                let top = log_z + g[d];
                 conditional_row(&l, d, log_z, &mut g);
-                assert_eq!(g[d], log_z + g0, "the top value is logZ + g_d");
+                assert_eq!(g[d], top, "the top value is logZ + g_d");
                 for (k, &z) in g.iter().enumerate() {
                     if k != d {
                         assert!(z <= g[d], "class {k} above the chosen {d}: {g:?}");
