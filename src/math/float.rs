@@ -72,7 +72,7 @@ pub trait Float:
     fn exp(self) -> Self;
     /// `e^x` as the softmax computes it, with the FMA `M`: for `f32` the
     /// FMA kernel of randomness contract version 2
-    /// ([`crate::math::exp_log::exp_fma_f32`]), for `f64` [`Float::exp`].
+    /// (`exp_fma_f32` of `math::exp_log`), for `f64` [`Float::exp`].
     /// Callable only inside the crate: the FMA types `M` are private to it
     /// (hence the allowed lint; the trait is sealed).
     #[allow(private_bounds)]
