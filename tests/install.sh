@@ -33,10 +33,10 @@ soname=libgumbel.so.$major
 # the debug information they were 62 MB, 25 MB and 26 MB. The bounds were
 # raised when randomness v2 (kernels per instruction-set tier with their
 # FMA), Gumbel-top-k, keyed rows and the estimators landed: 12.2 -> 20.5 MB
-# and 4.1 -> 7.3 MB stripped.
+# and 4.1 -> 7.3 MB stripped, the static quick start 5.4 -> 9.0 MB.
 max_static_lib=$((26 * 1024 * 1024))    # libgumbel.a: 20.5 MB
 max_shared_lib=$((9 * 1024 * 1024))     # libgumbel.so: 7.3 MB
-max_static_program=$((8 * 1024 * 1024)) # the quick start linked statically: 5.4 MB
+max_static_program=$((12 * 1024 * 1024)) # the quick start linked statically: 9.0 MB
 
 fail() {
     echo "install check: $*" >&2
