@@ -131,6 +131,16 @@ def test_matches_paper_reference_class_dim_in_the_middle(estimator):
     torch.testing.assert_close(g, ref, rtol=1e-9, atol=1e-12)
 
 
+def test_non_contiguous_logits():
+    base, v = problem((5, 6))
+    logits = base.T  # (6, 5), strided
+    assert not logits.is_contiguous()
+    for e in ESTIMATORS:
+        y, g = torch_grad(logits, v.T.contiguous(), 0.8, estimator=e, draws=3)
+        ref = reference(e, logits.contiguous(), y, v.T.contiguous(), 0.8, draws=3)
+        torch.testing.assert_close(g, ref, rtol=1e-9, atol=1e-12)
+
+
 def test_decoupled_straight_through():
     logits, v = problem((6, 5))
     for tau, tau_b in ((0.5, 2.0), (2.0, 0.3)):
@@ -227,14 +237,20 @@ class Net(nn.Module):
 
 
 @pytest.mark.parametrize(
-    "estimator, kw",
-    [("st", {"tau_backward": 0.5}), ("reinmax", {}), ("gumbel_rao", {"draws": 3}), ("gapped_st", {"gap": 0.5})],
+    "estimator, kw, backend",
+    [
+        ("st", {"tau_backward": 0.5}, "aot_eager"),
+        ("reinmax", {}, "aot_eager"),
+        ("gumbel_rao", {"draws": 3}, "aot_eager"),
+        ("gapped_st", {"gap": 0.5}, "aot_eager"),
+        ("gumbel_rao", {"draws": 3}, "inductor"),
+    ],
 )
-def test_compiles_fullgraph(estimator, kw):
+def test_compiles_fullgraph(estimator, kw, backend):
     torch._dynamo.reset()
     torch.manual_seed(0)
     net = Net(estimator, **kw)
-    cnet = torch.compile(net, fullgraph=True, backend="aot_eager")
+    cnet = torch.compile(net, fullgraph=True, backend=backend)
     x = torch.randn(8, 6, dtype=torch.float64)
     v = torch.randn(8, 5, dtype=torch.float64)
     grads = []

@@ -21,13 +21,7 @@ import math
 
 __all__ = ["ESTIMATORS", "check_estimator"]
 
-# Each name with the library function (``gumbel_<function>_f32/_f64``) of its backward.
-ESTIMATORS: dict[str, str] = {
-    "st": "decoupled_st_backward",
-    "reinmax": "reinmax_backward",
-    "gumbel_rao": "rao_backward",
-    "gapped_st": "gapped_st_backward",
-}
+ESTIMATORS = ("st", "reinmax", "gumbel_rao", "gapped_st")
 
 
 def check_estimator(estimator: str, draws: int, gap: float) -> None:

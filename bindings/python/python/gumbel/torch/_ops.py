@@ -404,7 +404,8 @@ def _estimator_call(
     g = _empty(x)
     if g.numel() == 0:
         return g
-    head = (_ptr(x),) if index is None else (_ptr(x), ffi.cast("int64_t *", index.contiguous().data_ptr()))
+    i = None if index is None else index.contiguous()  # held until the call returns
+    head = (_ptr(x),) if i is None else (_ptr(x), ffi.cast("int64_t *", i.data_ptr()))
     check(_fn(name, x.dtype)(*head, _ptr(v), _ptr(g), outer, classes, inner, float(tau), *extra))
     return g
 
