@@ -20,10 +20,11 @@ straight-through at tau_backward (the ST rows at that temperature).
 
 Writes a markdown table (--md) and a PNG plot (--png).
 
-Run (after `make python`, which builds the venv and installs gumbel):
+Run: `make estimators` (builds the venv, installs gumbel, matplotlib and
+scikit-learn, then runs this script; a few minutes), or after `make python`:
     build/venv/bin/pip install matplotlib scikit-learn
     build/venv/bin/python examples/python/estimators.py           # a few minutes
-    build/venv/bin/python examples/python/estimators.py --quick   # seconds
+    build/venv/bin/python examples/python/estimators.py --quick   # seconds (part of `make test`)
 """
 
 from __future__ import annotations
