@@ -23,6 +23,11 @@ The hard (straight-through) sample has the soft sample's gradient; its
 forward saves the logits and the key, and the backward replays the soft
 sample from them instead of storing it.
 
+The sampling head (``sample_keyed``, ``gumbel_softmax_keyed``, ``top_k``,
+``top_k_keyed``, ``plackett_luce_log_prob``; float32 and float64 logits)
+is built the same way from the operators of ``_head_ops``; keyed calls take
+one ``(seed, offset)`` per row (see ``_head``).
+
 Randomness: the noise's ``(seed, offset)`` is a tensor drawn inside the
 graph from PyTorch's default generator (``torch.manual_seed`` replays; a
 compiled, exported or traced module draws fresh noise on every call) or
@@ -42,9 +47,18 @@ from torch import Tensor
 
 from .. import _temperature
 from . import _autograd, _ops
+from ._head import gumbel_softmax_keyed, plackett_luce_log_prob, sample_keyed, top_k, top_k_keyed
 from ._random import AnyGenerator, key
 
-__all__ = ["gumbel_softmax", "relaxed_bernoulli"]
+__all__ = [
+    "gumbel_softmax",
+    "gumbel_softmax_keyed",
+    "plackett_luce_log_prob",
+    "relaxed_bernoulli",
+    "sample_keyed",
+    "top_k",
+    "top_k_keyed",
+]
 
 Temperature = Union[float, Tensor]
 

@@ -1,0 +1,196 @@
+"""The sampling head in gumbel.torch: each operator gives the NumPy API's
+(the C ABI's) bits, passes torch.library.opcheck, propagates shapes on meta
+tensors, and compiles with torch.compile(fullgraph=True) without graph
+breaks; the keyed soft sample has the one-row sample's gradients (the
+library's backward), checked against finite differences too."""
+
+import numpy as np
+import pytest
+import torch
+import torch._dynamo
+from torch.library import opcheck
+
+import gumbel
+import gumbel.torch as gt
+
+ops = torch.ops.gumbel
+D = torch.float64
+U64 = (1 << 64) - 1
+
+
+def case(dtype=D, rows=6, classes=23, grad=False, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(rows, classes, dtype=dtype, generator=g) * 2
+    x[2, ::3] = -torch.inf
+    seeds = torch.randint(-(2**62), 2**62, (rows,), generator=g) * 2 - 1  # negative: uint64 keys past 2**63
+    offsets = torch.randint(0, 2**40, (rows,), generator=g)
+    return x.requires_grad_(grad), seeds, offsets
+
+
+def u64(t):
+    return t.numpy().view(np.uint64)
+
+
+def opcheck_cases():
+    for dtype in (torch.float32, D):
+        x, s, o = case(dtype)
+        yield f"sample_keyed-{dtype}", ops.sample_keyed.default, (x, s, o)
+        for grad in (False, True):
+            xg = x.detach().clone().requires_grad_(grad)
+            tau = torch.tensor(0.7, dtype=dtype).requires_grad_(grad)
+            for hard in (False, True):
+                yield f"gumbel_softmax_keyed-{dtype}-hard{hard}-grad{grad}", ops.gumbel_softmax_keyed.default, (xg, tau, hard, s, o)
+        y = torch.randn(3, 9, 2, dtype=dtype, generator=torch.Generator().manual_seed(1))
+        yield f"top_k-{dtype}", ops.top_k.default, (y, 4, 1, torch.tensor([5, -7]))
+        yield f"top_k_keyed-{dtype}", ops.top_k_keyed.default, (x, 3, s, o)
+        idx = ops.top_k(y, 4, 1, torch.tensor([5, -7]))
+        yield f"plackett_luce_log_prob-{dtype}", ops.plackett_luce_log_prob.default, (y, idx, 1)
+
+
+OPCHECK_CASES = list(opcheck_cases())
+
+
+@pytest.mark.parametrize("op, args", [c[1:] for c in OPCHECK_CASES], ids=[c[0] for c in OPCHECK_CASES])
+def test_opcheck(op, args):
+    opcheck(op, args)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, D])
+def test_operators_give_the_numpy_bits(dtype):
+    x, s, o = case(dtype)
+    xn = x.numpy()
+    idx = gt.sample_keyed(x, s, o)
+    assert torch.equal(idx, torch.from_numpy(gumbel.sample_keyed(xn, u64(s), u64(o))))
+    p = torch.randperm(6, generator=torch.Generator().manual_seed(2))
+    assert torch.equal(gt.sample_keyed(x[p], s[p], o[p]), idx[p])
+    for hard in (False, True):
+        y = gt.gumbel_softmax_keyed(x, s, o, 0.8, hard)
+        assert torch.equal(y, torch.from_numpy(gumbel.gumbel_softmax_keyed(xn, u64(s), u64(o), 0.8, hard)))
+    top = gt.top_k_keyed(x, 5, s, o)
+    assert torch.equal(top, torch.from_numpy(gumbel.top_k_keyed(xn, 5, u64(s), u64(o))))
+    assert torch.equal(top[:, 0], idx)
+    # Python-int keys (past int64) equal the int64 bits; a scalar broadcasts.
+    assert torch.equal(gt.sample_keyed(x, [int(v) for v in u64(s)], o), idx)
+    assert torch.equal(gt.sample_keyed(x, 3, 4), torch.from_numpy(gumbel.sample_keyed(xn, 3, 4)))
+    y3 = torch.randn(3, 9, 2, dtype=dtype, generator=torch.Generator().manual_seed(3))
+    t = gt.top_k(y3, 4, dim=1, seed=U64, offset=11)
+    assert t.shape == (3, 2, 4)
+    assert torch.equal(t, torch.from_numpy(gumbel.top_k(y3.numpy(), 4, axis=1, seed=U64, offset=11)))
+    hard = gt.gumbel_softmax(y3, hard=True, dim=1, seed=U64, offset=11)
+    assert torch.equal(t[..., 0], hard.argmax(1))
+    lp = gt.plackett_luce_log_prob(y3, t, dim=1)
+    assert torch.equal(lp, torch.from_numpy(gumbel.plackett_luce_log_prob(y3.numpy(), t.numpy(), axis=1)))
+    # A gumbel.Generator advances past the call; torch.manual_seed replays.
+    g = gumbel.Generator(U64, 11)
+    assert torch.equal(gt.top_k(y3, 4, dim=1, generator=g), t) and g.offset == 11 + gumbel.streams(3, 9, 2)
+    torch.manual_seed(4)
+    a = gt.top_k(y3, 4, dim=1)
+    torch.manual_seed(4)
+    assert torch.equal(gt.top_k(y3, 4, dim=1), a)
+
+
+@pytest.mark.parametrize("hard", [False, True])
+def test_keyed_soft_sample_has_the_one_row_gradients(hard):
+    x, s, o = case(D, grad=True)
+    tau = torch.tensor(0.6, dtype=D, requires_grad=True)
+    w = torch.randn(6, 23, dtype=D, generator=torch.Generator().manual_seed(5))
+    y = gt.gumbel_softmax_keyed(x, s, o, tau, hard)
+    gx, gtau = torch.autograd.grad((y * w).sum(), (x, tau))
+    rows_gx, rows_gtau = [], 0.0
+    for r in range(6):
+        xr = x[r].detach().clone().requires_grad_(True)
+        tr = tau.detach().clone().requires_grad_(True)
+        yr = gt.gumbel_softmax(xr, tr, hard, seed=int(u64(s)[r]), offset=int(o[r]))
+        assert torch.equal(yr, y[r].detach())
+        a, b = torch.autograd.grad((yr * w[r]).sum(), (xr, tr))
+        rows_gx.append(a)
+        rows_gtau += b
+    torch.testing.assert_close(gx, torch.stack(rows_gx), rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(gtau, rows_gtau, rtol=1e-12, atol=1e-14)
+
+
+def test_keyed_soft_sample_gradcheck():
+    """Fixed keys make the soft sample a smooth function of the logits and
+    the temperature: its gradients and their own derivatives against finite
+    differences."""
+    x, s, o = case(D, rows=3, classes=5, grad=True)
+    x = x.detach().clone().nan_to_num(neginf=-1.0).requires_grad_(True)
+    tau = torch.tensor(0.9, dtype=D, requires_grad=True)
+
+    def f(x, tau):
+        return gt.gumbel_softmax_keyed(x, s[:3], o[:3], tau)
+
+    assert torch.autograd.gradcheck(f, (x, tau))
+    assert torch.autograd.gradgradcheck(f, (x, tau))
+    assert torch.autograd.gradcheck(f, (x, tau), check_forward_ad=True, check_backward_ad=False, check_undefined_grad=False)
+
+
+def test_shapes_propagate_on_meta_tensors():
+    x = torch.empty(4, 7, 50, dtype=D, device="meta")
+    s = torch.zeros(4, 7, dtype=torch.int64, device="meta")
+    assert gt.sample_keyed(x, s, s).shape == (4, 7)
+    assert gt.gumbel_softmax_keyed(x, s, s, 0.5, True).shape == (4, 7, 50)
+    assert gt.top_k_keyed(x, 9, s, s).shape == (4, 7, 9)
+    assert gt.top_k(x, 9, dim=1).shape == (4, 50, 9)
+    idx = torch.empty(4, 50, 9, dtype=torch.int64, device="meta")
+    assert gt.plackett_luce_log_prob(x, idx, dim=1).shape == (4, 50)
+
+
+def head(x, s, o, tau):
+    """Every operator of the head in one function."""
+    idx = gt.sample_keyed(x, s, o)
+    soft = gt.gumbel_softmax_keyed(x, s, o, tau)
+    hard = gt.gumbel_softmax_keyed(x, s, o, tau, hard=True)
+    top = gt.top_k_keyed(x, 4, s, o)
+    drawn = gt.top_k(x, 4)
+    lp = gt.plackett_luce_log_prob(x, top)
+    return idx, soft, hard, top, drawn, lp
+
+
+@pytest.mark.parametrize("backend", ["aot_eager", "inductor"])
+def test_compiles_with_fullgraph(backend):
+    torch._dynamo.reset()
+    torch._dynamo.utils.counters.clear()
+    x, s, o = case(torch.float32, grad=True)
+    tau = torch.tensor(0.7, requires_grad=True)
+    compiled = torch.compile(head, fullgraph=True, backend=backend)
+    torch.manual_seed(1)
+    got = compiled(x, s, o, tau)
+    torch.manual_seed(1)
+    want = head(x, s, o, tau)
+    for a, b in zip(got, want):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)
+    assert torch.equal(got[0], want[0]) and torch.equal(got[3], want[3])
+    # Fresh keys give fresh draws of the unkeyed top-k; gradients flow.
+    assert not torch.equal(compiled(x, s, o, tau)[4], compiled(x, s, o, tau)[4])
+    (got[1] * torch.arange(23.0)).sum().backward()
+    assert x.grad is not None and tau.grad is not None
+    assert not torch._dynamo.utils.counters["graph_break"], dict(torch._dynamo.utils.counters["graph_break"])
+
+
+def test_errors():
+    x, s, o = case(D)
+    with pytest.raises(TypeError, match="float32 and float64"):
+        gt.sample_keyed(x.to(torch.bfloat16), s, o)
+    with pytest.raises(ValueError, match="broadcast"):
+        gt.sample_keyed(x, s[:4], o)
+    with pytest.raises(TypeError, match="integers"):
+        gt.sample_keyed(x, s.double(), o)
+    with pytest.raises(ValueError, match="int64"):
+        ops.sample_keyed(x, s.int(), o)
+    with pytest.raises(ValueError, match="one temperature"):
+        gt.gumbel_softmax_keyed(x, s, o, torch.ones(6, 1, dtype=D))
+    with pytest.raises(gumbel.InvalidTemperatureError):
+        gt.gumbel_softmax_keyed(x, s, o, 0.0)
+    with pytest.raises(gumbel.AllMaskedError, match="row 1"):
+        gt.sample_keyed(torch.tensor([[0.0, 1.0], [-torch.inf, -torch.inf]], dtype=D), 0, 0)
+    with pytest.raises(gumbel.InvalidParameterError):
+        gt.top_k(x, 24, seed=0)
+    with pytest.raises(gumbel.InvalidParameterError, match="row 2"):
+        gt.top_k_keyed(x, 20, s, o)  # row 2 has 15 unmasked classes
+    with pytest.raises(gumbel.InvalidValueError):
+        gt.plackett_luce_log_prob(x, torch.zeros(6, 2, dtype=torch.int64))
+    with pytest.raises(ValueError, match="k must be"):
+        gt.top_k(x, -1, seed=0)
+    with pytest.raises(ValueError, match="indices"):
+        gt.plackett_luce_log_prob(x, torch.zeros(5, 2, dtype=torch.int64))
