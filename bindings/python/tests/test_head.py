@@ -205,3 +205,134 @@ def test_python_side_errors():
         gumbel.plackett_luce_log_prob(X, np.zeros((3, 1), np.int64))
     with pytest.raises(TypeError, match="integers"):
         gumbel.plackett_luce_log_prob(X, np.zeros((2, 1)))
+
+
+# -- filtered sampling ----------------------------------------------------------
+
+
+def filtered_distribution(logits, temperature=1.0, top_k=0, top_p=1.0, min_p=0.0, tempered_top_p=True):
+    """The exact processed distribution, written out: tempered softmax; top-k
+    and min-p keep a prefix by logit; top-p keeps the smallest prefix of the
+    renormalised survivors (by decreasing probability) whose mass reaches
+    top_p; the kept classes renormalised. With ``tempered_top_p=False`` the
+    nucleus is chosen on the untempered probabilities (a known-wrong order)."""
+    x = np.asarray(logits, np.float64) / temperature
+    p = np.exp(x - x.max())
+    p /= p.sum()
+    keep = np.ones(len(x), bool)
+    if 0 < top_k < len(x):
+        keep &= x >= np.sort(x)[::-1][top_k - 1]
+    if min_p > 0:
+        keep &= p >= min_p * p.max()
+    if top_p < 1:
+        base = p if tempered_top_p else np.exp(logits - np.max(logits)) / np.exp(logits - np.max(logits)).sum()
+        q = np.where(keep, base, 0.0)
+        q /= q.sum()
+        order = np.argsort(-q, kind="stable")
+        before = np.cumsum(q[order]) - q[order]  # mass of the classes ranked above
+        nucleus = np.zeros(len(x), bool)
+        nucleus[order[before < top_p]] = True
+        keep &= nucleus
+    out = np.where(keep, p, 0.0)
+    return out / out.sum()
+
+
+FILTER_LOGITS = np.array([2.1, 0.3, -1.2, 1.4, 0.9, -0.4, 0.05, 1.75, -2.3, 0.6, -0.9, 1.1])
+FILTERS = [
+    dict(),
+    dict(temperature=0.7, top_k=5),
+    dict(temperature=1.3, top_p=0.8),
+    dict(min_p=0.15),
+    dict(temperature=0.9, top_k=8, top_p=0.9, min_p=0.05),
+]
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=[str(f) for f in FILTERS])
+def test_filtered_frequencies_follow_the_truncated_distribution(filters):
+    n, classes = 200_000, len(FILTER_LOGITS)
+    x = np.broadcast_to(FILTER_LOGITS, (n, classes))
+    offsets = np.arange(n, dtype=np.uint64) * gumbel.streams(1, classes)
+    idx, lp, plp = gumbel.sample_filtered(x, 31, offsets, **filters)
+    q = filtered_distribution(FILTER_LOGITS, **filters)
+    counts = np.bincount(idx, minlength=classes)
+    assert (counts[q == 0] == 0).all()
+    support = q > 0
+    expected = n * q[support]
+    stat = ((counts[support] - expected) ** 2 / expected).sum()
+    assert support.sum() == 1 or chi2_sf(stat, int(support.sum()) - 1) > ALPHA, (stat, counts, q)
+    log_softmax = FILTER_LOGITS - FILTER_LOGITS.max() - np.log(np.exp(FILTER_LOGITS - FILTER_LOGITS.max()).sum())
+    np.testing.assert_allclose(lp, log_softmax[idx], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(plp, np.log(q[idx]), rtol=1e-12, atol=1e-12)
+
+
+def test_filtered_known_wrong_order_is_rejected():
+    """Nucleus chosen before the temperature keeps another set: the counts of
+    the correct sampler reject that distribution."""
+    filters = dict(temperature=1.3, top_p=0.8)
+    wrong = filtered_distribution(FILTER_LOGITS, **filters, tempered_top_p=False)
+    right = filtered_distribution(FILTER_LOGITS, **filters)
+    assert (wrong > 0).sum() != (right > 0).sum()
+    n = 200_000
+    offsets = np.arange(n, dtype=np.uint64) * gumbel.streams(1, len(FILTER_LOGITS))
+    idx, _, _ = gumbel.sample_filtered(np.broadcast_to(FILTER_LOGITS, (n, 12)), 31, offsets, **filters)
+    counts = np.bincount(idx, minlength=12)
+    assert (counts[wrong == 0] > 0).any() or chi2_sf((((counts - n * wrong) ** 2) / (n * wrong))[wrong > 0].sum(), int((wrong > 0).sum()) - 1) < ALPHA
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_filtered_rows_are_keyed_and_per_row(dtype):
+    x, seeds, offsets = keyed_case(dtype, rows=8, classes=40)
+    temperature = np.array([1.0, 0.5, 0.0, 2.0, 1.0, 0.8, 1.0, 1.2], dtype)
+    top_k = np.array([0, 3, 0, 10, 1, 0, 0, 50])
+    top_p = np.array([1.0, 0.9, 1.0, 0.5, 1.0, 0.7, 1.0, 1.0], dtype)
+    min_p = np.array([0.0, 0.0, 0.0, 0.1, 0.0, 0.2, 0.0, 0.0], dtype)
+    kw = dict(temperature=temperature, top_k=top_k, top_p=top_p, min_p=min_p)
+    idx, lp, plp = gumbel.sample_filtered(x, seeds, offsets, **kw)
+    assert idx.dtype == np.int64 and lp.dtype == dtype and plp.dtype == dtype and idx.shape == (8,)
+    for r in range(8):
+        one = gumbel.sample_filtered(
+            x[r], int(seeds[r]), int(offsets[r]), temperature=temperature[r], top_k=top_k[r], top_p=top_p[r], min_p=min_p[r]
+        )
+        assert (one[0], one[1], one[2]) == (idx[r], lp[r], plp[r])
+    p = np.random.default_rng(8).permutation(8)
+    got = gumbel.sample_filtered(x[p], seeds[p], offsets[p], **{k: v[p] for k, v in kw.items()})
+    assert np.array_equal(got[0], idx[p]) and np.array_equal(got[2], plp[p])
+    # No filter at temperature 1 (rows 0 and 6): the keyed sample. Greedy
+    # (row 2) and top-k 1 (row 4): the argmax, processed log-prob 0.
+    plain = gumbel.sample_keyed(x, seeds, offsets)
+    assert idx[0] == plain[0] and idx[6] == plain[6]
+    assert np.array_equal(gumbel.sample_filtered(x, seeds, offsets)[0], plain)
+    assert idx[2] == np.argmax(x[2]) and idx[4] == np.argmax(x[4]) and plp[2] == 0 and plp[4] == 0
+    x64 = x.astype(np.float64)
+    ls = x64 - x64.max(-1, keepdims=True)
+    ls = ls - np.log(np.exp(ls).sum(-1, keepdims=True))
+    np.testing.assert_allclose(lp, ls[np.arange(8), idx], rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+@pytest.mark.parametrize(
+    "filters, words",
+    [
+        (dict(temperature=-1.0), "temperature"),
+        (dict(temperature=np.inf), "temperature"),
+        (dict(top_k=-2), "top_k"),
+        (dict(top_p=0.0), "top_p"),
+        (dict(top_p=1.5), "top_p"),
+        (dict(min_p=-0.1), "min_p"),
+        (dict(min_p=np.nan), "min_p"),
+    ],
+)
+def test_filtered_parameter_errors(filters, words):
+    with pytest.raises(gumbel.InvalidParameterError) as info:
+        gumbel.sample_filtered(X, S, S, **filters)
+    assert words in info.value.message
+
+
+def test_filtered_input_errors():
+    with pytest.raises(gumbel.InvalidLogitsError):
+        gumbel.sample_filtered(np.array([[0.0, np.nan]]), 0, 0)
+    with pytest.raises(gumbel.AllMaskedError):
+        gumbel.sample_filtered(np.full((1, 3), -np.inf), 0, 0)
+    with pytest.raises(TypeError, match="top_k"):
+        gumbel.sample_filtered(X, S, S, top_k=0.5)
+    with pytest.raises(ValueError, match="broadcast"):
+        gumbel.sample_filtered(X, S, S, top_p=[0.5, 0.5, 0.5])

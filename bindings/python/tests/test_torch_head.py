@@ -125,6 +125,37 @@ def test_keyed_soft_sample_gradcheck():
     assert torch.autograd.gradcheck(f, (x, tau), check_forward_ad=True, check_backward_ad=False, check_undefined_grad=False)
 
 
+def pl_closed_form(logits, seq):
+    """log PL of one row, written with torch operations (autograd differentiates it)."""
+    lp, left = logits.new_zeros(()), list(range(logits.shape[0]))
+    for c in seq.tolist():
+        lp = lp + logits[c] - torch.logsumexp(logits[left], 0)
+        left.remove(c)
+    return lp
+
+
+def test_plackett_luce_gradients():
+    """The registered derivative against autograd through the closed form,
+    and against finite differences (first and second order, forward mode)."""
+    x = (torch.randn(3, 10, 2, dtype=D, generator=torch.Generator().manual_seed(6)) * 2).requires_grad_(True)
+    idx = gt.top_k(x.detach(), 6, dim=1, seed=4)
+    w = torch.randn(3, 2, dtype=D, generator=torch.Generator().manual_seed(7))
+    (got,) = torch.autograd.grad((gt.plackett_luce_log_prob(x, idx, dim=1) * w).sum(), x)
+    want = sum(w[o, i] * pl_closed_form(x[o, :, i], idx[o, i]) for o in range(3) for i in range(2))
+    (want,) = torch.autograd.grad(want, x)
+    torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-13)
+    y = x.detach()[0, :, 0].clone().requires_grad_(True)
+    for k in (0, 1, 4, 10):  # k = classes: nothing is left at the last rank
+        seq = gt.top_k(y.detach(), k, seed=k)
+
+        def f(y):
+            return gt.plackett_luce_log_prob(y, seq)
+
+        assert torch.autograd.gradcheck(f, (y,))
+        assert torch.autograd.gradgradcheck(f, (y,))
+        assert torch.autograd.gradcheck(f, (y,), check_forward_ad=True, check_backward_ad=False, check_undefined_grad=False)
+
+
 def test_shapes_propagate_on_meta_tensors():
     x = torch.empty(4, 7, 50, dtype=D, device="meta")
     s = torch.zeros(4, 7, dtype=torch.int64, device="meta")

@@ -34,7 +34,7 @@ from ._errors import (
     last_error,
 )
 from ._generator import Generator, default_generator, streams
-from ._head import gumbel_softmax_keyed, plackett_luce_log_prob, sample_keyed, top_k, top_k_keyed
+from ._head import gumbel_softmax_keyed, plackett_luce_log_prob, sample_filtered, sample_keyed, top_k, top_k_keyed
 from ._native import ffi, lib
 from ._numpy import (
     concrete_log_prob,
@@ -110,6 +110,7 @@ __all__ = [
     "relaxed_bernoulli_backward",
     "relaxed_bernoulli_log_prob",
     "sample",
+    "sample_filtered",
     "sample_keyed",
     "schedule",
     "set_num_threads",

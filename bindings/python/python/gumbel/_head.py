@@ -26,7 +26,7 @@ from . import _arrays as A
 from . import _temperature as T
 from ._errors import check
 from ._generator import Generator, resolve
-from ._native import lib
+from ._native import ffi, lib
 
 __all__ = [
     "sample_keyed",
@@ -34,6 +34,7 @@ __all__ = [
     "top_k",
     "top_k_keyed",
     "plackett_luce_log_prob",
+    "sample_filtered",
 ]
 
 _U64 = (1 << 64) - 1
@@ -57,18 +58,22 @@ def keys(values: ArrayLike, name: str, rows: tuple[int, ...]) -> np.ndarray:
     """``values`` (integers in ``[0, 2**64)``) as a C-contiguous uint64 array
     of shape ``rows``, broadcast; TypeError for non-integers, ValueError for
     values out of range or a shape that does not broadcast."""
-    a = np.asarray(values)
-    if a.dtype == object:  # Python ints past int64
-        flat = [int(v) for v in a.ravel()]
+    if isinstance(values, (np.ndarray, np.generic)):
+        a = np.asarray(values)
+        if a.dtype.kind == "i":
+            if a.size and a.min() < 0:
+                raise ValueError(f"{name} must be in [0, 2**64), got {a.min()}")
+            a = a.astype(np.uint64)
+        elif a.dtype.kind != "u":
+            raise TypeError(f"{name} must hold integers, got dtype {a.dtype}")
+    else:  # Python ints, which may pass int64
+        a = np.asarray(values, dtype=object)
+        flat = a.ravel().tolist()
+        if any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in flat):
+            raise TypeError(f"{name} must hold integers")
         if any(not 0 <= v <= _U64 for v in flat):
             raise ValueError(f"{name} must be in [0, 2**64)")
         a = np.array(flat, dtype=np.uint64).reshape(a.shape)
-    elif a.dtype.kind == "i":
-        if a.size and a.min() < 0:
-            raise ValueError(f"{name} must be in [0, 2**64), got {a.min()}")
-        a = a.astype(np.uint64)
-    elif a.dtype.kind != "u":
-        raise TypeError(f"{name} must hold integers, got dtype {a.dtype}")
     try:
         a = np.broadcast_to(a, rows)
     except ValueError:
@@ -263,3 +268,83 @@ def plackett_luce_log_prob(
     fn = _fn("gumbel_plackett_luce_log_prob", x.dtype)
     check(fn(A.pointer(x), A.pointer(idx), A.pointer(lp), outer, classes, inner, k))
     return lp
+
+
+def _per_row(values: Optional[ArrayLike], name: str, dtype: np.dtype, rows: tuple[int, ...]) -> Optional[np.ndarray]:
+    """A filter parameter as a C-contiguous array of shape ``rows`` (a scalar
+    or array broadcast), or None (the filter is off)."""
+    if values is None:
+        return None
+    a = np.asarray(values)
+    if dtype == np.int64 and a.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold integers, got dtype {a.dtype}")
+    if dtype != np.int64 and a.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {a.dtype}")
+    try:
+        a = np.broadcast_to(a, rows)
+    except ValueError:
+        raise ValueError(f"{name} of shape {a.shape} does not broadcast to the rows' shape {rows}") from None
+    return A.contiguous(a, dtype)
+
+
+def sample_filtered(
+    logits: ArrayLike,
+    seeds: ArrayLike,
+    offsets: ArrayLike,
+    *,
+    temperature: Optional[ArrayLike] = None,
+    top_k: Optional[ArrayLike] = None,
+    top_p: Optional[ArrayLike] = None,
+    min_p: Optional[ArrayLike] = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Filtered sampling in one call, as inference engines sample a token:
+    temperature, then top-k and min-p truncation, then top-p (nucleus)
+    truncation of the renormalised survivors, then an exact Gumbel-max draw
+    from the renormalised truncated softmax, keyed per row as
+    :func:`sample_keyed` (``gumbel_sample_filtered_*``). With no filter and
+    temperature 1 the index is :func:`sample_keyed`'s.
+
+    Every parameter is per row (a scalar or an array broadcastable to
+    ``logits.shape[:-1]``), ``None`` turns it off.
+
+    Args:
+        logits: shape ``(..., classes)``; finite or ``-inf`` (masked).
+        seeds, offsets: the keys, as :func:`sample_keyed`.
+        temperature: ``>= 0``, finite; 0 is greedy (the argmax).
+        top_k: integers; 0 is off, ``k >= 1`` keeps the ``k`` largest logits
+            (ties with the ``k``-th kept); ``k >= classes`` is off.
+        top_p: in ``(0, 1]``: keep the smallest set of largest-probability
+            classes whose mass reaches ``top_p``; 1 is off.
+        min_p: in ``[0, 1]``: keep the classes whose probability is at least
+            ``min_p`` times the largest; 0 is off.
+
+    Returns:
+        ``(indices, log_probs, processed_log_probs)``: the int64 token per
+        row, its ``log_softmax(logits)`` (the raw model's), and its
+        log-probability under the processed (tempered, truncated,
+        renormalised) distribution; arrays of shape ``logits.shape[:-1]``,
+        the log-probabilities of the logits' dtype.
+
+    Raises:
+        InvalidParameterError: a temperature, ``top_k``, ``top_p`` or
+        ``min_p`` out of its range (the message names the row).
+        InvalidShapeError, InvalidLogitsError, AllMaskedError as
+        :func:`sample_keyed`; TypeError/ValueError for arrays of another
+        kind or shape.
+    """
+    x, rows, classes = _logits(logits)
+    shape = x.shape[:-1]
+    s, o = keys(seeds, "seeds", shape), keys(offsets, "offsets", shape)
+    params = [
+        _per_row(temperature, "temperature", x.dtype, shape),
+        _per_row(top_k, "top_k", np.dtype(np.int64), shape),
+        _per_row(top_p, "top_p", x.dtype, shape),
+        _per_row(min_p, "min_p", x.dtype, shape),
+    ]
+    idx = np.empty(shape, np.int64)
+    lp = np.empty(shape, x.dtype)
+    plp = np.empty(shape, x.dtype)
+    c = [ffi.NULL if p is None else A.pointer(p) for p in params]
+    fn = _fn("gumbel_sample_filtered", x.dtype)
+    check(fn(A.pointer(x), A.pointer(idx), A.pointer(lp), A.pointer(plp), rows, classes, *c, A.pointer(s), A.pointer(o)))
+    return idx, lp, plp

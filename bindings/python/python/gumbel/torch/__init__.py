@@ -24,7 +24,8 @@ forward saves the logits and the key, and the backward replays the soft
 sample from them instead of storing it.
 
 The sampling head (``sample_keyed``, ``gumbel_softmax_keyed``, ``top_k``,
-``top_k_keyed``, ``plackett_luce_log_prob``; float32 and float64 logits)
+``top_k_keyed``, ``plackett_luce_log_prob``, ``sample_filtered``; float32
+and float64 logits)
 is built the same way from the operators of ``_head_ops``; keyed calls take
 one ``(seed, offset)`` per row (see ``_head``).
 
@@ -47,7 +48,7 @@ from torch import Tensor
 
 from .. import _temperature
 from . import _autograd, _ops
-from ._head import gumbel_softmax_keyed, plackett_luce_log_prob, sample_keyed, top_k, top_k_keyed
+from ._head import gumbel_softmax_keyed, plackett_luce_log_prob, sample_filtered, sample_keyed, top_k, top_k_keyed
 from ._random import AnyGenerator, key
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "gumbel_softmax_keyed",
     "plackett_luce_log_prob",
     "relaxed_bernoulli",
+    "sample_filtered",
     "sample_keyed",
     "top_k",
     "top_k_keyed",

@@ -1,5 +1,5 @@
 """The sampling head in ``gumbel.torch``: keyed rows, Gumbel-top-k and its
-Plackett-Luce log-probability on CPU (and meta) float32/float64 tensors,
+Plackett-Luce log-probability, filtered sampling, on CPU (and meta) float32/float64 tensors,
 built from the registered operators of ``_head_ops`` (so they work under
 ``torch.compile(fullgraph=True)``, ``torch.export`` and fake tensors).
 
@@ -15,7 +15,9 @@ decoding step ``step``.
 
 The keyed soft sample is differentiable as :func:`gumbel.torch.gumbel_softmax`
 is (the library's backward and ``grad_tau``; the hard sample has the soft
-one's straight-through gradient, replayed from the saved logits and keys).
+one's straight-through gradient, replayed from the saved logits and keys);
+the Plackett-Luce log-probability in the logits (torch operations on the
+saved logits and indices, so differentiable again).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from .. import _temperature
 from . import _autograd, _head_ops
 from ._random import AnyGenerator, key
 
-__all__ = ["sample_keyed", "gumbel_softmax_keyed", "top_k", "top_k_keyed", "plackett_luce_log_prob"]
+__all__ = ["sample_keyed", "gumbel_softmax_keyed", "top_k", "top_k_keyed", "plackett_luce_log_prob", "sample_filtered"]
 
 Keys = Union[int, Sequence[int], Tensor]
 
@@ -53,7 +55,7 @@ def keys(values: Keys, name: str, rows: Sequence[int], device: torch.device) -> 
             raise TypeError(f"{name} must hold integers, got dtype {values.dtype}")
         t = values.to(device=device, dtype=torch.int64)
     else:
-        t = torch.from_numpy(numpy_head.keys(values, name, tuple(rows)).view(np.int64)).to(device)
+        t = torch.tensor(numpy_head.keys(values, name, tuple(rows)).view(np.int64), device=device)
     try:
         return t.expand(tuple(rows)).contiguous()
     except RuntimeError:
@@ -226,12 +228,61 @@ def top_k_keyed(logits: Tensor, k: int, seeds: Keys, offsets: Keys) -> Tensor:
     return torch.ops.gumbel.top_k_keyed(x, _k(k), s, o)
 
 
+# -- the Plackett-Luce log-probability and its derivatives -----------------------
+
+
+def _pl_grad(logits: Tensor, indices: Tensor, dim: int) -> Tensor:
+    """``d log PL / d logits`` per row, of the logits' shape: with ``Z_i`` the
+    mass left before rank ``i``, ``[c chosen] - exp(l_c) sum_{i <= rank(c)}
+    1 / Z_i`` (``i`` up to ``k`` for a class not chosen). ``Z_i`` is the mass
+    of the classes never chosen plus a suffix sum of the chosen ones: sums
+    of positive terms, in log space, without cancellation."""
+    if logits.dim() == 0 or indices.shape[-1] == 0:
+        return torch.zeros_like(logits)
+    x = logits.movedim(dim, -1)
+    chosen = torch.zeros(x.shape, dtype=torch.bool, device=x.device).scatter(-1, indices, True)
+    picked = x.gather(-1, indices)
+    rest = torch.logsumexp(x.masked_fill(chosen, -torch.inf), -1, keepdim=True)
+    log_z = torch.logaddexp(picked.flip(-1).logcumsumexp(-1).flip(-1), rest)
+    acc = (-log_z).logcumsumexp(-1)  # log sum_{j <= i} 1 / Z_j
+    full = acc[..., -1:].expand(x.shape).scatter(-1, indices, acc)
+    return (chosen.to(x.dtype) - torch.exp(x + full)).movedim(-1, dim)
+
+
+def _pl_setup(ctx: Any, inputs: tuple[Any, ...], output: Tensor) -> None:
+    logits, indices, dim = inputs
+    ctx.dim = dim
+    _autograd._save(ctx, logits, indices)
+
+
+def _pl_backward(ctx: Any, grad: Tensor) -> tuple[Any, None, None]:
+    logits, indices = ctx.saved_tensors
+    if not ctx.needs_input_grad[0]:
+        return None, None, None
+    g = grad.unsqueeze(ctx.dim) if logits.dim() else grad
+    return g * _pl_grad(logits, indices, ctx.dim), None, None
+
+
+def _pl_jvp(ctx: Any, d_logits: Tensor, *_: Any) -> Tensor:
+    logits, indices = ctx.saved_tensors
+    t = _pl_grad(logits, indices, ctx.dim) * d_logits
+    return t.sum(ctx.dim) if logits.dim() else t
+
+
+_plackett_luce_log_prob = _autograd._differentiable(
+    "plackett_luce_log_prob", _pl_setup, _pl_backward, _pl_jvp, ops=_head_ops
+)
+
+
 def plackett_luce_log_prob(logits: Tensor, indices: Tensor, dim: int = -1) -> Tensor:
     """Plackett-Luce log-probability of ordered samples without replacement
     (Plackett 1975; Luce 1959; Kool et al. 2019): per row
     ``sum_i [l_{s_i} - log sum_{c not in s_1..s_{i-1}} exp(l_c)]``, the log
     of the probability that :func:`top_k` draws the sequence ``s``
-    (``torch.ops.gumbel.plackett_luce_log_prob``; not differentiable).
+    (``torch.ops.gumbel.plackett_luce_log_prob``). Differentiable in the
+    logits (a score-function or learning-to-rank loss): ``d/dl_c = [c
+    chosen] - exp(l_c) sum_{i <= rank(c)} 1 / Z_i``, ``Z_i`` the mass left
+    before rank ``i``.
 
     Args:
         logits: CPU (or meta) float32/float64 tensor, classes along ``dim``.
@@ -249,4 +300,54 @@ def plackett_luce_log_prob(logits: Tensor, indices: Tensor, dim: int = -1) -> Te
     x = _logits(logits)
     if not isinstance(indices, Tensor) or indices.dtype.is_floating_point or indices.dtype == torch.bool:
         raise TypeError("indices must be an integer torch.Tensor")
-    return torch.ops.gumbel.plackett_luce_log_prob(x, indices.to(torch.int64), int(dim))
+    return _plackett_luce_log_prob(x, indices.to(torch.int64), _head_ops.dim_index(x.dim(), int(dim)))
+
+
+def _filter(values: Any, name: str, dtype: torch.dtype, rows: Sequence[int], device: torch.device) -> Optional[Tensor]:
+    """A filter parameter as a contiguous tensor of the rows' shape (a number
+    or tensor broadcast), or None (off)."""
+    if values is None:
+        return None
+    t = values if isinstance(values, Tensor) else torch.as_tensor(values)
+    if dtype == torch.int64 and (t.dtype.is_floating_point or t.dtype.is_complex or t.dtype == torch.bool):
+        raise TypeError(f"{name} must hold integers, got dtype {t.dtype}")
+    try:
+        return t.to(device=device, dtype=dtype).expand(tuple(rows)).contiguous()
+    except RuntimeError:
+        raise ValueError(f"{name} of shape {tuple(t.shape)} does not broadcast to the rows' shape {tuple(rows)}") from None
+
+
+def sample_filtered(
+    logits: Tensor,
+    seeds: Keys,
+    offsets: Keys,
+    *,
+    temperature: Any = None,
+    top_k: Any = None,
+    top_p: Any = None,
+    min_p: Any = None,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Filtered sampling in one call (``torch.ops.gumbel.sample_filtered``):
+    temperature, then top-k and min-p, then top-p on the renormalised
+    survivors, then an exact Gumbel-max draw from the renormalised truncated
+    softmax, keyed per row as :func:`sample_keyed`. Parameters, results and
+    errors as :func:`gumbel.sample_filtered`; each parameter is ``None``
+    (off), a number or a tensor broadcastable to ``logits.shape[:-1]``.
+
+    Returns:
+        ``(indices, log_probs, processed_log_probs)`` of shape
+        ``logits.shape[:-1]`` (int64, then the logits' dtype); not
+        differentiable.
+    """
+    x = _logits(logits)
+    s, o = _key_pair(x, seeds, offsets)
+    rows, dev = x.shape[:-1], x.device
+    return torch.ops.gumbel.sample_filtered(
+        x,
+        _filter(temperature, "temperature", x.dtype, rows, dev),
+        _filter(top_k, "top_k", torch.int64, rows, dev),
+        _filter(top_p, "top_p", x.dtype, rows, dev),
+        _filter(min_p, "min_p", x.dtype, rows, dev),
+        s,
+        o,
+    )

@@ -11,7 +11,7 @@ last dimension (the classes) for the keyed ones:
 - ``gumbel_softmax_keyed(logits, tau, hard, seeds, offsets) -> y``:
   ``softmax((logits + g) / tau)`` per row with one key per row, or with
   ``hard`` its one-hot (``gumbel_softmax_keyed_*``); ``tau`` 0-d of the
-  logits' dtype. Its derivatives (``_head``) are the soft sample's.
+  logits' dtype. Its derivatives (in ``_head``) are the soft sample's.
 - ``top_k(logits, k, dim, key) -> indices``: Gumbel-top-k along ``dim``
   (``gumbel_top_k_*``); int64 of the logits' shape without ``dim`` plus a
   last dimension of ``k`` ranks.
@@ -19,7 +19,13 @@ last dimension (the classes) for the keyed ones:
   key per row (``gumbel_top_k_keyed_*``); int64 ``rows + (k,)``.
 - ``plackett_luce_log_prob(logits, indices, dim) -> log_prob``: the
   Plackett-Luce log-probability of ordered samples laid out as ``top_k``
-  returns them (``gumbel_plackett_luce_log_prob_*``).
+  returns them (``gumbel_plackett_luce_log_prob_*``); its derivative in
+  the logits is registered in ``_head``.
+- ``sample_filtered(logits, temperatures, top_k, top_p, min_p, seeds,
+  offsets) -> (indices, log_probs, processed_log_probs)``: temperature,
+  top-k, min-p and top-p filters, then a keyed Gumbel-max draw per row
+  (``gumbel_sample_filtered_*``); each filter parameter is None (off) or a
+  tensor of the rows' shape (int64 for ``top_k``, the logits' dtype else).
 
 ``seeds`` and ``offsets`` are int64 tensors of the rows' shape holding the
 bits of uint64 keys (as ``key`` does, see ``_ops``); ``key`` is the
@@ -28,7 +34,7 @@ bits of uint64 keys (as ``key`` does, see ``_ops``); ``key`` is the
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import torch
 from torch import Tensor
@@ -46,6 +52,7 @@ __all__ = [
     "top_k",
     "top_k_keyed",
     "plackett_luce_log_prob",
+    "sample_filtered",
 ]
 
 # The logits' dtypes the head's C functions take.
@@ -241,6 +248,64 @@ def plackett_luce_log_prob(logits: Tensor, indices: Tensor, dim: int) -> Tensor:
 @plackett_luce_log_prob.register_fake
 def _(logits: Tensor, indices: Tensor, dim: int) -> Tensor:
     return torch.empty(_pl_rows(logits, indices, dim), dtype=logits.dtype, device=logits.device)
+
+
+# -- filtered sampling ------------------------------------------------------------
+
+
+def _check_filters(logits: Tensor, params: Sequence[Optional[Tensor]], seeds: Tensor, offsets: Tensor) -> tuple[int, ...]:
+    rows = _check_keys(logits, seeds, offsets)
+    for name, t, dtype in zip(("temperatures", "top_k", "top_p", "min_p"), params, (logits.dtype, torch.int64, logits.dtype, logits.dtype)):
+        if t is not None and (t.dtype != dtype or tuple(t.shape) != rows):
+            raise ValueError(f"{name} must be None or a {dtype} tensor of the rows' shape {rows}, got {t.dtype} {tuple(t.shape)}")
+    return rows
+
+
+def _filtered_out(rows: tuple[int, ...], logits: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    return (
+        _index_out(rows, logits),
+        torch.empty(rows, dtype=logits.dtype, device=logits.device),
+        torch.empty(rows, dtype=logits.dtype, device=logits.device),
+    )
+
+
+@_operator("sample_filtered")
+def sample_filtered(
+    logits: Tensor,
+    temperatures: Optional[Tensor],
+    top_k: Optional[Tensor],
+    top_p: Optional[Tensor],
+    min_p: Optional[Tensor],
+    seeds: Tensor,
+    offsets: Tensor,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Filtered sampling per row with key ``(seeds[r], offsets[r])``:
+    temperature, top-k and min-p, then top-p, then Gumbel-max; returns the
+    indices, their raw ``log_softmax`` and their processed log-probability."""
+    params = (temperatures, top_k, top_p, min_p)
+    rows = _check_filters(logits, params, seeds, offsets)
+    idx, lp, plp = _filtered_out(rows, logits)
+    if idx.numel() == 0:
+        return idx, lp, plp
+    x, s, o = logits.contiguous(), seeds.contiguous(), offsets.contiguous()
+    given = [None if t is None else t.contiguous() for t in params]  # alive through the call
+    c = [ffi.NULL if t is None else (_i64(t) if t.dtype == torch.int64 else _ptr(t)) for t in given]
+    fn = _fn("sample_filtered", x.dtype)
+    check(fn(_ptr(x), _i64(idx), _ptr(lp), _ptr(plp), idx.numel(), x.shape[-1], *c, _u64(s), _u64(o)))
+    return idx, lp, plp
+
+
+@sample_filtered.register_fake
+def _(
+    logits: Tensor,
+    temperatures: Optional[Tensor],
+    top_k: Optional[Tensor],
+    top_p: Optional[Tensor],
+    min_p: Optional[Tensor],
+    seeds: Tensor,
+    offsets: Tensor,
+) -> tuple[Tensor, Tensor, Tensor]:
+    return _filtered_out(_check_filters(logits, (temperatures, top_k, top_p, min_p), seeds, offsets), logits)
 
 
 for _op in (sample_keyed, gumbel_softmax_keyed, top_k, top_k_keyed, plackett_luce_log_prob):
