@@ -2,7 +2,8 @@
 (the C ABI's) bits, passes torch.library.opcheck, propagates shapes on meta
 tensors, and compiles with torch.compile(fullgraph=True) without graph
 breaks; the keyed soft sample has the one-row sample's gradients (the
-library's backward), checked against finite differences too."""
+library's backward), checked against finite differences too, and the
+Plackett-Luce log-probability has its closed form's gradient."""
 
 import numpy as np
 import pytest
@@ -31,6 +32,16 @@ def u64(t):
     return t.numpy().view(np.uint64)
 
 
+def filter_params(dtype, rows=6):
+    """Per-row temperature, top-k, top-p and min-p of a mixed batch."""
+    return (
+        torch.tensor([1.0, 0.5, 0.0, 2.0, 1.0, 0.8], dtype=dtype)[:rows],
+        torch.tensor([0, 3, 0, 10, 1, 0])[:rows],
+        torch.tensor([1.0, 0.9, 1.0, 0.5, 1.0, 0.7], dtype=dtype)[:rows],
+        torch.tensor([0.0, 0.0, 0.0, 0.1, 0.0, 0.2], dtype=dtype)[:rows],
+    )
+
+
 def opcheck_cases():
     for dtype in (torch.float32, D):
         x, s, o = case(dtype)
@@ -45,6 +56,9 @@ def opcheck_cases():
         yield f"top_k_keyed-{dtype}", ops.top_k_keyed.default, (x, 3, s, o)
         idx = ops.top_k(y, 4, 1, torch.tensor([5, -7]))
         yield f"plackett_luce_log_prob-{dtype}", ops.plackett_luce_log_prob.default, (y, idx, 1)
+        params = filter_params(dtype)
+        yield f"sample_filtered-{dtype}", ops.sample_filtered.default, (x, *params, s, o)
+        yield f"sample_filtered-{dtype}-off", ops.sample_filtered.default, (x, None, None, None, None, s, o)
 
 
 OPCHECK_CASES = list(opcheck_cases())
@@ -80,6 +94,15 @@ def test_operators_give_the_numpy_bits(dtype):
     assert torch.equal(t[..., 0], hard.argmax(1))
     lp = gt.plackett_luce_log_prob(y3, t, dim=1)
     assert torch.equal(lp, torch.from_numpy(gumbel.plackett_luce_log_prob(y3.numpy(), t.numpy(), axis=1)))
+    t, k, p_, m = filter_params(dtype)
+    got = gt.sample_filtered(x, s, o, temperature=t, top_k=k, top_p=p_, min_p=m)
+    want = gumbel.sample_filtered(xn, u64(s), u64(o), temperature=t.numpy(), top_k=k.numpy(), top_p=p_.numpy(), min_p=m.numpy())
+    for a, b in zip(got, want):
+        assert torch.equal(a, torch.from_numpy(b))
+    assert torch.equal(gt.sample_filtered(x, s, o)[0], idx)
+    # Numbers broadcast to every row.
+    one = gt.sample_filtered(x, s, o, temperature=0.7, top_k=4)
+    assert torch.equal(one[0], torch.from_numpy(gumbel.sample_filtered(xn, u64(s), u64(o), temperature=0.7, top_k=4)[0]))
     # A gumbel.Generator advances past the call; torch.manual_seed replays.
     g = gumbel.Generator(U64, 11)
     assert torch.equal(gt.top_k(y3, 4, dim=1, generator=g), t) and g.offset == 11 + gumbel.streams(3, 9, 2)
@@ -165,6 +188,8 @@ def test_shapes_propagate_on_meta_tensors():
     assert gt.top_k(x, 9, dim=1).shape == (4, 50, 9)
     idx = torch.empty(4, 50, 9, dtype=torch.int64, device="meta")
     assert gt.plackett_luce_log_prob(x, idx, dim=1).shape == (4, 50)
+    out = gt.sample_filtered(x, s, s, temperature=0.5, top_k=3, top_p=0.9, min_p=0.1)
+    assert [(tuple(t.shape), t.dtype) for t in out] == [((4, 7), torch.int64), ((4, 7), D), ((4, 7), D)]
 
 
 def head(x, s, o, tau):
@@ -175,7 +200,8 @@ def head(x, s, o, tau):
     top = gt.top_k_keyed(x, 4, s, o)
     drawn = gt.top_k(x, 4)
     lp = gt.plackett_luce_log_prob(x, top)
-    return idx, soft, hard, top, drawn, lp
+    filtered = gt.sample_filtered(x.detach(), s, o, temperature=0.8, top_k=torch.arange(6) + 1, top_p=0.9, min_p=0.05)
+    return idx, soft, hard, top, drawn, lp, *filtered
 
 
 @pytest.mark.parametrize("backend", ["aot_eager", "inductor"])
@@ -191,7 +217,8 @@ def test_compiles_with_fullgraph(backend):
     want = head(x, s, o, tau)
     for a, b in zip(got, want):
         torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)
-    assert torch.equal(got[0], want[0]) and torch.equal(got[3], want[3])
+    for i in (0, 3, 6):
+        assert torch.equal(got[i], want[i])
     # Fresh keys give fresh draws of the unkeyed top-k; gradients flow.
     assert not torch.equal(compiled(x, s, o, tau)[4], compiled(x, s, o, tau)[4])
     (got[1] * torch.arange(23.0)).sum().backward()
@@ -225,3 +252,13 @@ def test_errors():
         gt.top_k(x, -1, seed=0)
     with pytest.raises(ValueError, match="indices"):
         gt.plackett_luce_log_prob(x, torch.zeros(5, 2, dtype=torch.int64))
+    with pytest.raises(gumbel.InvalidParameterError, match="top_p"):
+        gt.sample_filtered(x, s, o, top_p=0.0)
+    with pytest.raises(gumbel.InvalidParameterError, match="top_k"):
+        gt.sample_filtered(x, s, o, top_k=-1)
+    with pytest.raises(TypeError, match="top_k"):
+        gt.sample_filtered(x, s, o, top_k=torch.ones(6))
+    with pytest.raises(ValueError, match="broadcast"):
+        gt.sample_filtered(x, s, o, temperature=torch.ones(5))
+    with pytest.raises(ValueError, match="temperatures"):
+        ops.sample_filtered(x, torch.ones(6), None, None, None, s, o)  # float32 for float64 logits
