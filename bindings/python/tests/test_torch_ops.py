@@ -78,6 +78,7 @@ def test_opcheck_covers_every_operator():
         "top_k",
         "top_k_keyed",
         "plackett_luce_log_prob",
+        "sample_filtered",
     }
 
 
