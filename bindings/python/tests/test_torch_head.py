@@ -192,6 +192,17 @@ def test_shapes_propagate_on_meta_tensors():
     assert [(tuple(t.shape), t.dtype) for t in out] == [((4, 7), torch.int64), ((4, 7), D), ((4, 7), D)]
 
 
+def test_vmap_runs_each_element():
+    x, s, o = case(D)
+    xb, sb, ob = torch.stack([x, x.flip(0)]), torch.stack([s, s.flip(0)]), torch.stack([o, o + 1])
+    vmap = torch.func.vmap
+    assert torch.equal(vmap(gt.sample_keyed)(xb, sb, ob), gt.sample_keyed(xb, sb, ob))
+    assert torch.equal(vmap(lambda *a: gt.top_k_keyed(a[0], 3, *a[1:]))(xb, sb, ob), gt.top_k_keyed(xb, 3, sb, ob))
+    got = vmap(lambda *a: gt.sample_filtered(*a, temperature=0.9, top_k=5))(xb, sb, ob)
+    for a, b in zip(got, gt.sample_filtered(xb, sb, ob, temperature=0.9, top_k=5)):
+        assert torch.equal(a, b)
+
+
 def head(x, s, o, tau):
     """Every operator of the head in one function."""
     idx = gt.sample_keyed(x, s, o)

@@ -308,5 +308,5 @@ def _(
     return _filtered_out(_check_filters(logits, (temperatures, top_k, top_p, min_p), seeds, offsets), logits)
 
 
-for _op in (sample_keyed, gumbel_softmax_keyed, top_k, top_k_keyed, plackett_luce_log_prob):
+for _op in (sample_keyed, gumbel_softmax_keyed, top_k, top_k_keyed, plackett_luce_log_prob, sample_filtered):
     _op.register_vmap(_vmap_by_element(_op))
