@@ -41,8 +41,7 @@ from torch import Tensor
 
 from .._errors import check
 from .._native import ffi
-from . import _ops
-from ._ops import _check_key, _empty, _fn, _key, _operator, _vmap_by_element, dim_index, split
+from ._ops import _check_key, _empty, _fn, _key, _operator, _ptr, _vmap_by_element, dim_index, split
 
 __all__ = [
     "HEAD_DTYPES",
@@ -63,10 +62,6 @@ def check_head_dtype(dtype: torch.dtype) -> None:
     """TypeError unless the head's C functions take ``dtype`` logits."""
     if dtype not in HEAD_DTYPES:
         raise TypeError(f"dtype {dtype}: the sampling head of gumbel.torch supports float32 and float64 logits")
-
-
-def _ptr(t: Tensor) -> Any:
-    return ffi.cast(_ops.DTYPES[t.dtype].pointer, t.data_ptr())
 
 
 def _i64(t: Tensor) -> Any:
