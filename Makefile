@@ -28,7 +28,7 @@ INCLUDES  := -Iinclude -Iexamples/common
 LDLIBS    := -L$(LIBDIR) -lgumbel -Wl,-rpath,$(abspath $(LIBDIR)) -lm
 SOURCES   := $(shell find src -name '*.rs') build.rs Cargo.toml Cargo.lock
 
-.PHONY: all lib header doc demo train examples vae compare bench install clean \
+.PHONY: all lib header doc demo train examples vae estimators compare bench install clean \
 	test test-rust test-c test-cpp-wrapper test-install test-python python \
 	fuzz sanitize sanitize-c miri valgrind
 
@@ -140,6 +140,12 @@ $(VENV)/.ready: | $(BUILD)
 	$(VPY) -m pip install --quiet "maturin>=1.5,<2" cffi numpy pytest torch
 	touch $@
 
+# The Python examples' own packages: matplotlib (plots) and scikit-learn
+# (the digits data set). The estimators example's smoke run is a test.
+$(VENV)/.examples: $(VENV)/.ready
+	$(VPY) -m pip install --quiet matplotlib scikit-learn
+	touch $@
+
 # CMake for the install test, from PyPI (skipped when cmake is on PATH).
 $(VENV)/.cmake: $(VENV)/.ready
 	command -v cmake > /dev/null || $(VPY) -m pip install --quiet "cmake>=3.16"
@@ -165,7 +171,7 @@ $(BUILD)/c_reference: $(PYPKG)/tests/c_reference.c include/gumbel.h $(SONAME_LIN
 	$(CC) -std=c99 $(WARN) $(CFLAGS) $(INCLUDES) $< -o $@ $(LDLIBS)
 
 # Run from the tests folder so that `import gumbel` is the installed wheel.
-test-python: python $(BUILD)/c_reference
+test-python: python $(BUILD)/c_reference $(VENV)/.examples
 	cd $(PYPKG)/tests && GUMBEL_C_REFERENCE=$(abspath $(BUILD))/c_reference \
 	  $(abspath $(VPY)) -m pytest -q -p no:cacheprovider .
 
@@ -180,11 +186,16 @@ bench:
 compare: python
 	$(VPY) benches/compare.py $(COMPARE_ARGS)
 
-# The categorical VAE example (not part of `make test`: it needs
-# scikit-learn). Options: VAE_ARGS="--epochs 5 --batch 50".
-vae: python
-	$(VPY) -m pip install --quiet scikit-learn
+# The categorical VAE example (not part of `make test`, a few minutes).
+# Options: VAE_ARGS="--epochs 5 --batch 50".
+vae: python $(VENV)/.examples
 	$(VPY) examples/python/categorical_vae.py $(VAE_ARGS)
+
+# The gradient estimators compared (a few minutes; `make test` runs its
+# `--quick` form). Writes build/estimators.md and build/estimators.png.
+# Options: ESTIMATORS_ARGS="--seeds 5 --epochs 20".
+estimators: python $(VENV)/.examples
+	$(VPY) examples/python/estimators.py $(ESTIMATORS_ARGS)
 
 # The C++17 wrapper: its example and a test including it from two units.
 $(BUILD)/cpp_wrapper_test: tests/cpp/wrapper_a.cpp tests/cpp/wrapper_b.cpp bindings/cpp/gumbel.hpp include/gumbel.h $(SONAME_LINK) | $(BUILD)

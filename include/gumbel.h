@@ -1067,6 +1067,108 @@ gumbel_status gumbel_plackett_luce_log_prob_f64(const double *logits,
                                                 size_t k);
 
 /**
+ * Samples one token per row after the row's temperature and truncation
+ * filters, with one key per row (batch invariance), returning the token's
+ * log-probability under the raw and under the processed distribution.
+ *
+ * Per row `r` (its logits `l`, `m = max l`, temperature `T`): the
+ * processed logits are `x = (l - m) / T`, then
+ * 1. top-k keeps the classes with `x` at least the `k`-th largest value
+ *    (classes tied with it stay, so more than `k` may remain), and min-p
+ *    keeps those with `exp(x) >= min_p`, i.e. probability at least `min_p`
+ *    times the most likely class's (Nguyen et al. 2024, sec. 3); both keep
+ *    a prefix of the classes by logit, so they commute;
+ * 2. top-p then keeps, of those, the smallest set of most likely classes
+ *    whose mass reaches `top_p` of their renormalised mass (Holtzman et al.
+ *    2020, eq. 2): a class stays if the mass strictly above it is below
+ *    `top_p` times the kept mass (ties with the last kept class stay);
+ * 3. the removed classes get `x = -inf`, and the index is exactly what
+ *    `gumbel_sample_keyed_f32` draws on the row `x` with `(seeds[r],
+ *    offsets[r])`: an exact sample from `softmax(x)`, the renormalised
+ *    truncated softmax of `l / T` (Gumbel-max: Gumbel 1954; Maddison et al.
+ *    2014). With no filter and `T = 1` it is `gumbel_sample_keyed_f32`'s
+ *    index on `logits`. `T = 0` is greedy: the first largest logit, no
+ *    randomness, processed log-probability 0.
+ *
+ * Why this order: temperature first, so that every truncation acts on the
+ * distribution that is sampled (min-p's ratio and top-p's mass hold for the
+ * sampling probabilities), and top-p last, on what top-k and min-p left, as
+ * vLLM does (temperature, min-p, top-k, top-p). llama.cpp's default chain
+ * applies top-k, top-p, min-p and only then the temperature, so at `T != 1`
+ * it truncates a different distribution. No step sorts the vocabulary:
+ * top-k is a heap of `k` classes, min-p a threshold, top-p a linear-time
+ * selection by mass over the classes left. Masses and log-normalisers are
+ * computed in float.
+ *
+ * Shapes: `logits` is a row-major `(rows, classes)` matrix; `indices`,
+ * `seeds`, `offsets` and every non-NULL `log_probs`,
+ * `processed_log_probs`, `temperatures`, `top_k`, `top_p`, `min_p` have
+ * `rows` entries. `log_probs[r] = log_softmax(logits[r])[indices[r]]`
+ * (raw model); `processed_log_probs[r]` is the log-probability of
+ * `indices[r]` under `softmax(x)`. Either output may be NULL (not
+ * computed). A NULL parameter array turns its filter off for every row
+ * (temperature 1). Per-row values: `temperatures[r]` finite and `>= 0`;
+ * `top_k[r] >= 0`, 0 = off (as is any `k` at least the row's unmasked
+ * classes); `top_p[r]` in `(0, 1]`, 1 = off; `min_p[r]` in `[0, 1]`,
+ * 0 = off. Every index is in `[0, classes)` and never a masked (`-inf`) or
+ * filtered-out class. Row `r` consumes `gumbel_streams(1, classes, 1)`
+ * stream ids from `offsets[r]`; key requests as for
+ * `gumbel_sample_keyed_f32` (a seed per request, an offset per step).
+ *
+ * Returns `GUMBEL_STATUS_OK`; `GUMBEL_STATUS_INVALID_SHAPE` if
+ * `classes == 0`; `GUMBEL_STATUS_SIZE_OVERFLOW` if `rows * classes`
+ * overflows; `GUMBEL_STATUS_NULL_POINTER` if `logits`, `indices`, `seeds`
+ * or `offsets` is NULL with `rows > 0`; `GUMBEL_STATUS_MISALIGNED_POINTER`;
+ * `GUMBEL_STATUS_OVERLAP` if an output overlaps an input or another
+ * output; `GUMBEL_STATUS_INVALID_TEMPERATURE` for a temperature that is
+ * negative, NaN or infinite; `GUMBEL_STATUS_INVALID_PARAMETER` for a
+ * negative top-k, a top-p outside `(0, 1]` or a min-p outside `[0, 1]`
+ * (the message names the row); `GUMBEL_STATUS_INVALID_LOGITS` if a logit
+ * is NaN or `+inf`; `GUMBEL_STATUS_ALL_MASKED` if a row is entirely
+ * `-inf`. `rows == 0` is a no-op; `GUMBEL_STATUS_PANIC` on an internal
+ * error. The outputs are untouched on error. Thread-safe; rows run in
+ * parallel, nothing is allocated per call beyond per-thread scratch.
+ *
+ * # Safety
+ * `logits` must point to `rows * classes` readable floats, `indices` to
+ * `rows` writable `int64_t`, `seeds` and `offsets` to `rows` readable
+ * `uint64_t` each, and every non-NULL optional array to `rows` entries
+ * (readable inputs, writable outputs).
+ */
+gumbel_status gumbel_sample_filtered_f32(const float *logits,
+                                         int64_t *indices,
+                                         float *log_probs,
+                                         float *processed_log_probs,
+                                         size_t rows,
+                                         size_t classes,
+                                         const float *temperatures,
+                                         const int64_t *top_k,
+                                         const float *top_p,
+                                         const float *min_p,
+                                         const uint64_t *seeds,
+                                         const uint64_t *offsets);
+
+/**
+ * The `double` twin of `gumbel_sample_filtered_f32`, same contract, with
+ * double logits, log-probabilities, temperatures, top-p and min-p.
+ *
+ * # Safety
+ * As `gumbel_sample_filtered_f32`, with doubles.
+ */
+gumbel_status gumbel_sample_filtered_f64(const double *logits,
+                                         int64_t *indices,
+                                         double *log_probs,
+                                         double *processed_log_probs,
+                                         size_t rows,
+                                         size_t classes,
+                                         const double *temperatures,
+                                         const int64_t *top_k,
+                                         const double *top_p,
+                                         const double *min_p,
+                                         const uint64_t *seeds,
+                                         const uint64_t *offsets);
+
+/**
  * Gradient with respect to the logits of a Gumbel-Softmax sample
  * (vector-Jacobian product; Jang et al. 2017, section 2):
  * `grad_logits = y_soft * (grad_out - <grad_out, y_soft>) / tau` along the

@@ -60,6 +60,7 @@ pub use ops::estimators::{
     decoupled_straight_through_backward, gapped_straight_through_backward, gumbel_rao_backward,
     reinmax_backward,
 };
+pub use ops::filtered::{sample_filtered, FilteredSample, Filters};
 pub use ops::grad::{
     gumbel_softmax_backward, gumbel_softmax_backward_per_row, gumbel_softmax_grad_tau,
     gumbel_softmax_grad_tau_per_row,

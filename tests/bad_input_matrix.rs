@@ -582,6 +582,9 @@ const HAND_CHECKED: &[&str] = &[
     "gumbel_gapped_st_backward_f64",
     "gumbel_decoupled_st_backward_f32",
     "gumbel_decoupled_st_backward_f64",
+    // Filtered sampling: tests/filtered.rs, `filtered_c_entries_reject_bad_input_and_leave_outputs_untouched`.
+    "gumbel_sample_filtered_f32",
+    "gumbel_sample_filtered_f64",
     // Keyed rows and Gumbel-top-k: `keyed_functions`, `top_k_functions` below.
     "gumbel_sample_keyed_f32",
     "gumbel_sample_keyed_f64",

@@ -22,6 +22,7 @@ mod ffi_concrete;
 mod ffi_dist;
 mod ffi_grad;
 mod ffi_schedule;
+mod filtered;
 mod fuzz_regressions;
 mod grad;
 mod gumbel_max_pruning;

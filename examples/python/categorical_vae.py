@@ -60,6 +60,14 @@ def losses(model: CategoricalVAE, x: torch.Tensor, tau: float, sampler, hard: bo
     return nll.mean(), kl.mean()
 
 
+def digits(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The binarised digits, split by ``seed``: (training, held-out) float32
+    tensors of shapes (1500, 64) and (297, 64)."""
+    data = (load_digits().data / 16.0 > 0.5).astype(np.float32)
+    perm = np.random.default_rng(seed).permutation(len(data))
+    return torch.from_numpy(data[perm[297:]]), torch.from_numpy(data[perm[:297]])
+
+
 def write_png(path: str, image: np.ndarray) -> None:
     """Writes a grey-scale uint8 image as a PNG (zlib and struct only)."""
     h, w = image.shape
@@ -99,9 +107,7 @@ def main() -> None:
     args = parser.parse_args()
 
     torch.manual_seed(args.seed)
-    data = (load_digits().data / 16.0 > 0.5).astype(np.float32)
-    perm = np.random.default_rng(args.seed).permutation(len(data))
-    test, train = torch.from_numpy(data[perm[:297]]), torch.from_numpy(data[perm[297:]])
+    train, test = digits(args.seed)
 
     models = {"gumbel": CategoricalVAE()}
     models["torch"] = copy.deepcopy(models["gumbel"])

@@ -4,7 +4,7 @@
 //! noise conditioned on the argmax ([`conditional`]), the gradient estimators
 //! beyond straight-through ([`estimators`]), Concrete
 //! densities ([`concrete`]) and their gradients ([`concrete_grad`]), Gumbel noise ([`noise`]), keyed rows ([`keyed`]), Gumbel-top-k
-//! ([`top_k`]), the relaxed Bernoulli
+//! ([`top_k`]), filtered sampling for inference engines ([`filtered`]), the relaxed Bernoulli
 //! ([`relaxed_bernoulli`]) and its logit-space form ([`logit_relaxed_bernoulli`]), the Gumbel distribution ([`dist`]) and
 //! temperature schedules ([`schedule`]). Each checks its arguments and runs
 //! the row kernels.
@@ -16,6 +16,7 @@ pub(crate) mod conditional;
 pub(crate) mod concrete_grad;
 pub mod dist;
 pub(crate) mod estimators;
+pub(crate) mod filtered;
 pub(crate) mod grad;
 pub(crate) mod keyed;
 pub(crate) mod logit_relaxed_bernoulli;

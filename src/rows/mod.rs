@@ -5,7 +5,8 @@
 //! over units ([`forward`], [`backward`]), Gumbel-max with exact pruning
 //! ([`gumbel_max`]), Gumbel noise conditioned on the argmax
 //! ([`conditional`]), the gradient estimators beyond straight-through
-//! ([`estimators`]), the temperature of a call ([`temperature`]),
+//! ([`estimators`]), the truncation filters of token sampling ([`filter`]),
+//! the temperature of a call ([`temperature`]),
 //! Gumbel-top-k selection ([`top_k`]) and the input checks ([`validate`]).
 //!
 //! Imports from `runtime`, `rng` and `math` (and `crate::error`).
@@ -13,6 +14,7 @@
 pub(crate) mod backward;
 pub(crate) mod conditional;
 pub(crate) mod estimators;
+pub(crate) mod filter;
 pub(crate) mod forward;
 pub(crate) mod gumbel_max;
 pub(crate) mod softmax;

@@ -120,6 +120,21 @@ pub(crate) fn argmax<F: Float>(z: &[F]) -> usize {
     first_equal(z, max(z))
 }
 
+/// `logsumexp(l) = max l + ln(sum_k exp(l_k - max l))` of a row with a value
+/// above `-inf`, the sum in the fixed order of [`sum_by`] (at least 1).
+#[inline]
+pub(crate) fn log_sum_exp<F: Float>(l: &[F]) -> F {
+    let m = max(l);
+    let total = sum_by(l.len(), |run| {
+        run_sum(run.len(), |t| {
+            for (t, &x) in t.iter_mut().zip(&l[run]) {
+                *t = (x - m).exp();
+            }
+        })
+    });
+    m + total.ln()
+}
+
 /// The largest run [`sum`] adds with striped accumulators; longer rows are
 /// split in halves (at multiples of [`ACCUMULATORS`]) and summed pairwise.
 pub const SUM_BLOCK: usize = 256;
@@ -439,6 +454,16 @@ mod tests {
     use super::*;
     use crate::math::fma::Baseline;
     use crate::math::isa::{on_tier_with_fma, Tier};
+
+    #[test]
+    fn log_sum_exp_matches_the_direct_sum() {
+        let l = [0.5f64, -1.0, 2.0, f64::NEG_INFINITY];
+        let direct: f64 = l.iter().map(|x| x.exp()).sum::<f64>().ln();
+        assert!((log_sum_exp(&l) - direct).abs() < 1e-15);
+        // Large logits do not overflow.
+        let big = [1000.0f32, 1000.0];
+        assert!((log_sum_exp(&big) - (1000.0 + 2f32.ln())).abs() < 1e-3);
+    }
 
     #[test]
     #[cfg_attr(miri, ignore = "large input, too slow for Miri")]

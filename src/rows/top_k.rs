@@ -79,28 +79,44 @@ fn order<F: Float>(z: &[F], a: i64, b: i64) -> Ordering {
 }
 
 /// The `best.len()` unmasked classes (`l != -inf`) of largest `z`, best
-/// first: a heap of size `best.len()` whose root is the worst kept class,
-/// then a sort of the kept classes. The row holds at least `best.len()`
-/// unmasked classes.
+/// first: [`heap_select`], then a sort of the kept classes. The row holds
+/// at least `best.len()` unmasked classes.
 fn select<F: Float>(z: &[F], l: &[F], best: &mut [i64]) {
+    heap_select(z, l, best);
+    best.sort_unstable_by(|&a, &b| order(z, a, b));
+}
+
+/// The `best.len()` unmasked classes (`l != -inf`) of largest `z` (ties to
+/// the lower index) in a heap whose root `best[0]` is the worst kept class:
+/// one pass over the row, blocks of 16 classes none of which beats the root
+/// skipped with one comparison each. The row holds at least `best.len() >= 1`
+/// unmasked classes.
+pub(crate) fn heap_select<F: Float>(z: &[F], l: &[F], best: &mut [i64]) {
+    const BLOCK: usize = 16;
     let k = best.len();
     let mut kept = 0;
-    for (c, &x) in l.iter().enumerate() {
-        if x == F::NEG_INFINITY {
+    for (b, (zb, lb)) in z.chunks(BLOCK).zip(l.chunks(BLOCK)).enumerate() {
+        // A class whose z is at most the root's comes after it in class
+        // order, so it ranks below the root: the block cannot enter.
+        if kept == k && crate::rows::softmax::max(zb) <= z[best[0] as usize] {
             continue;
         }
-        let c = c as i64;
-        if kept < k {
-            best[kept] = c;
-            kept += 1;
-            sift_up(z, best, kept - 1);
-        } else if order(z, c, best[0]) == Ordering::Less {
-            best[0] = c;
-            sift_down(z, best, 0);
+        for (j, &x) in lb.iter().enumerate() {
+            if x == F::NEG_INFINITY {
+                continue;
+            }
+            let c = (b * BLOCK + j) as i64;
+            if kept < k {
+                best[kept] = c;
+                kept += 1;
+                sift_up(z, best, kept - 1);
+            } else if order(z, c, best[0]) == Ordering::Less {
+                best[0] = c;
+                sift_down(z, best, 0);
+            }
         }
     }
     debug_assert_eq!(kept, k);
-    best.sort_unstable_by(|&a, &b| order(z, a, b));
 }
 
 /// Restores the heap (the worst class at the root) above position `i`.

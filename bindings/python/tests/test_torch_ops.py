@@ -54,6 +54,20 @@ def opcheck_cases():
                 yield f"relaxed_bernoulli-{dtype}-hard{hard}-grad{grad}", ops.relaxed_bernoulli.default, (logits(shape, dtype, grad), t0, hard, KEY)
             yb = torch.sigmoid(logits(shape, dtype, False, seed=5)).requires_grad_(grad)
             yield f"relaxed_bernoulli_backward-{dtype}-grad{grad}", ops.relaxed_bernoulli_backward.default, (yb, logits(shape, dtype, grad, seed=6), t0)
+            # The gradient estimators: a hard sample differentiable in the logits
+            # only (one temperature, no gradient), and their backwards.
+            t0 = t0.detach()
+            x = logits(shape, dtype, grad)
+            for estimator in ("st", "reinmax", "gumbel_rao", "gapped_st"):
+                yield f"gumbel_softmax_hard-{dtype}-{estimator}-grad{grad}", ops.gumbel_softmax_hard.default, (x, t0, t0 * 2, 1, KEY, estimator, 2, 0.5)
+            if grad:
+                continue  # an estimator's backward has no derivative of its own (no double backward)
+            index = torch.tensor([[0, 3], [2, 2], [1, 0]])
+            v, xb = logits(shape, dtype, False, seed=7), logits(shape, dtype, False, seed=8)
+            yield f"straight_through_backward-{dtype}", ops.straight_through_backward.default, (xb, v, t0, 1, KEY)
+            yield f"reinmax_backward-{dtype}", ops.reinmax_backward.default, (xb, index, v, t0, 1)
+            yield f"gapped_st_backward-{dtype}", ops.gapped_st_backward.default, (xb, index, v, t0, 1, 0.5)
+            yield f"gumbel_rao_backward-{dtype}", ops.gumbel_rao_backward.default, (xb, index, v, t0, 1, 3, KEY)
 
 
 CASES = list(opcheck_cases())
@@ -71,6 +85,11 @@ def test_opcheck_covers_every_operator():
         "gumbel_softmax",
         "gumbel_softmax_backward",
         "gumbel_softmax_grad_tau",
+        "gumbel_softmax_hard",
+        "straight_through_backward",
+        "reinmax_backward",
+        "gapped_st_backward",
+        "gumbel_rao_backward",
         "relaxed_bernoulli",
         "relaxed_bernoulli_backward",
         "sample_keyed",

@@ -27,7 +27,8 @@ from numpy.typing import ArrayLike, DTypeLike
 from . import _arrays as A
 from . import _temperature as T
 from ._errors import check
-from ._generator import Generator, resolve
+from ._estimators import check_estimator
+from ._generator import Generator, resolve, streams
 from ._native import ffi, lib
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "tempered_softmax",
     "gumbel_softmax_backward",
     "gumbel_softmax_grad_tau",
+    "gumbel_softmax_hard_backward",
     "concrete_log_prob",
     "exp_concrete_log_prob",
     "relaxed_bernoulli",
@@ -293,6 +295,104 @@ def gumbel_softmax_grad_tau(
     cell = ffi.new("double *" if dtype == np.float64 else "float *")
     check(_fn("gumbel_softmax_grad_tau", dtype)(A.pointer(y), A.pointer(v), outer, classes, inner, t, cell))
     return float(cell[0])
+
+
+def gumbel_softmax_hard_backward(
+    logits: ArrayLike,
+    grad_out: ArrayLike,
+    tau: float = 1.0,
+    axis: int = -1,
+    *,
+    seed: int,
+    offset: int = 0,
+    estimator: str = "st",
+    tau_backward: float | None = None,
+    draws: int = 10,
+    gap: float = 1.0,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """Gradient ``dL/dlogits`` that the estimator ``estimator`` assigns to the
+    hard sample ``gumbel_softmax(logits, tau, hard=True, axis=axis,
+    seed=seed, offset=offset)`` (the one-hot of class ``d`` per row), given
+    ``v = grad_out = dL/dy``; with ``J(p)^T v = p * (v - <v, p>)`` along
+    ``axis``:
+
+    - ``"st"``: straight-through Gumbel-Softmax (Jang et al. 2017),
+      ``J(y)^T v / tau``, ``y`` the soft sample of the forward's noise; with
+      ``tau_backward``, decoupled straight-through (Shah et al. 2024): the
+      soft sample and the division at ``tau_backward`` instead of ``tau``.
+    - ``"reinmax"``: ReinMax (Liu et al. 2023, Algorithm 2),
+      ``2 J(pi_1)^T v - J(pi_0)^T v / 2``, ``pi_0 = softmax(logits)``,
+      ``pi_1 = (softmax(logits / tau) + onehot(d)) / 2`` (the authors
+      recommend ``tau >= 1``).
+    - ``"gumbel_rao"``: Gumbel-Rao (Paulus et al. 2021, eq. 8),
+      ``(1/m) sum_j J(y_j)^T v / tau``, ``y_j = softmax(z_j / tau)`` over
+      ``m = draws`` draws ``z_j`` of the perturbed logits conditioned on
+      ``argmax z_j = d`` (``gumbel_conditional_*`` of the C ABI, on the streams
+      ``offset + s`` to ``offset + (1 + m) s`` with ``s =
+      streams(rows, classes)``, which the caller leaves to this call).
+    - ``"gapped_st"``: gapped straight-through (Fan et al. 2022, section
+      4), ``J(y)^T v / tau`` at ``y = softmax(z / tau)``, ``z_d = max
+      logits``, ``z_k = min(logits_k, max logits - gap)`` otherwise.
+
+    The sampled classes are recomputed from ``(seed, offset)`` (those of
+    :func:`sample`, the argmax of the hard sample); nothing of the forward
+    is needed but its arguments.
+
+    Args:
+        logits: the forward's logits, float32 or float64 (float64 when
+            either input is), any shape with the class axis ``axis``.
+        grad_out: ``dL/dy`` for the one-hot output, the same shape.
+        tau: the forward's temperature, a number ``> 0`` (one for all rows).
+        seed, offset: the forward call's stream position (required).
+        estimator: ``"st"``, ``"reinmax"``, ``"gumbel_rao"`` or ``"gapped_st"``.
+        tau_backward: with ``"st"`` only, the backward temperature ``> 0``.
+        draws: ``"gumbel_rao"``'s ``m``, an integer ``>= 1``.
+        gap: ``"gapped_st"``'s margin in logit units, finite and ``>= 0``.
+        out: optional C-contiguous output of ``logits``' shape and dtype.
+
+    Returns:
+        ``grad_logits`` of ``logits``' shape: each row sums to 0 up to
+        rounding, 0 on masked classes.
+
+    Raises:
+        ValueError: shapes differ, an unknown ``estimator``, ``draws < 1``, a
+        bad ``gap``, ``tau_backward`` with another estimator, an array
+        ``tau``. InvalidTemperatureError, InvalidLogitsError, AllMaskedError;
+        InvalidValueError: a non-finite ``grad_out``. OverlapError: ``out``
+        aliases an input.
+    """
+    check_estimator(estimator, draws, gap)
+    if estimator != "st" and tau_backward is not None:
+        raise ValueError(
+            f"tau_backward is the backward temperature of estimator='st' (decoupled straight-through); "
+            f"estimator={estimator!r} uses tau in its backward only"
+        )
+    if np.ndim(tau) != 0 or (tau_backward is not None and np.ndim(tau_backward) != 0):
+        raise ValueError("the gradient estimators take one temperature (a number), not one per row")
+    dtype = A.float_dtype(logits, grad_out)
+    x = A.contiguous(logits, dtype)
+    v = A.contiguous(grad_out, dtype)
+    if x.shape != v.shape:
+        raise ValueError(f"logits have shape {x.shape} but grad_out has shape {v.shape}")
+    outer, classes, inner, ax = A.split(x.shape, axis)
+    g = A.output(out, x.shape, dtype)
+    s, o = resolve(seed, offset, None, outer, classes, inner)
+    if estimator == "st":
+        t = T.scalar(tau if tau_backward is None else tau_backward, dtype)
+        check(_fn("gumbel_decoupled_st_backward", dtype)(A.pointer(x), A.pointer(v), A.pointer(g), outer, classes, inner, t, s, o))
+        return g
+    t = T.scalar(tau, dtype)
+    idx = sample(x, ax, seed=s, offset=o) if x.size else np.zeros(A.row_shape(x.shape, ax), np.int64)
+    head = (A.pointer(x), A.pointer(idx), A.pointer(v), A.pointer(g), outer, classes, inner, t)
+    if estimator == "reinmax":
+        check(_fn("gumbel_reinmax_backward", dtype)(*head))
+    elif estimator == "gapped_st":
+        check(_fn("gumbel_gapped_st_backward", dtype)(*head, float(gap)))
+    else:
+        o2 = (o + streams(outer, classes, inner)) & ((1 << 64) - 1)
+        check(_fn("gumbel_rao_backward", dtype)(*head, draws, s, o2))
+    return g
 
 
 def _log_prob(name: str, point: ArrayLike, logits: ArrayLike, tau: float, axis: int, out: np.ndarray | None) -> np.ndarray:

@@ -21,7 +21,10 @@ from its ``grad_tau``; the backward is itself differentiable (double
 backward, gradient penalties, ``gradgradcheck``), and forward mode works.
 The hard (straight-through) sample has the soft sample's gradient; its
 forward saves the logits and the key, and the backward replays the soft
-sample from them instead of storing it.
+sample from them instead of storing it. ``estimator=`` picks another
+gradient estimator for the hard sample (ReinMax, Gumbel-Rao, gapped
+straight-through) and ``tau_backward=`` a backward temperature of its own
+(decoupled straight-through): see :func:`gumbel_softmax`.
 
 The sampling head (``sample_keyed``, ``gumbel_softmax_keyed``, ``top_k``,
 ``top_k_keyed``, ``plackett_luce_log_prob``, ``sample_filtered``; float32
@@ -47,6 +50,8 @@ import torch
 from torch import Tensor
 
 from .. import _temperature
+from .._estimators import check_estimator
+from .._generator import Generator, streams
 from . import _autograd, _ops
 from ._head import gumbel_softmax_keyed, plackett_luce_log_prob, sample_filtered, sample_keyed, top_k, top_k_keyed
 from ._random import AnyGenerator, key
@@ -101,6 +106,10 @@ def gumbel_softmax(
     generator: AnyGenerator = None,
     seed: Optional[int] = None,
     offset: int = 0,
+    estimator: str = "st",
+    tau_backward: Optional[Temperature] = None,
+    draws: int = 10,
+    gap: float = 1.0,
 ) -> Tensor:
     """Gumbel-Softmax sample ``softmax((logits + g) / tau)`` along ``dim``
     (Jang et al. 2017, eq. 1), with the signature of
@@ -128,22 +137,87 @@ def gumbel_softmax(
             generator), a ``torch.Generator`` (drawn from it) or a
             :class:`gumbel.Generator` (``(seed, offset)`` taken and advanced).
         seed, offset: explicit stream position, to replay a call.
+        estimator: the gradient of the hard sample (``hard=True``; a soft
+            sample has its exact gradient, and any other value with
+            ``hard=False`` is a ValueError), each a ``dL/dlogits`` computed
+            by the library from the logits, the sampled class ``d`` and
+            ``v = dL/dy``, with ``J(p)^T v = p * (v - <v, p>)``:
+
+            - ``"st"``: straight-through Gumbel-Softmax (Jang et al. 2017),
+              ``J(y)^T v / tau``, ``y`` the soft sample of the same noise.
+            - ``"reinmax"``: ReinMax (Liu et al. 2023, Algorithm 2),
+              ``2 J(pi_1)^T v - J(pi_0)^T v / 2`` with ``pi_0 =
+              softmax(logits)``, ``pi_1 = (softmax(logits / tau) +
+              onehot(d)) / 2``; the authors recommend ``tau >= 1``.
+            - ``"gumbel_rao"``: Gumbel-Rao (Paulus et al. 2021, eq. 8), the
+              straight-through gradient averaged over ``draws`` draws of
+              the noise conditioned on the sampled class: the same
+              expectation as ``"st"``, a lower variance.
+            - ``"gapped_st"``: gapped straight-through (Fan et al. 2022,
+              section 4), ``J(y)^T v / tau`` at the deterministic ``y =
+              softmax(z / tau)``, ``z_d = max logits`` and ``z_k =
+              min(logits_k, max logits - gap)`` for ``k != d``.
+
+            The forward output is the same for every estimator: the
+            one-hot of ``argmax(logits + g)`` for the key, which no
+            temperature changes, so for the estimators other than ``"st"``
+            ``tau`` is only the backward's temperature. Except for plain
+            ``"st"`` (without ``tau_backward``): float32 and float64 only,
+            ``tau`` a number or a 0-d tensor that does not require grad
+            (the estimators define no temperature gradient), and no double
+            backward.
+        tau_backward: with ``estimator="st"``, decoupled straight-through
+            (Shah et al. 2024): the backward's soft sample is taken at this
+            temperature (``> 0``, a number or a 0-d tensor) instead of
+            ``tau``. Only with ``"st"`` and ``hard=True``.
+        draws: ``"gumbel_rao"``'s number ``m >= 1`` of conditional draws
+            (an integer; the variance falls as ``1/m``, the cost grows as
+            ``m`` softmax backwards). Its draws use ``draws *
+            gumbel.streams(rows, classes)`` stream ids after the forward's:
+            a :class:`gumbel.Generator` is advanced past them, and a
+            replayed ``seed``/``offset`` must leave them free.
+        gap: ``"gapped_st"``'s margin, in logit units, finite and ``>= 0``
+            (the paper's 1.0 by default).
 
     Returns:
         A contiguous tensor of ``logits``' shape and of its dtype (or the
         promoted one).
 
     Raises:
-        ValueError: a tensor not on CPU or meta, a ``tau`` of another shape.
-        TypeError: a non-floating dtype. IndexError:
-        ``dim`` out of range. From the library, with its message:
-        InvalidTemperatureError, InvalidLogitsError (NaN or ``+inf``),
-        AllMaskedError (a row of ``-inf``); InvalidValueError in the
-        backward for a non-finite upstream gradient.
+        ValueError: a tensor not on CPU or meta, a ``tau`` of another shape;
+        an unknown ``estimator``, ``draws < 1``, a bad ``gap``, an
+        estimator or ``tau_backward`` with ``hard=False``, ``tau_backward``
+        with another estimator, a ``tau`` that requires grad with an
+        estimator. TypeError: a non-floating dtype (bfloat16 and float16
+        with an estimator). IndexError: ``dim`` out of range. From the
+        library, with its message: InvalidTemperatureError,
+        InvalidLogitsError (NaN or ``+inf``), AllMaskedError (a row of
+        ``-inf``); InvalidValueError in the backward for a non-finite
+        upstream gradient.
     """
+    check_estimator(estimator, draws, gap)
+    if estimator == "st" and tau_backward is None:
+        x, t = _inputs(logits, tau)
+        k = key(generator, seed, offset, x.shape, dim)
+        return _autograd.gumbel_softmax(x, t, bool(hard), int(dim), k)
+    what = f"estimator={estimator!r}" if tau_backward is None else "tau_backward"
+    if not hard:
+        raise ValueError(f"{what} is a gradient estimator of the hard sample: pass hard=True (a soft sample has its exact gradient)")
+    if estimator != "st" and tau_backward is not None:
+        raise ValueError(
+            f"tau_backward is the backward temperature of estimator='st' (decoupled straight-through); "
+            f"estimator={estimator!r} uses tau in its backward only"
+        )
+    for name, value in (("tau", tau), ("tau_backward", tau_backward)):
+        if isinstance(value, Tensor) and value.requires_grad:
+            raise ValueError(f"{name} requires grad, but {what} gives no temperature gradient")
     x, t = _inputs(logits, tau)
+    tb = t if tau_backward is None else _inputs(x, tau_backward)[1]
     k = key(generator, seed, offset, x.shape, dim)
-    return _autograd.gumbel_softmax(x, t, bool(hard), int(dim), k)
+    if estimator == "gumbel_rao" and isinstance(generator, Generator):
+        outer, classes, inner, _ = _ops.split(x.shape, dim)
+        generator.advance(draws * streams(outer, classes, inner))
+    return _autograd.gumbel_softmax_hard(x, t, tb, int(dim), k, estimator, int(draws), float(gap))
 
 
 def relaxed_bernoulli(

@@ -41,6 +41,15 @@ whose every derivative is 0).
   ``dT/dy_j = -((v_j - <v, y>) (w_j + 1) - v_j <y, w>) / tau`` (product rule
   on ``y_k``, ``<v, y>`` and ``ln y_k``), 0 where ``y_j = 0``;
   ``dT/dtau = -T / tau``.
+- Hard sample with a gradient estimator (``gumbel_softmax_hard``): its
+  reverse-mode formula is the estimator's, ``E(v)``, computed by the
+  library (``gumbel._estimators``) from the saved logits, key and sampled
+  classes. Each estimator is ``E(v) = M v`` with ``M`` a sum of softmax
+  Jacobians ``diag(p) - p p^T`` (scaled), a symmetric matrix, so its
+  forward-mode formula is ``E`` applied to the logits' tangent. No
+  temperature gradient (the estimators define none), and no double
+  backward: an estimator is not the derivative of the hard sample, so its
+  own derivative is not defined by it.
 - Relaxed Bernoulli ``y = sigmoid((l + L) / tau)``: ``dy/dl = y (1 - y) / tau``
   (the library's backward ``R(y, v, tau) = v y (1 - y) / tau``) and
   ``dy/dtau = -y (1 - y) logit(y) / tau = -R(y, logit(y), tau)``, since
@@ -67,6 +76,7 @@ __all__ = [
     "gumbel_softmax",
     "gumbel_softmax_backward",
     "gumbel_softmax_grad_tau",
+    "gumbel_softmax_hard",
     "relaxed_bernoulli",
     "relaxed_bernoulli_backward",
 ]
@@ -301,6 +311,53 @@ def _grad_tau_jvp(ctx: Any, dy: Grad, dv: Grad, dtau: Grad, *_: Any) -> Tensor:
 
 
 gumbel_softmax_grad_tau = _differentiable("gumbel_softmax_grad_tau", _grad_tau_setup, _grad_tau_backward, _grad_tau_jvp)
+
+
+# -- hard sample with a gradient estimator --------------------------------------
+
+
+def _index(y: Tensor, dim: int) -> Tensor:
+    """The sampled classes of the one-hot ``y`` (int64, ``y``'s shape without
+    ``dim``; zeros when ``y`` is empty, where no backward call is made)."""
+    if y.dim() == 0:
+        return torch.zeros((), dtype=torch.int64, device=y.device)
+    if y.numel() == 0:
+        d = _ops.dim_index(y.dim(), dim)
+        return torch.zeros(y.shape[:d] + y.shape[d + 1 :], dtype=torch.int64, device=y.device)
+    return y.argmax(dim)
+
+
+def _hard_setup(ctx: Any, inputs: tuple[Any, ...], output: Tensor) -> None:
+    logits, tau, tau_backward, dim, key, estimator, draws, gap = inputs
+    ctx.dim, ctx.estimator, ctx.draws, ctx.gap = dim, estimator, draws, gap
+    _save(ctx, logits, tau, tau_backward, key, _index(output, dim))
+
+
+def _estimate(ctx: Any, v: Tensor) -> Tensor:
+    """The estimator's gradient ``E(v)`` for the saved forward call."""
+    logits, tau, tau_backward, key, index = ctx.saved_tensors
+    d, name = ctx.dim, ctx.estimator
+    if name == "st":
+        return _ops.straight_through_backward(logits, v, tau_backward, d, key)
+    if name == "reinmax":
+        return _ops.reinmax_backward(logits, index, v, tau, d)
+    if name == "gapped_st":
+        return _ops.gapped_st_backward(logits, index, v, tau, d, ctx.gap)
+    return _ops.gumbel_rao_backward(logits, index, v, tau, d, ctx.draws, key)
+
+
+def _hard_backward(ctx: Any, grad: Tensor) -> tuple[Grad, ...]:
+    g_logits = _estimate(ctx, grad) if ctx.needs_input_grad[0] else None
+    return (g_logits,) + (None,) * 7
+
+
+def _hard_jvp(ctx: Any, d_logits: Grad, *_: Any) -> Tensor:
+    if d_logits is None:
+        raise ValueError("a gradient estimator has no derivative with respect to the temperature")
+    return _estimate(ctx, d_logits)
+
+
+gumbel_softmax_hard = _differentiable("gumbel_softmax_hard", _hard_setup, _hard_backward, _hard_jvp)
 
 
 # -- relaxed Bernoulli sample -------------------------------------------------

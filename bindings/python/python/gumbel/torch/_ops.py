@@ -18,6 +18,25 @@ Operators (``torch.ops.gumbel.*``):
   ``-(1/tau) sum_k y_k (grad_k - <grad, y>) ln y_k`` per row, summed over
   the rows that share an entry of ``tau`` (``gumbel_softmax_grad_tau_*``,
   ``_per_row_*``).
+- ``gumbel_softmax_hard(logits, tau, tau_backward, dim, key, estimator,
+  draws, gap) -> y``: the hard sample of ``gumbel_softmax`` (the same bits
+  for the same key), whose registered derivative is the gradient estimator
+  ``estimator`` (``"st"``, ``"reinmax"``, ``"gumbel_rao"``, ``"gapped_st"``)
+  instead of the soft sample's (``gumbel._estimators``).
+- ``straight_through_backward(logits, grad, tau_backward, dim, key) ->
+  grad_logits``: ``B(y_b, grad, tau_backward)``, ``y_b`` the soft sample of
+  the forward's noise at ``tau_backward`` (decoupled straight-through;
+  ``gumbel_decoupled_st_backward_*``).
+- ``reinmax_backward(logits, index, grad, tau, dim) -> grad_logits``
+  (``gumbel_reinmax_backward_*``), ``gapped_st_backward(logits, index,
+  grad, tau, dim, gap)`` (``gumbel_gapped_st_backward_*``) and
+  ``gumbel_rao_backward(logits, index, grad, tau, dim, draws, key)``
+  (``gumbel_rao_backward_*``): the other estimators' gradients given the
+  sampled classes ``index`` (int64, the logits' shape without ``dim``).
+  ``gumbel_rao_backward`` takes the forward's key and draws its conditional
+  noise from the streams right after the forward's: ``(seed, offset + s)``,
+  ``s = gumbel_streams(rows, classes)``. These four run in float32 and
+  float64 only, with a 0-d temperature.
 - ``relaxed_bernoulli(logits, tau, hard, key) -> y``: ``sigmoid((logits + L)
   / tau)`` elementwise, or with ``hard`` ``logits + L > 0`` as 0/1
   (``gumbel_relaxed_bernoulli_*``).
@@ -47,12 +66,13 @@ status as a :class:`gumbel.GumbelError` subclass (``InvalidTemperatureError``,
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, Callable, NamedTuple, Optional, Sequence
 
 import torch
 from torch import Tensor
 
-from .._errors import check
+from .._errors import InvalidTemperatureError, check
+from .._estimators import check_estimator
 from .._native import ffi, lib
 
 __all__ = [
@@ -64,6 +84,11 @@ __all__ = [
     "gumbel_softmax",
     "gumbel_softmax_backward",
     "gumbel_softmax_grad_tau",
+    "gumbel_softmax_hard",
+    "straight_through_backward",
+    "reinmax_backward",
+    "gapped_st_backward",
+    "gumbel_rao_backward",
     "relaxed_bernoulli",
     "relaxed_bernoulli_backward",
 ]
@@ -306,7 +331,170 @@ def _(y_soft: Tensor, grad: Tensor, tau: Tensor, dim: int) -> Tensor:
     return _empty(tau)
 
 
-# -- Relaxed Bernoulli --------------------------------------------------------
+# -- Gradient estimators of the hard sample -----------------------------------
+
+def _check_estimator_dtype(x: Tensor, tau: Tensor, name: str, what: str) -> None:
+    if x.dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"dtype {x.dtype}: the gradient estimator {what} runs in float32 and float64 only")
+    _check(x, tau, name)
+    if tau.dim() != 0:
+        raise ValueError(
+            f"tau of shape {tuple(tau.shape)}: the gradient estimator {what} takes one temperature (a number "
+            "or a 0-d tensor), not one per row"
+        )
+
+
+def _check_index(index: Tensor, shape: Sequence[int], dim: int) -> None:
+    d = dim_index(len(shape), dim)
+    rows = tuple(shape[:d]) + tuple(shape[d + 1 :])
+    if index.dtype != torch.int64 or tuple(index.shape) != rows:
+        raise ValueError(
+            f"index must be an int64 tensor of the logits' shape without dim, {rows}, got {index.dtype} {tuple(index.shape)}"
+        )
+
+
+def _conditional_key(key: Tensor, outer: int, classes: int, inner: int) -> tuple[int, int]:
+    """The ``(seed, offset)`` of the conditional draws: the streams right
+    after those of the forward call at ``key``."""
+    seed, offset = _key(key)
+    return seed, (offset + int(lib.gumbel_streams(outer, classes, inner))) & _U64
+
+
+@_operator("gumbel_softmax_hard")
+def gumbel_softmax_hard(
+    logits: Tensor, tau: Tensor, tau_backward: Tensor, dim: int, key: Tensor, estimator: str, draws: int, gap: float
+) -> Tensor:
+    """The hard sample of ``gumbel_softmax`` at ``key`` (the one-hot of
+    ``argmax(logits + g)``, which no temperature changes), whose gradient is
+    the estimator ``estimator``'s (registered in ``_autograd``): ``tau`` the
+    temperature of ReinMax, Gumbel-Rao and gapped straight-through,
+    ``tau_backward`` that of straight-through's soft sample, ``draws`` the
+    Gumbel-Rao draws, ``gap`` the gapped straight-through margin."""
+    _check_hard(logits, tau, tau_backward, dim, key, estimator, draws, gap)
+    tb = float(tau_backward)
+    if not (math.isfinite(tb) and tb > 0):  # checked now, not first in the backward
+        raise InvalidTemperatureError(lib.GUMBEL_STATUS_INVALID_TEMPERATURE, f"tau_backward must be finite and > 0, got {tb!r}")
+    return _KERNELS["gumbel_softmax"](logits, tau, True, dim, key)
+
+
+@gumbel_softmax_hard.register_fake
+def _(logits: Tensor, tau: Tensor, tau_backward: Tensor, dim: int, key: Tensor, estimator: str, draws: int, gap: float) -> Tensor:
+    _check_hard(logits, tau, tau_backward, dim, key, estimator, draws, gap)
+    return _empty(logits)
+
+
+def _check_hard(
+    logits: Tensor, tau: Tensor, tau_backward: Tensor, dim: int, key: Tensor, estimator: str, draws: int, gap: float
+) -> None:
+    check_estimator(estimator, draws, gap)
+    _check_estimator_dtype(logits, tau, "logits", repr(estimator))
+    _check_estimator_dtype(logits, tau_backward, "logits", repr(estimator))
+    _check_key(key)
+    dim_index(logits.dim(), dim)
+
+
+def _estimator_call(
+    name: str, logits: Tensor, index: Optional[Tensor], grad: Tensor, tau: Tensor, dim: int, *extra: Any
+) -> Tensor:
+    """One call of the library's ``gumbel_<name>_*``: ``(logits, [index],
+    grad_out, grad_logits, outer, classes, inner, tau, *extra)``."""
+    outer, classes, inner, _ = split(logits.shape, dim)
+    x = logits.contiguous()
+    v = grad.contiguous()
+    g = _empty(x)
+    if g.numel() == 0:
+        return g
+    i = None if index is None else index.contiguous()  # held until the call returns
+    head = (_ptr(x),) if i is None else (_ptr(x), ffi.cast("int64_t *", i.data_ptr()))
+    check(_fn(name, x.dtype)(*head, _ptr(v), _ptr(g), outer, classes, inner, float(tau), *extra))
+    return g
+
+
+def _check_estimator_backward(logits: Tensor, index: Optional[Tensor], grad: Tensor, tau: Tensor, dim: int, what: str) -> None:
+    _check_estimator_dtype(logits, tau, "logits", what)
+    _check_pair(logits, grad)
+    dim_index(logits.dim(), dim)
+    if index is not None:
+        _check_index(index, logits.shape, dim)
+
+
+@_operator("straight_through_backward")
+def straight_through_backward(logits: Tensor, grad: Tensor, tau_backward: Tensor, dim: int, key: Tensor) -> Tensor:
+    """Straight-through gradient of the hard sample at ``key`` through the soft
+    sample of the same noise at ``tau_backward``:
+    ``y_b * (grad - <grad, y_b>) / tau_backward``,
+    ``y_b = softmax((logits + g) / tau_backward)`` (decoupled
+    straight-through, Shah et al. 2024; plain straight-through when
+    ``tau_backward`` is the forward's temperature)."""
+    _check_estimator_backward(logits, None, grad, tau_backward, dim, "'st'")
+    _check_key(key)
+    return _estimator_call("decoupled_st_backward", logits, None, grad, tau_backward, dim, *_key(key))
+
+
+@straight_through_backward.register_fake
+def _(logits: Tensor, grad: Tensor, tau_backward: Tensor, dim: int, key: Tensor) -> Tensor:
+    _check_estimator_backward(logits, None, grad, tau_backward, dim, "'st'")
+    _check_key(key)
+    return _empty(logits)
+
+
+@_operator("reinmax_backward")
+def reinmax_backward(logits: Tensor, index: Tensor, grad: Tensor, tau: Tensor, dim: int) -> Tensor:
+    """ReinMax gradient (Liu et al. 2023, Algorithm 2) of the one-hot of
+    ``index``: ``2 J(pi_1)^T grad - J(pi_0)^T grad / 2``,
+    ``pi_0 = softmax(logits)``, ``pi_1 = (softmax(logits / tau) +
+    onehot(index)) / 2``, ``J(p)^T v = p * (v - <v, p>)``."""
+    _check_estimator_backward(logits, index, grad, tau, dim, "'reinmax'")
+    return _estimator_call("reinmax_backward", logits, index, grad, tau, dim)
+
+
+@reinmax_backward.register_fake
+def _(logits: Tensor, index: Tensor, grad: Tensor, tau: Tensor, dim: int) -> Tensor:
+    _check_estimator_backward(logits, index, grad, tau, dim, "'reinmax'")
+    return _empty(logits)
+
+
+@_operator("gapped_st_backward")
+def gapped_st_backward(logits: Tensor, index: Tensor, grad: Tensor, tau: Tensor, dim: int, gap: float) -> Tensor:
+    """Gapped straight-through gradient (Fan et al. 2022, section 4) of the
+    one-hot of ``index``: ``y * (grad - <grad, y>) / tau``,
+    ``y = softmax(z / tau)``, ``z_d = max logits`` for the sampled class
+    ``d`` and ``z_k = min(logits_k, max logits - gap)`` for the others."""
+    _check_estimator_backward(logits, index, grad, tau, dim, "'gapped_st'")
+    check_estimator("gapped_st", 1, gap)
+    return _estimator_call("gapped_st_backward", logits, index, grad, tau, dim, float(gap))
+
+
+@gapped_st_backward.register_fake
+def _(logits: Tensor, index: Tensor, grad: Tensor, tau: Tensor, dim: int, gap: float) -> Tensor:
+    _check_estimator_backward(logits, index, grad, tau, dim, "'gapped_st'")
+    check_estimator("gapped_st", 1, gap)
+    return _empty(logits)
+
+
+@_operator("gumbel_rao_backward")
+def gumbel_rao_backward(logits: Tensor, index: Tensor, grad: Tensor, tau: Tensor, dim: int, draws: int, key: Tensor) -> Tensor:
+    """Gumbel-Rao gradient (Paulus et al. 2021, eq. 8) of the one-hot of
+    ``index``, sampled at ``key``: ``(1/m) sum_j y_j * (grad - <grad, y_j>) /
+    tau``, ``y_j = softmax(z_j / tau)``, over ``m = draws`` draws ``z_j`` of
+    the perturbed logits conditioned on ``argmax z_j = index``, taken from
+    the streams after the forward's (``(seed, offset + s)``)."""
+    _check_estimator_backward(logits, index, grad, tau, dim, "'gumbel_rao'")
+    check_estimator("gumbel_rao", draws, 0.0)
+    _check_key(key)
+    outer, classes, inner, _ = split(logits.shape, dim)
+    if classes == 0:
+        return _empty(logits)
+    seed, offset = _conditional_key(key, outer, classes, inner)
+    return _estimator_call("rao_backward", logits, index, grad, tau, dim, draws, seed, offset)
+
+
+@gumbel_rao_backward.register_fake
+def _(logits: Tensor, index: Tensor, grad: Tensor, tau: Tensor, dim: int, draws: int, key: Tensor) -> Tensor:
+    _check_estimator_backward(logits, index, grad, tau, dim, "'gumbel_rao'")
+    check_estimator("gumbel_rao", draws, 0.0)
+    _check_key(key)
+    return _empty(logits)
 
 
 def _check_scalar_tau(tau: Tensor) -> None:
@@ -393,5 +581,16 @@ def _vmap_by_element(op: Any) -> Callable[..., tuple[Tensor, int]]:
     return rule
 
 
-for _op in (gumbel_softmax, gumbel_softmax_backward, gumbel_softmax_grad_tau, relaxed_bernoulli, relaxed_bernoulli_backward):
+for _op in (
+    gumbel_softmax,
+    gumbel_softmax_backward,
+    gumbel_softmax_grad_tau,
+    gumbel_softmax_hard,
+    straight_through_backward,
+    reinmax_backward,
+    gapped_st_backward,
+    gumbel_rao_backward,
+    relaxed_bernoulli,
+    relaxed_bernoulli_backward,
+):
     _op.register_vmap(_vmap_by_element(_op))
