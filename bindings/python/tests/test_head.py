@@ -309,11 +309,15 @@ def test_filtered_rows_are_keyed_and_per_row(dtype):
     np.testing.assert_allclose(lp, ls[np.arange(8), idx], rtol=1e-5 if dtype == np.float32 else 1e-12)
 
 
+@pytest.mark.parametrize("temperature", [-1.0, np.inf, np.nan])
+def test_filtered_temperature_errors(temperature):
+    with pytest.raises(gumbel.InvalidTemperatureError):
+        gumbel.sample_filtered(X, S, S, temperature=[1.0, temperature])
+
+
 @pytest.mark.parametrize(
     "filters, words",
     [
-        (dict(temperature=-1.0), "temperature"),
-        (dict(temperature=np.inf), "temperature"),
         (dict(top_k=-2), "top_k"),
         (dict(top_p=0.0), "top_p"),
         (dict(top_p=1.5), "top_p"),

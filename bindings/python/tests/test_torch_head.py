@@ -94,9 +94,9 @@ def test_operators_give_the_numpy_bits(dtype):
     assert torch.equal(t[..., 0], hard.argmax(1))
     lp = gt.plackett_luce_log_prob(y3, t, dim=1)
     assert torch.equal(lp, torch.from_numpy(gumbel.plackett_luce_log_prob(y3.numpy(), t.numpy(), axis=1)))
-    t, k, p_, m = filter_params(dtype)
-    got = gt.sample_filtered(x, s, o, temperature=t, top_k=k, top_p=p_, min_p=m)
-    want = gumbel.sample_filtered(xn, u64(s), u64(o), temperature=t.numpy(), top_k=k.numpy(), top_p=p_.numpy(), min_p=m.numpy())
+    ft, fk, fp, fm = filter_params(dtype)
+    got = gt.sample_filtered(x, s, o, temperature=ft, top_k=fk, top_p=fp, min_p=fm)
+    want = gumbel.sample_filtered(xn, u64(s), u64(o), temperature=ft.numpy(), top_k=fk.numpy(), top_p=fp.numpy(), min_p=fm.numpy())
     for a, b in zip(got, want):
         assert torch.equal(a, torch.from_numpy(b))
     assert torch.equal(gt.sample_filtered(x, s, o)[0], idx)

@@ -302,7 +302,9 @@ def sample_filtered(
     truncation of the renormalised survivors, then an exact Gumbel-max draw
     from the renormalised truncated softmax, keyed per row as
     :func:`sample_keyed` (``gumbel_sample_filtered_*``). With no filter and
-    temperature 1 the index is :func:`sample_keyed`'s.
+    temperature 1 the index is :func:`sample_keyed`'s. The order is vLLM's
+    (the truncations act on the distribution that is sampled); llama.cpp's
+    default chain tempers last, so at ``T != 1`` it truncates another one.
 
     Every parameter is per row (a scalar or an array broadcastable to
     ``logits.shape[:-1]``), ``None`` turns it off.
@@ -326,8 +328,9 @@ def sample_filtered(
         the log-probabilities of the logits' dtype.
 
     Raises:
-        InvalidParameterError: a temperature, ``top_k``, ``top_p`` or
-        ``min_p`` out of its range (the message names the row).
+        InvalidTemperatureError: a negative, NaN or infinite temperature.
+        InvalidParameterError: a negative ``top_k``, a ``top_p`` outside
+        ``(0, 1]`` or a ``min_p`` outside ``[0, 1]`` (the message names the row).
         InvalidShapeError, InvalidLogitsError, AllMaskedError as
         :func:`sample_keyed`; TypeError/ValueError for arrays of another
         kind or shape.
