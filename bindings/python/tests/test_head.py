@@ -294,6 +294,8 @@ def test_filtered_rows_are_keyed_and_per_row(dtype):
             x[r], int(seeds[r]), int(offsets[r]), temperature=temperature[r], top_k=top_k[r], top_p=top_p[r], min_p=min_p[r]
         )
         assert (one[0], one[1], one[2]) == (idx[r], lp[r], plp[r])
+    tokens, none, none2 = gumbel.sample_filtered(x, seeds, offsets, **kw, log_probs=False)
+    assert np.array_equal(tokens, idx) and none is None and none2 is None
     p = np.random.default_rng(8).permutation(8)
     got = gumbel.sample_filtered(x[p], seeds[p], offsets[p], **{k: v[p] for k, v in kw.items()})
     assert np.array_equal(got[0], idx[p]) and np.array_equal(got[2], plp[p])

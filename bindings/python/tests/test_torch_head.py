@@ -57,8 +57,8 @@ def opcheck_cases():
         idx = ops.top_k(y, 4, 1, torch.tensor([5, -7]))
         yield f"plackett_luce_log_prob-{dtype}", ops.plackett_luce_log_prob.default, (y, idx, 1)
         params = filter_params(dtype)
-        yield f"sample_filtered-{dtype}", ops.sample_filtered.default, (x, *params, s, o)
-        yield f"sample_filtered-{dtype}-off", ops.sample_filtered.default, (x, None, None, None, None, s, o)
+        yield f"sample_filtered-{dtype}", ops.sample_filtered.default, (x, *params, s, o, True)
+        yield f"sample_filtered-{dtype}-off", ops.sample_filtered.default, (x, None, None, None, None, s, o, False)
 
 
 OPCHECK_CASES = list(opcheck_cases())
@@ -100,6 +100,8 @@ def test_operators_give_the_numpy_bits(dtype):
     for a, b in zip(got, want):
         assert torch.equal(a, torch.from_numpy(b))
     assert torch.equal(gt.sample_filtered(x, s, o)[0], idx)
+    tokens_only = gt.sample_filtered(x, s, o, temperature=ft, top_k=fk, top_p=fp, min_p=fm, log_probs=False)
+    assert torch.equal(tokens_only[0], got[0]) and tokens_only[1:] == (None, None)
     # Numbers broadcast to every row.
     one = gt.sample_filtered(x, s, o, temperature=0.7, top_k=4)
     assert torch.equal(one[0], torch.from_numpy(gumbel.sample_filtered(xn, u64(s), u64(o), temperature=0.7, top_k=4)[0]))
@@ -272,4 +274,4 @@ def test_errors():
     with pytest.raises(ValueError, match="broadcast"):
         gt.sample_filtered(x, s, o, temperature=torch.ones(5))
     with pytest.raises(ValueError, match="temperatures"):
-        ops.sample_filtered(x, torch.ones(6), None, None, None, s, o)  # float32 for float64 logits
+        ops.sample_filtered(x, torch.ones(6), None, None, None, s, o, True)  # float32 for float64 logits

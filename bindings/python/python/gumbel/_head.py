@@ -296,7 +296,8 @@ def sample_filtered(
     top_k: Optional[ArrayLike] = None,
     top_p: Optional[ArrayLike] = None,
     min_p: Optional[ArrayLike] = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    log_probs: bool = True,
+) -> tuple[np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]:
     """Filtered sampling in one call, as inference engines sample a token:
     temperature, then top-k and min-p truncation, then top-p (nucleus)
     truncation of the renormalised survivors, then an exact Gumbel-max draw
@@ -319,6 +320,8 @@ def sample_filtered(
             classes whose mass reaches ``top_p``; 1 is off.
         min_p: in ``[0, 1]``: keep the classes whose probability is at least
             ``min_p`` times the largest; 0 is off.
+        log_probs: compute the two log-probabilities (each costs a pass
+            over the logits); with False they are None.
 
     Returns:
         ``(indices, log_probs, processed_log_probs)``: the int64 token per
@@ -345,9 +348,9 @@ def sample_filtered(
         _per_row(min_p, "min_p", x.dtype, shape),
     ]
     idx = np.empty(shape, np.int64)
-    lp = np.empty(shape, x.dtype)
-    plp = np.empty(shape, x.dtype)
-    c = [ffi.NULL if p is None else A.pointer(p) for p in params]
+    lp = np.empty(shape, x.dtype) if log_probs else None
+    plp = np.empty(shape, x.dtype) if log_probs else None
+    c = [ffi.NULL if p is None else A.pointer(p) for p in params + [lp, plp]]
     fn = _fn("gumbel_sample_filtered", x.dtype)
-    check(fn(A.pointer(x), A.pointer(idx), A.pointer(lp), A.pointer(plp), rows, classes, *c, A.pointer(s), A.pointer(o)))
+    check(fn(A.pointer(x), A.pointer(idx), c[4], c[5], rows, classes, *c[:4], A.pointer(s), A.pointer(o)))
     return idx, lp, plp

@@ -326,7 +326,8 @@ def sample_filtered(
     top_k: Any = None,
     top_p: Any = None,
     min_p: Any = None,
-) -> tuple[Tensor, Tensor, Tensor]:
+    log_probs: bool = True,
+) -> tuple[Tensor, Optional[Tensor], Optional[Tensor]]:
     """Filtered sampling in one call (``torch.ops.gumbel.sample_filtered``):
     temperature, then top-k and min-p, then top-p on the renormalised
     survivors, then an exact Gumbel-max draw from the renormalised truncated
@@ -336,13 +337,14 @@ def sample_filtered(
 
     Returns:
         ``(indices, log_probs, processed_log_probs)`` of shape
-        ``logits.shape[:-1]`` (int64, then the logits' dtype); not
-        differentiable.
+        ``logits.shape[:-1]`` (int64, then the logits' dtype; None with
+        ``log_probs=False``, which skips their two passes over the logits);
+        not differentiable.
     """
     x = _logits(logits)
     s, o = _key_pair(x, seeds, offsets)
     rows, dev = x.shape[:-1], x.device
-    return torch.ops.gumbel.sample_filtered(
+    idx, lp, plp = torch.ops.gumbel.sample_filtered(
         x,
         _filter(temperature, "temperature", x.dtype, rows, dev),
         _filter(top_k, "top_k", torch.int64, rows, dev),
@@ -350,4 +352,6 @@ def sample_filtered(
         _filter(min_p, "min_p", x.dtype, rows, dev),
         s,
         o,
+        bool(log_probs),
     )
+    return (idx, lp, plp) if log_probs else (idx, None, None)

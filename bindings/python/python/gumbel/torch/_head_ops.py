@@ -22,10 +22,12 @@ last dimension (the classes) for the keyed ones:
   returns them (``gumbel_plackett_luce_log_prob_*``); its derivative in
   the logits is registered in ``_head``.
 - ``sample_filtered(logits, temperatures, top_k, top_p, min_p, seeds,
-  offsets) -> (indices, log_probs, processed_log_probs)``: temperature,
-  top-k, min-p and top-p filters, then a keyed Gumbel-max draw per row
-  (``gumbel_sample_filtered_*``); each filter parameter is None (off) or a
-  tensor of the rows' shape (int64 for ``top_k``, the logits' dtype else).
+  offsets, log_probs) -> (indices, log_probs, processed_log_probs)``:
+  temperature, top-k, min-p and top-p filters, then a keyed Gumbel-max draw
+  per row (``gumbel_sample_filtered_*``); each filter parameter is None
+  (off) or a tensor of the rows' shape (int64 for ``top_k``, the logits'
+  dtype else); with ``log_probs`` False the log-probabilities are not
+  computed and come back as empty tensors of shape ``(0,)``.
 
 ``seeds`` and ``offsets`` are int64 tensors of the rows' shape holding the
 bits of uint64 keys (as ``key`` does, see ``_ops``); ``key`` is the
@@ -256,11 +258,12 @@ def _check_filters(logits: Tensor, params: Sequence[Optional[Tensor]], seeds: Te
     return rows
 
 
-def _filtered_out(rows: tuple[int, ...], logits: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+def _filtered_out(rows: tuple[int, ...], logits: Tensor, log_probs: bool) -> tuple[Tensor, Tensor, Tensor]:
+    lp_shape = rows if log_probs else (0,)
     return (
         _index_out(rows, logits),
-        torch.empty(rows, dtype=logits.dtype, device=logits.device),
-        torch.empty(rows, dtype=logits.dtype, device=logits.device),
+        torch.empty(lp_shape, dtype=logits.dtype, device=logits.device),
+        torch.empty(lp_shape, dtype=logits.dtype, device=logits.device),
     )
 
 
@@ -273,20 +276,23 @@ def sample_filtered(
     min_p: Optional[Tensor],
     seeds: Tensor,
     offsets: Tensor,
+    log_probs: bool,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Filtered sampling per row with key ``(seeds[r], offsets[r])``:
     temperature, top-k and min-p, then top-p, then Gumbel-max; returns the
-    indices, their raw ``log_softmax`` and their processed log-probability."""
+    indices, their raw ``log_softmax`` and their processed log-probability
+    (with ``log_probs`` False, not computed: empty tensors)."""
     params = (temperatures, top_k, top_p, min_p)
     rows = _check_filters(logits, params, seeds, offsets)
-    idx, lp, plp = _filtered_out(rows, logits)
+    idx, lp, plp = _filtered_out(rows, logits, log_probs)
     if idx.numel() == 0:
         return idx, lp, plp
     x, s, o = logits.contiguous(), seeds.contiguous(), offsets.contiguous()
     given = [None if t is None else t.contiguous() for t in params]  # alive through the call
     c = [ffi.NULL if t is None else (_i64(t) if t.dtype == torch.int64 else _ptr(t)) for t in given]
     fn = _fn("sample_filtered", x.dtype)
-    check(fn(_ptr(x), _i64(idx), _ptr(lp), _ptr(plp), idx.numel(), x.shape[-1], *c, _u64(s), _u64(o)))
+    outs = (_ptr(lp), _ptr(plp)) if log_probs else (ffi.NULL, ffi.NULL)
+    check(fn(_ptr(x), _i64(idx), *outs, idx.numel(), x.shape[-1], *c, _u64(s), _u64(o)))
     return idx, lp, plp
 
 
@@ -299,8 +305,9 @@ def _(
     min_p: Optional[Tensor],
     seeds: Tensor,
     offsets: Tensor,
+    log_probs: bool,
 ) -> tuple[Tensor, Tensor, Tensor]:
-    return _filtered_out(_check_filters(logits, (temperatures, top_k, top_p, min_p), seeds, offsets), logits)
+    return _filtered_out(_check_filters(logits, (temperatures, top_k, top_p, min_p), seeds, offsets), logits, log_probs)
 
 
 for _op in (sample_keyed, gumbel_softmax_keyed, top_k, top_k_keyed, plackett_luce_log_prob, sample_filtered):
