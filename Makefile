@@ -28,7 +28,7 @@ INCLUDES  := -Iinclude -Iexamples/common
 LDLIBS    := -L$(LIBDIR) -lgumbel -Wl,-rpath,$(abspath $(LIBDIR)) -lm
 SOURCES   := $(shell find src -name '*.rs') build.rs Cargo.toml Cargo.lock
 
-.PHONY: all lib header doc demo train examples vae estimators compare bench install clean \
+.PHONY: all lib header doc demo train examples vae estimators text compare bench install clean \
 	test test-rust test-c test-cpp-wrapper test-install test-python python \
 	fuzz sanitize sanitize-c miri valgrind
 
@@ -196,6 +196,13 @@ vae: python $(VENV)/.examples
 # Options: ESTIMATORS_ARGS="--seeds 5 --epochs 20".
 estimators: python $(VENV)/.examples
 	$(VPY) examples/python/estimators.py $(ESTIMATORS_ARGS)
+
+# Text generation with the sampling head: a character model trained on the
+# standard library's docstrings, decoded with per-request filters and keys
+# (a few minutes; `make test` runs its `--quick` form). Options:
+# TEXT_ARGS="--steps 3000 --chars 300".
+text: python
+	$(VPY) examples/python/generate_text.py $(TEXT_ARGS)
 
 # The C++17 wrapper: its example and a test including it from two units.
 $(BUILD)/cpp_wrapper_test: tests/cpp/wrapper_a.cpp tests/cpp/wrapper_b.cpp bindings/cpp/gumbel.hpp include/gumbel.h $(SONAME_LINK) | $(BUILD)

@@ -119,7 +119,9 @@ fn processed_logits<F: Float, M: Fma>(l: &[F], filter: &RowFilter<F>, x: &mut [F
     // image of the k-th largest logit) and min-p's ln(min_p).
     let mut lowest = F::NEG_INFINITY;
     if filter.top_k > 0 && filter.top_k < l.len() {
-        let unmasked = l.iter().filter(|&&v| v != F::NEG_INFINITY).count();
+        let unmasked = l
+            .iter()
+            .fold(0usize, |n, &v| n + usize::from(v != F::NEG_INFINITY));
         if filter.top_k < unmasked {
             let kth = scratch::with(filter.top_k, |heap: &mut [i64]| {
                 isa::dispatch(
@@ -215,14 +217,26 @@ fn top_p_cutoff<F: Float, M: Fma>(l: &[F], scale: Scale<F>, lowest: F, top_p: F)
         .map_or(lowest, |k| bounds[k]);
     // Classes of mass 0 (`x = -inf`) never hold the cutoff.
     let candidate = |v: F| v >= from && v > F::NEG_INFINITY;
-    let candidates = l.iter().filter(|&&l| candidate(scale.of(l))).count();
+    let candidates = l
+        .iter()
+        .fold(0usize, |n, &l| n + usize::from(candidate(scale.of(l))));
     scratch::with(candidates, |values: &mut [F]| {
         // The scratch closure is compiled outside the caller's tier: enter
         // it again (the same tier, so the same `M`).
         isa::dispatch_with_fma!(N => {
-            let kept = l.iter().map(|&l| scale.of(l)).filter(|&v| candidate(v));
-            for (slot, v) in values.iter_mut().zip(kept) {
-                *slot = v;
+            let mut n = 0;
+            for block in l.chunks(ACCUMULATORS) {
+                // Most blocks hold no candidate: one comparison skips them.
+                if scale.of(max(block)) < from {
+                    continue;
+                }
+                for &l in block {
+                    let v = scale.of(l);
+                    if candidate(v) {
+                        values[n] = v;
+                        n += 1;
+                    }
+                }
             }
             cutoff::<F, N>(values, target)
         })
