@@ -296,6 +296,68 @@ impl Variate for Logistic {
 mod tests {
     use super::*;
 
+    /// The fraction of the 2^64 bit patterns `(hi, lo)` whose `f64` noise
+    /// exceeds `t >= 0.37` (above the median `-ln ln 2`). Such noise comes
+    /// from the half with the top bit of `hi` clear, where `U = 1 - t` and
+    /// the noise decreases with the 63-bit value `n = hi 2^32 + lo`; the
+    /// first `n` at or below `t` is found by bisection.
+    fn exact_tail(t: f64) -> f64 {
+        let g = |n: u64| standard_gumbel::<f64>((n >> 32) as u32, n as u32);
+        let (mut low, mut high) = (0u64, 1u64 << 63);
+        assert!(g(high - 1) < t);
+        while low < high {
+            let mid = low + (high - low) / 2;
+            if g(mid) <= t {
+                high = mid;
+            } else {
+                low = mid + 1;
+            }
+        }
+        low as f64 * 2f64.powi(-64)
+    }
+
+    #[test]
+    fn the_upper_tail_holds_its_exact_mass_down_to_1e_minus_18() {
+        // P(g > t) = 1 - exp(-exp(-t)) for a standard Gumbel. Counted over
+        // all 2^64 bit patterns (not sampled): a 24-bit uniform or a noise
+        // table would give 0 beyond t ~ 16.6.
+        for t in [
+            0.5, 2.0, 5.0, 10.0, 16.7, 20.0, 20.72, 25.0, 30.0, 35.0, 40.0,
+        ] {
+            let want = -(-(-t as f64).exp()).exp_m1();
+            let got = exact_tail(t);
+            // One bit pattern is 2^-64 of the mass.
+            let tolerance = 1e-9 * want + 2.0 * 2f64.powi(-64);
+            assert!(
+                (got - want).abs() <= tolerance,
+                "t {t}: {got:e} vs {want:e}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_token_of_probability_1e_minus_9_wins_gumbel_max_at_its_rate() {
+        // Two tokens with logits 0 and -d, d = ln(1e9): the rare one wins
+        // when g_1 - d > g_0, with probability
+        // E[P(g_1 > g_0 + d)] = 1 / (1 + e^d) = 1e-9 / (1 + 1e-9).
+        // The expectation over g_0 (density exp(-g - exp(-g))) by Simpson's
+        // rule, with the exact tail of the noise's bit patterns.
+        let d = 1e9f64.ln();
+        let (from, to, n) = (-4.0, 24.0, 2800);
+        let h = (to - from) / n as f64;
+        let f = |g: f64| (-g - (-g).exp()).exp() * exact_tail(g + d);
+        let mut integral = f(from) + f(to);
+        for i in 1..n {
+            integral += f(from + i as f64 * h) * if i % 2 == 1 { 4.0 } else { 2.0 };
+        }
+        integral *= h / 3.0;
+        let want = 1e-9 / (1.0 + 1e-9);
+        assert!(
+            ((integral - want) / want).abs() < 1e-6,
+            "{integral:e} vs {want:e}"
+        );
+    }
+
     #[test]
     fn extreme_bits_reach_both_tails_without_infinity() {
         // hi = 0, lo = 0: the smallest t, E ~ 2^-64, g ~ 64 ln 2.
