@@ -265,11 +265,12 @@ def test_compiles_fullgraph(estimator, kw, backend):
     assert grads[0][1].abs().max() > 1e-3
 
 
-def test_ops_pass_opcheck():
-    logits, v = problem((4, 5))
+@pytest.mark.parametrize("dtype", [torch.float64, torch.bfloat16])
+def test_ops_pass_opcheck(dtype):
+    logits, v = problem((4, 5), dtype)
     idx = logits.argmax(-1)
     key = torch.tensor([SEED, OFFSET])
-    t = torch.tensor(1.5, dtype=torch.float64)
+    t = torch.tensor(1.5, dtype=torch.float64 if dtype == torch.float64 else torch.float32)
     ops = torch.ops.gumbel
     torch.library.opcheck(ops.gumbel_softmax_hard, (logits, t, t, -1, key, "reinmax", 2, 1.0))
     torch.library.opcheck(ops.straight_through_backward, (logits, v, t, -1, key))
