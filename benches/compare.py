@@ -21,6 +21,15 @@ its numbers mean nothing. After timing, each result is checked against its
 counterpart (deterministic operations) or for its form (rows on the simplex,
 one-hot rows, indices in range), so a wrong counterpart fails the run.
 
+A second table times the sampling head as inference engines call it, one
+call per decoding step on float32 logits (batch, vocabulary) with
+vocabularies 32000, 128256 and 262144 and batches 1, 16 and 64, in us per
+call: `gumbel.sample_keyed` (one key per request) against PyTorch's
+exponential race and `torch.multinomial(softmax)`, and
+`gumbel.sample_filtered` (temperature 0.8, top-k 50, top-p 0.9) against a
+top-k/top-p sampler written with `torch.topk` and a sort, as engines write
+it.
+
 PyTorch's OpenMP threads spin for a while after each parallel region; with
 as many threads as cores they then compete with gumbel's worker threads for
 the next call, which makes gumbel look up to 1.5x slower than it is. The
@@ -146,6 +155,22 @@ def torch_exponential_race(t: torch.Tensor) -> torch.Tensor:
     return torch.softmax(t, -1).div_(torch.empty_like(t).exponential_()).argmax(-1)
 
 
+def torch_top_k_top_p(t: torch.Tensor, temperature: float, k: int, p: float) -> torch.Tensor:
+    """A filtered sampler as inference engines write it in PyTorch: temper,
+    mask below the k-th largest logit (``torch.topk``), sort the survivors,
+    mask the tail whose preceding mass already reaches ``p`` (cumulative
+    sum of the sorted softmax), scatter back, then the exponential race."""
+    x = t / temperature
+    kth = torch.topk(x, k, dim=-1).values[..., -1:]
+    x = x.masked_fill(x < kth, float("-inf"))
+    ordered, order = torch.sort(x, dim=-1, descending=True)
+    probs = torch.softmax(ordered, -1)
+    before = probs.cumsum(-1) - probs
+    ordered = ordered.masked_fill(before >= p, float("-inf"))
+    x = torch.empty_like(x).scatter_(-1, order, ordered)
+    return torch.softmax(x, -1).div_(torch.empty_like(x).exponential_()).argmax(-1)
+
+
 def numpy_gumbel_softmax(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     z = (x + rng.gumbel(size=x.shape).astype(np.float32)) / np.float32(TAU)
     e = np.exp(z - z.max(-1, keepdims=True))
@@ -208,6 +233,16 @@ LEGEND = {
     "torch-sbd-alloc": "`torch._softmax_backward_data(v, y, -1, torch.float32).div_(0.5)` (this PyTorch has no `grad_input=`, so it allocates)",
     "torch-autograd": "autograd: `torch.softmax(x / 0.5, -1).backward(v)` minus the time of `torch.softmax(x / 0.5, -1)` (this PyTorch has no `torch._softmax_backward_data`)",
     "torch.softmax": "`torch.softmax(t / 0.5, -1)` (allocates; two passes: the division, then the softmax)",
+    "torch top-k/top-p": "`torch.topk` for the k-th largest logit, `torch.sort` of the row, `softmax`, `cumsum` and a mask for the nucleus, `scatter_` back, then the exponential race (`benches/compare.py: torch_top_k_top_p`)",
+}
+
+# The sampling head's operations, in table order (a table of its own).
+HEAD_OPERATIONS = ["keyed Gumbel-max", "filtered sample"]
+HEAD_FILTERS = dict(temperature=0.8, top_k=50, top_p=0.9)
+
+HEAD_LEGEND = {
+    "keyed Gumbel-max": "`gumbel.sample_keyed(x, seeds, offsets, out=idx)`: one (seed, offset) per request, batch invariant",
+    "filtered sample": "`gumbel.sample_filtered(x, seeds, offsets, temperature=0.8, top_k=50, top_p=0.9, log_probs=False)`: one call, exact, no sort; the tokens only, as the counterpart (the two log-probabilities cost a pass over the logits each)",
 }
 
 
@@ -376,6 +411,50 @@ def noise_cases(n: int, gen: gumbel.Generator, rng: np.random.Generator) -> tupl
     return case, write
 
 
+def head_cases(shape: tuple[int, int], seed: int, step: int) -> list[Case]:
+    """The sampling head on logits of ``shape`` (batch, vocabulary): request
+    ``r`` has seed ``r`` and the offset of decoding step ``step``."""
+    rows, classes = shape
+    x = logits(shape, seed)
+    t = torch.from_numpy(x)
+    seeds = np.arange(rows, dtype=np.uint64)
+    offsets = np.full(rows, step * gumbel.streams(1, classes), dtype=np.uint64)
+    idx = np.empty(rows, dtype=np.int64)
+    f = HEAD_FILTERS
+    at = f"{rows} x {classes}"
+
+    def check_filtered() -> None:
+        tokens, lp, plp = gumbel.sample_filtered(x, seeds, offsets, **f)
+        kth = np.sort(x, -1)[:, -f["top_k"]]
+        assert np.all(x[np.arange(rows), tokens] >= kth), f"filtered {at}: a token outside the top-k"
+        assert np.all(np.isfinite(lp)) and np.all(plp <= 0), f"filtered {at}: bad log-probabilities"
+        ref = torch_top_k_top_p(t, f["temperature"], f["top_k"], f["top_p"]).numpy()
+        assert np.all(x[np.arange(rows), ref] >= kth), f"torch top-k/top-p {at}: a token outside the top-k"
+
+    return [
+        Case(
+            "keyed Gumbel-max",
+            shape,
+            lambda: gumbel.sample_keyed(x, seeds, offsets, out=idx),
+            [
+                Counterpart("torch exp race", lambda: torch_exponential_race(t)),
+                Counterpart("torch.multinomial", lambda: torch.multinomial(torch.softmax(t, -1), 1)),
+            ],
+            check=lambda: (
+                check_indices(idx, rows, classes, f"gumbel.sample_keyed {at}"),
+                check_indices(torch_exponential_race(t), rows, classes, f"torch exp race {at}"),
+            ),
+        ),
+        Case(
+            "filtered sample",
+            shape,
+            lambda: gumbel.sample_filtered(x, seeds, offsets, **f, log_probs=False),
+            [Counterpart("torch top-k/top-p", lambda: torch_top_k_top_p(t, f["temperature"], f["top_k"], f["top_p"]))],
+            check=check_filtered,
+        ),
+    ]
+
+
 def fmt_ns(ns: float) -> str:
     return f"{ns:.2f}" if ns < 100 else f"{ns:.1f}"
 
@@ -439,6 +518,11 @@ def main(argv: Optional[list[str]] = None) -> int:
             results.append(run_case(case, args.warmup, args.repeat))
     for case in categorical_cases(sample_extra, 30, gen, rng, sample_only=True):
         results.append(run_case(case, args.warmup, args.repeat))
+    head_shapes = [(b, v) for v in ((1000, 4096) if args.quick else (32000, 128256, 262144)) for b in ((1, 4) if args.quick else (1, 16, 64))]
+    head: list[Result] = []
+    for i, shape in enumerate(head_shapes):
+        for case in head_cases(shape, 40 + i, step=i):
+            head.append(run_case(case, args.warmup, args.repeat))
     noise_case, write = noise_cases(total, gen, rng)
     results.append(run_case(noise_case, args.warmup, args.repeat))
     w = dict(zip(write, (ns / total for ns in time_interleaved(list(write.values()), args.warmup, args.repeat))))
@@ -491,6 +575,19 @@ def main(argv: Optional[list[str]] = None) -> int:
             g = r.gumbel_ns / int(np.prod(r.shape))
             p(f"| {r.operation} | {fmt_shape(r.shape)} | {fmt_ns(g)} | {g / base[r.operation]:.2f}x |")
     p()
+    p("The sampling head, one call per decoding step (float32 logits batch x vocabulary in [-4, 4); us per call; ratio = counterpart time / gumbel time):")
+    p()
+    p("| operation | batch x vocabulary | gumbel us/call | gumbel ns/elem | counterpart | counterpart us/call | ratio |")
+    p("|---|---|---:|---:|---|---:|---:|")
+    head_order = {op: i for i, op in enumerate(HEAD_OPERATIONS)}
+    for r in sorted(head, key=lambda r: head_order[r.operation]):
+        elems = int(np.prod(r.shape))
+        for label, ns in r.counterparts:
+            p(f"| {r.operation} | {fmt_shape(r.shape)} | {r.gumbel_ns / 1e3:.1f} | {fmt_ns(r.gumbel_ns / elems)} | {label} | {ns / 1e3:.1f} | {ns / r.gumbel_ns:.2f}x |")
+    p()
+    for key, text in HEAD_LEGEND.items():
+        p(f"- {key}: {text}")
+    p()
     p("gumbel calls (x a C-contiguous float32 array, used in place; outputs preallocated; g a gumbel.Generator):")
     p()
     for key, text in GUMBEL_LEGEND.items():
@@ -498,7 +595,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     p()
     p("Counterparts (t = torch.from_numpy(x), the same memory):")
     p()
-    used = {label for r in results for label, _ in r.counterparts}
+    used = {label for r in results + head for label, _ in r.counterparts}
     for key, text in LEGEND.items():
         if key in used:
             p(f"- {key}: {text}")

@@ -22,10 +22,8 @@ use std::sync::OnceLock;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::math::float::Float;
-use crate::ops::keyed::{check_keyed, check_matrix, one_row};
-use crate::rows::filter::{processed_logits, RowFilter};
-use crate::rows::forward;
-use crate::rows::softmax::{argmax, log_sum_exp};
+use crate::ops::keyed::{check_keyed, check_matrix};
+use crate::rows::filter::{sample_row, RowFilter};
 use crate::runtime::exec::{self, PARALLEL_MIN_ELEMENTS};
 use crate::runtime::scratch;
 use crate::runtime::shape::Shape;
@@ -122,7 +120,6 @@ pub fn sample_filtered<F: Float>(
     if shape.is_empty() {
         return Ok(());
     }
-    let one = one_row(shape)?;
     let classes = shape.classes();
     let want = (out.log_probs.is_some(), out.processed_log_probs.is_some());
     let parallel = rows > 1 && shape.len() >= PARALLEL_MIN_ELEMENTS;
@@ -133,7 +130,7 @@ pub fn sample_filtered<F: Float>(
         exec::for_each_chunk_mut(results, 3, parallel, |r, result| {
             let row = &logits[r * classes..(r + 1) * classes];
             let key = (seeds[r], offsets[r]);
-            match sample_row(row, row_filter(&filters, r), one, key, want) {
+            match sample_row(row, &row_filter(&filters, r), key, want) {
                 Ok((index, raw, processed)) => {
                     result[0] = index as i64;
                     result[1] = raw.to_f64().to_bits() as i64;
@@ -167,40 +164,6 @@ fn row_filter<F: Float>(filters: &Filters<'_, F>, r: usize) -> RowFilter<F> {
         top_p: filters.top_p.map_or(F::ONE, |p| p[r]),
         min_p: filters.min_p.map_or(F::ZERO, |p| p[r]),
     }
-}
-
-/// Samples one row (`one` its one-row shape) with the key `(seed, offset)`:
-/// the index and, as `want` asks, the raw and processed log-probabilities
-/// (0 where not asked). Fails only if the worker threads cannot start.
-fn sample_row<F: Float>(
-    row: &[F],
-    filter: RowFilter<F>,
-    one: Shape,
-    (seed, offset): (u64, u64),
-    (want_raw, want_processed): (bool, bool),
-) -> Result<(usize, F, F)> {
-    let (index, processed) = if filter.temperature == F::ZERO {
-        (argmax(row), F::ZERO)
-    } else {
-        scratch::with(row.len(), |x: &mut [F]| {
-            processed_logits(row, &filter, x);
-            let mut index = [0i64];
-            forward::indices(x, &mut index, one, seed, offset)?;
-            let index = index[0] as usize;
-            let processed = if want_processed {
-                x[index] - log_sum_exp(x)
-            } else {
-                F::ZERO
-            };
-            Ok::<_, Error>((index, processed))
-        })?
-    };
-    let raw = if want_raw {
-        row[index] - log_sum_exp(row)
-    } else {
-        F::ZERO
-    };
-    Ok((index, raw, processed))
 }
 
 /// Checks the values of the per-row parameters.

@@ -89,22 +89,19 @@ pub(crate) fn run<E: Element>(
             let [l] = unit.inputs;
             let rows = unit.rows;
             scratch::with::<E::Compute, _>(rows.len(), |log_z| {
-                isa::dispatch(
-                    #[inline(always)]
-                    || {
-                        let row_logits = l.chunks_exact(classes);
-                        for (log_z, l) in log_z.iter_mut().zip(row_logits) {
-                            *log_z = log_sum_exp(l);
+                isa::dispatch_with_fma!(M => {
+                    let row_logits = l.chunks_exact(classes);
+                    for (log_z, l) in log_z.iter_mut().zip(row_logits) {
+                        *log_z = log_sum_exp::<E::Compute, M>(l);
+                    }
+                    for (draw, z) in unit.out.chunks_exact_mut(l.len()).enumerate() {
+                        fill_unit(seed, draw_stream(&units, offset, step, draw, unit.index), z);
+                        let z_rows = z.chunks_exact_mut(classes).zip(l.chunks_exact(classes));
+                        for ((row, (z, l)), &log_z) in rows.clone().zip(z_rows).zip(&*log_z) {
+                            conditional_row(l, indices[row] as usize, log_z, z);
                         }
-                        for (draw, z) in unit.out.chunks_exact_mut(l.len()).enumerate() {
-                            fill_unit(seed, draw_stream(&units, offset, step, draw, unit.index), z);
-                            let z_rows = z.chunks_exact_mut(classes).zip(l.chunks_exact(classes));
-                            for ((row, (z, l)), &log_z) in rows.clone().zip(z_rows).zip(&*log_z) {
-                                conditional_row(l, indices[row] as usize, log_z, z);
-                            }
-                        }
-                    },
-                )
+                    }
+                })
             })
         })
     })
@@ -117,7 +114,7 @@ mod tests {
     #[test]
     fn the_chosen_class_is_the_maximum_and_masked_classes_stay_masked() {
         let l = [0.3f64, -2.0, f64::NEG_INFINITY, 1.5];
-        let log_z = log_sum_exp(&l);
+        let log_z = log_sum_exp::<_, crate::math::fma::Baseline>(&l);
         for d in [0, 1, 3] {
             for g0 in [-3.0, 0.0, 2.0, 30.0] {
                 let mut g = [g0, 5.0, 1.0, -1.0];
@@ -138,7 +135,7 @@ mod tests {
     fn a_value_far_below_the_top_keeps_its_unconditional_value() {
         // a = l + g far below z_d: z = a - ln_1p(exp(a - z_d)) ~ a.
         let l = [10.0f64, -20.0];
-        let log_z = log_sum_exp(&l);
+        let log_z = log_sum_exp::<_, crate::math::fma::Baseline>(&l);
         let mut g = [0.0, 1.0];
         conditional_row(&l, 0, log_z, &mut g);
         assert!((g[1] - (-19.0)).abs() < 1e-12, "{}", g[1]);

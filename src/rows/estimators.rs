@@ -71,7 +71,7 @@ pub(crate) fn gumbel_rao<E: Element>(
                     let (z, log_z) = buffer.split_at_mut(l.len());
                     isa::dispatch_with_fma!(M => {
                         for (log_z, l) in log_z.iter_mut().zip(l.chunks_exact(classes)) {
-                            *log_z = log_sum_exp(l);
+                            *log_z = log_sum_exp::<E::Compute, M>(l);
                         }
                         for draw in 0..draws {
                             fill_unit(seed, draw_stream(&units, offset, step, draw, unit.index), z);

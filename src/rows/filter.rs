@@ -24,15 +24,20 @@
 
 use std::cmp::Ordering;
 
+use crate::error::Result;
 use crate::math::float::Float;
-use crate::rows::softmax::{max, run_sum, sum_by};
+use crate::math::fma::Fma;
+use crate::math::isa;
+use crate::rows::forward;
+use crate::rows::softmax::{argmax, exact_reciprocal, log_sum_exp, max, ACCUMULATORS, SUM_BLOCK};
 use crate::rows::top_k::heap_select;
 use crate::runtime::scratch;
+use crate::runtime::shape::Shape;
 
 /// The filters of one row, as validated by the caller.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct RowFilter<F> {
-    /// Finite, `> 0` (greedy rows do not come here).
+    /// Finite, `>= 0`; 0: greedy.
     pub(crate) temperature: F,
     /// 0: off.
     pub(crate) top_k: usize,
@@ -42,37 +47,99 @@ pub(crate) struct RowFilter<F> {
     pub(crate) min_p: F,
 }
 
-/// Writes the processed logits of row `l` (a row with a value above `-inf`)
-/// into `x` (same length): `(l - max l) / T`, `-inf` for the classes the
-/// filters remove (module docs).
-pub(crate) fn processed_logits<F: Float>(l: &[F], filter: &RowFilter<F>, x: &mut [F]) {
-    let m = max(l);
-    let t = filter.temperature;
-    let mut unmasked = 0usize;
-    for (x, &l) in x.iter_mut().zip(l) {
-        *x = (l - m) / t;
-        unmasked += usize::from(l != F::NEG_INFINITY);
+/// Samples the row `l` (a row with a value above `-inf`) under `filter`
+/// with the key `(seed, offset)`: the index that the keyed one-row
+/// Gumbel-max draws on the processed logits (module docs), and, as `want`
+/// asks, the raw log-probability `l_i - logsumexp(l)` and the processed one
+/// `x_i - logsumexp(x)` (0 where not asked, and the processed one of a
+/// greedy row). A greedy row (temperature 0) takes the first largest logit.
+/// Fails only if the worker threads cannot start.
+pub(crate) fn sample_row<F: Float>(
+    l: &[F],
+    filter: &RowFilter<F>,
+    (seed, offset): (u64, u64),
+    (want_raw, want_processed): (bool, bool),
+) -> Result<(usize, F, F)> {
+    let (index, processed) = if filter.temperature == F::ZERO {
+        (argmax(l), F::ZERO)
+    } else {
+        scratch::with(l.len(), |x: &mut [F]| {
+            isa::dispatch_with_fma!(M => processed_logits::<F, M>(l, filter, x));
+            let mut index = [0i64];
+            forward::indices(x, &mut index, Shape::matrix(1, l.len())?, seed, offset)?;
+            let index = index[0] as usize;
+            let processed = if want_processed {
+                x[index] - isa::dispatch_with_fma!(M => log_sum_exp::<F, M>(x))
+            } else {
+                F::ZERO
+            };
+            Ok::<_, crate::error::Error>((index, processed))
+        })?
+    };
+    let raw = if want_raw {
+        l[index] - isa::dispatch_with_fma!(M => log_sum_exp::<F, M>(l))
+    } else {
+        F::ZERO
+    };
+    Ok((index, raw, processed))
+}
+
+/// `(l - m) / t` as every pass computes it (a multiplication where `1 / t`
+/// is exact, which gives the same bits).
+#[derive(Clone, Copy)]
+struct Scale<F> {
+    m: F,
+    t: F,
+    inv: Option<F>,
+}
+
+impl<F: Float> Scale<F> {
+    #[inline(always)]
+    fn of(&self, l: F) -> F {
+        match self.inv {
+            Some(inv) => (l - self.m) * inv,
+            None => (l - self.m) / self.t,
+        }
     }
-    // The lowest kept value: top-k's k-th largest and min-p's ln(min_p).
+}
+
+/// Writes the processed logits of row `l` (a row with a value above `-inf`,
+/// temperature `> 0`) into `x` (same length): `(l - max l) / T`, `-inf` for
+/// the classes the filters remove (module docs).
+#[inline(always)]
+fn processed_logits<F: Float, M: Fma>(l: &[F], filter: &RowFilter<F>, x: &mut [F]) {
+    let t = filter.temperature;
+    let scale = Scale {
+        m: max(l),
+        t,
+        inv: exact_reciprocal(t),
+    };
+    // The lowest kept processed logit: top-k's k-th largest (the processed
+    // logits are a non-decreasing function of the logits, so it is the
+    // image of the k-th largest logit) and min-p's ln(min_p).
     let mut lowest = F::NEG_INFINITY;
-    if filter.top_k > 0 && filter.top_k < unmasked {
-        lowest = scratch::with(filter.top_k, |heap: &mut [i64]| {
-            heap_select(x, x, heap);
-            x[heap[0] as usize]
-        });
+    if filter.top_k > 0 && filter.top_k < l.len() {
+        let unmasked = l.iter().filter(|&&v| v != F::NEG_INFINITY).count();
+        if filter.top_k < unmasked {
+            let kth = scratch::with(filter.top_k, |heap: &mut [i64]| {
+                isa::dispatch(
+                    #[inline(always)]
+                    || heap_select(l, l, heap),
+                );
+                l[heap[0] as usize]
+            });
+            lowest = scale.of(kth);
+        }
     }
     if filter.min_p > F::ZERO {
         lowest = larger(lowest, at_least(filter.min_p.to_f64().ln()));
     }
     if filter.top_p < F::ONE {
-        lowest = larger(lowest, top_p_cutoff(x, lowest, filter.top_p));
+        lowest = larger(lowest, top_p_cutoff::<F, M>(l, scale, lowest, filter.top_p));
     }
-    if lowest > F::NEG_INFINITY {
-        for x in x.iter_mut() {
-            if *x < lowest {
-                *x = F::NEG_INFINITY;
-            }
-        }
+    for (x, &l) in x.iter_mut().zip(l) {
+        let v = scale.of(l);
+        *x = if v >= lowest { v } else { F::NEG_INFINITY };
     }
 }
 
@@ -92,6 +159,7 @@ fn at_least<F: Float>(v: f64) -> F {
 }
 
 /// The larger of two values.
+#[inline(always)]
 fn larger<F: Float>(a: F, b: F) -> F {
     if b > a {
         b
@@ -100,30 +168,83 @@ fn larger<F: Float>(a: F, b: F) -> F {
     }
 }
 
-/// The top-p cutoff of the processed logits `x` restricted to the classes
-/// with `x >= lowest`: the smallest kept value `v` (module docs). The mass
-/// of each class is `exp(x)` in `F`, summed in `F` in the fixed order of
-/// [`sum_by`], so the cutoff is a function of the row alone.
-fn top_p_cutoff<F: Float>(x: &[F], lowest: F, top_p: F) -> F {
-    let kept = x.iter().filter(|&&v| v >= lowest).count();
-    scratch::with(kept, |values: &mut [F]| {
-        for (slot, &v) in values.iter_mut().zip(x.iter().filter(|&&v| v >= lowest)) {
-            *slot = v;
+/// Processed logits below which a class holds less than `e^LEVEL` of the
+/// largest one's mass: the candidate sets of the top-p selection, widest
+/// last.
+const LEVELS: [f64; 4] = [-6.0, -12.0, -24.0, -48.0];
+
+/// The top-p cutoff of the processed logits `x = scale.of(l)` restricted to
+/// the classes with `x >= lowest`: the smallest kept value (module docs).
+///
+/// One pass computes the kept mass `W = sum exp(x)` and the masses of the
+/// classes above each of [`LEVELS`]; the highest level holding `top_p * W`
+/// bounds the cutoff from below, so the selection ([`cutoff`]) runs over the
+/// classes above it only (all kept classes if no level holds enough).
+/// Masses are the softmax's exponentials summed in `F` over runs of
+/// [`SUM_BLOCK`] classes, then in `f64`, in a fixed order: the cutoff is a
+/// function of the row alone.
+#[inline(always)]
+fn top_p_cutoff<F: Float, M: Fma>(l: &[F], scale: Scale<F>, lowest: F, top_p: F) -> F {
+    const SETS: usize = LEVELS.len() + 1;
+    // Set 0: every kept class; set k: those above level k - 1.
+    let mut bounds = [lowest; SETS];
+    for (b, &level) in bounds[1..].iter_mut().zip(&LEVELS) {
+        *b = larger(at_least::<F>(level), lowest);
+    }
+    let mut totals = [0.0f64; SETS];
+    for run in l.chunks(SUM_BLOCK) {
+        let mut acc = [[F::ZERO; ACCUMULATORS]; SETS];
+        let mut blocks = run.chunks_exact(ACCUMULATORS);
+        for block in &mut blocks {
+            let block = block.try_into().expect("a block of ACCUMULATORS");
+            add_masses::<F, M, SETS>(&mut acc, block, scale, &bounds);
         }
-        let target = top_p * mass(values);
-        cutoff(values, target)
+        let rest = blocks.remainder();
+        if !rest.is_empty() {
+            let mut padded = [F::NEG_INFINITY; ACCUMULATORS];
+            padded[..rest.len()].copy_from_slice(rest);
+            add_masses::<F, M, SETS>(&mut acc, &padded, scale, &bounds);
+        }
+        for (total, a) in totals.iter_mut().zip(&acc) {
+            *total += a.iter().map(|v| v.to_f64()).sum::<f64>();
+        }
+    }
+    let target = top_p.to_f64() * totals[0];
+    let from = (1..SETS)
+        .find(|&k| totals[k] >= target)
+        .map_or(lowest, |k| bounds[k]);
+    // Classes of mass 0 (`x = -inf`) never hold the cutoff.
+    let candidate = |v: F| v >= from && v > F::NEG_INFINITY;
+    let candidates = l.iter().filter(|&&l| candidate(scale.of(l))).count();
+    scratch::with(candidates, |values: &mut [F]| {
+        // The scratch closure is compiled outside the caller's tier: enter
+        // it again (the same tier, so the same `M`).
+        isa::dispatch_with_fma!(N => {
+            let kept = l.iter().map(|&l| scale.of(l)).filter(|&v| candidate(v));
+            for (slot, v) in values.iter_mut().zip(kept) {
+                *slot = v;
+            }
+            cutoff::<F, N>(values, target)
+        })
     })
 }
 
-/// `sum exp(v)` over `values` (all `<= 0`).
-fn mass<F: Float>(values: &[F]) -> F {
-    sum_by(values.len(), |run| {
-        run_sum(run.len(), |t| {
-            for (t, &v) in t.iter_mut().zip(&values[run]) {
-                *t = v.exp();
-            }
-        })
-    })
+/// Adds the mass `exp(x)` of each class of a block (`x = scale.of(l)`) to
+/// lane `j` of every set `k` whose bound it reaches, `x >= bounds[k]`.
+#[inline(always)]
+fn add_masses<F: Float, M: Fma, const SETS: usize>(
+    acc: &mut [[F; ACCUMULATORS]; SETS],
+    block: &[F; ACCUMULATORS],
+    scale: Scale<F>,
+    bounds: &[F; SETS],
+) {
+    for (j, &l) in block.iter().enumerate() {
+        let v = scale.of(l);
+        let e = v.softmax_exp::<M>();
+        for (a, &b) in acc.iter_mut().zip(bounds) {
+            a[j] = a[j] + if v >= b { e } else { F::ZERO };
+        }
+    }
 }
 
 /// Larger values first.
@@ -131,50 +252,68 @@ fn descending<F: Float>(a: &F, b: &F) -> Ordering {
     b.partial_cmp(a).unwrap_or(Ordering::Equal)
 }
 
-/// The smallest value `v` of `values` (non-empty, `target > 0`) such that
-/// the mass of the values strictly above `v` is below `target`. Each round
-/// splits the values at their median into those above, equal and below, and
-/// keeps the part holding the answer: linear time, no sort of the whole.
-fn cutoff<F: Float>(mut values: &mut [F], target: F) -> F {
-    // Mass of the values above all of `values`.
-    let mut above = F::ZERO;
-    let mut kept = F::NEG_INFINITY;
+/// Buckets of a [`cutoff`] round.
+const BUCKETS: usize = 64;
+
+/// The smallest value `v` of `values` (non-empty, finite,
+/// `target > 0` at most their mass) such that the mass of the values
+/// strictly above `v` is below `target`: linear time, no sort of the whole.
+/// Each round spreads the values over [`BUCKETS`] equal ranges between
+/// their largest and smallest (a non-increasing function of the value, so
+/// every value of an earlier bucket is strictly larger than every value of
+/// a later one), adds the mass of each, and keeps the bucket where the mass
+/// from the top reaches `target`; at most 32 values are sorted.
+#[inline(always)]
+fn cutoff<F: Float, M: Fma>(mut values: &mut [F], target: f64) -> F {
+    // The mass of the values above all of `values`.
+    let mut above = 0.0;
     loop {
         if values.len() <= 32 {
             values.sort_unstable_by(descending);
+            let mut kept = values[0];
             let mut i = 0;
             while i < values.len() && above < target {
-                let v = values[i];
-                kept = v;
-                while i < values.len() && values[i] == v {
-                    above = above + v.exp();
+                kept = values[i];
+                while i < values.len() && values[i] == kept {
+                    above += kept.softmax_exp::<M>().to_f64();
                     i += 1;
                 }
             }
             return kept;
         }
-        let mid = values.len() / 2;
-        let (_, &mut pivot, _) = values.select_nth_unstable_by(mid, descending);
-        let greater = partition(values, |v| v > pivot);
-        let (high, rest) = values.split_at_mut(greater);
-        let equal = partition(rest, |v| v == pivot);
-        let high_mass = mass(high);
-        if above + high_mass >= target {
-            // The pivot's class is out: the cutoff is above it.
-            values = high;
-            continue;
+        let top = max(values);
+        let bottom = values
+            .iter()
+            .copied()
+            .fold(top, |m, v| if v < m { v } else { m });
+        if bottom == top {
+            return top;
         }
-        above = above + high_mass + F::from_f64(equal as f64) * pivot.exp();
-        kept = pivot;
-        let (_, low) = rest.split_at_mut(equal);
-        if above >= target || low.is_empty() {
-            return kept;
+        let range = top - bottom;
+        let bucket = |v: F| {
+            let b = ((top - v) / range).to_f64() * BUCKETS as f64;
+            if b < BUCKETS as f64 {
+                b as usize
+            } else {
+                BUCKETS - 1
+            }
+        };
+        let mut mass = [0.0f64; BUCKETS];
+        for &v in values.iter() {
+            mass[bucket(v)] += v.softmax_exp::<M>().to_f64();
         }
-        values = low;
+        let mut b = 0;
+        while b + 1 < BUCKETS && above + mass[b] < target {
+            above += mass[b];
+            b += 1;
+        }
+        let len = partition(values, |v| bucket(v) == b);
+        values = &mut values[..len];
     }
 }
 
 /// Moves the values satisfying `keep` to the front; returns their number.
+#[inline(always)]
 fn partition<F: Float>(values: &mut [F], keep: impl Fn(F) -> bool) -> usize {
     let mut front = 0;
     for i in 0..values.len() {
@@ -189,6 +328,7 @@ fn partition<F: Float>(values: &mut [F], keep: impl Fn(F) -> bool) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::math::fma::Baseline;
 
     /// The cutoff by sorting all values: the reference for [`cutoff`].
     fn sorted_cutoff(values: &[f64], target: f64) -> f64 {
@@ -234,7 +374,7 @@ mod tests {
                 for p in [1e-9, 0.1, 0.5, 0.9, 0.999, 1.0] {
                     let target = p * total;
                     let mut work = values.clone();
-                    let got = cutoff(&mut work, target);
+                    let got = cutoff::<f64, Baseline>(&mut work, target);
                     let want = sorted_cutoff(&values, target);
                     // Masses are summed in different orders: a value whose
                     // mass above sits within rounding of the target may go
@@ -297,7 +437,7 @@ mod tests {
                 top_p,
                 min_p,
             };
-            processed_logits(&l, &filter, &mut x);
+            processed_logits::<_, Baseline>(&l, &filter, &mut x);
             x.map(|v| v > f64::NEG_INFINITY)
         };
         let none = [true, true, true, true, true, false, true];
@@ -353,7 +493,7 @@ mod tests {
             top_p: 1.0,
             min_p: 0.0,
         };
-        processed_logits(&l, &filter, &mut x);
+        processed_logits::<_, Baseline>(&l, &filter, &mut x);
         assert_eq!(x[0], -2.0);
         assert_eq!(x[6], 0.0);
         assert_eq!(x[5], f64::NEG_INFINITY);

@@ -91,6 +91,7 @@ fn select<F: Float>(z: &[F], l: &[F], best: &mut [i64]) {
 /// one pass over the row, blocks of 16 classes none of which beats the root
 /// skipped with one comparison each. The row holds at least `best.len() >= 1`
 /// unmasked classes.
+#[inline(always)]
 pub(crate) fn heap_select<F: Float>(z: &[F], l: &[F], best: &mut [i64]) {
     const BLOCK: usize = 16;
     let k = best.len();

@@ -1,5 +1,6 @@
 """benches/compare.py (gumbel against PyTorch and NumPy) runs: `--quick`
-exits 0 and prints a table row for every operation and counterpart. The
+exits 0 and prints a table row for every operation and counterpart, the
+sampling head's included. The
 script also checks each result against its counterpart, so this fails when
 a counterpart computes something else."""
 
@@ -20,6 +21,13 @@ EXPECTED = {
     # Whichever form of PyTorch's softmax backward this PyTorch has.
     "softmax backward": [("torch-sbd", "torch-sbd-alloc", "torch-autograd")],
     "tempered softmax": ["torch.softmax"],
+}
+
+
+# The sampling head's operations and their counterparts.
+HEAD_EXPECTED = {
+    "keyed Gumbel-max": ["torch exp race", "torch.multinomial"],
+    "filtered sample": ["torch top-k/top-p"],
 }
 
 
@@ -60,6 +68,17 @@ def test_quick_run_prints_every_row():
         shapes = {r[1] for r in main if r[0] == operation}
         want = {"Gumbel noise": 1, "Gumbel-max indices": 6}.get(operation, 5)
         assert len(shapes) == want, f"{operation}: shapes {sorted(shapes)}"
+
+    # The sampling head's table: every operation and counterpart on the
+    # quick shapes (2 vocabularies x 2 batches).
+    head = [r for r in rows if len(r) == 7]
+    for operation, counterparts in HEAD_EXPECTED.items():
+        mine = [r for r in head if r[0] == operation]
+        assert len({r[1] for r in mine}) == 4, f"{operation}: shapes {sorted({r[1] for r in mine})}\n{out}"
+        assert {r[4] for r in mine} == set(counterparts), f"{operation}:\n{out}"
+        for r in mine:
+            assert float(r[2]) > 0 and float(r[5]) >= 0 and float(r[6].rstrip("x")) >= 0, r
+    assert {r[0] for r in head} == set(HEAD_EXPECTED), out
 
     write = [r for r in rows if r and r[0] == "noise vs memory write"]
     assert len(write) == 1 and len(write[0]) == 8, out

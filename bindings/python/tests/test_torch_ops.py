@@ -11,6 +11,7 @@ from torch.library import opcheck
 from torch.utils._python_dispatch import TorchDispatchMode
 
 import gumbel.torch as gt
+from test_torch_head import OPCHECK_CASES as HEAD_CASES
 
 ops = torch.ops.gumbel
 D = torch.float64
@@ -79,7 +80,7 @@ def test_opcheck(op, args):
 
 def test_opcheck_covers_every_operator():
     registered = {name for name in dir(ops) if not name.startswith("_") and isinstance(getattr(ops, name), torch._ops.OpOverloadPacket)}
-    checked = {c[1]._overloadpacket.__name__ for c in CASES}
+    checked = {c[1]._overloadpacket.__name__ for c in CASES + HEAD_CASES}
     assert registered == checked == {
         "gumbel_softmax",
         "gumbel_softmax_backward",
@@ -91,6 +92,12 @@ def test_opcheck_covers_every_operator():
         "gumbel_rao_backward",
         "relaxed_bernoulli",
         "relaxed_bernoulli_backward",
+        "sample_keyed",
+        "gumbel_softmax_keyed",
+        "top_k",
+        "top_k_keyed",
+        "plackett_luce_log_prob",
+        "sample_filtered",
     }
 
 

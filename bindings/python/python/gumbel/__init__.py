@@ -8,7 +8,9 @@ PyTorch is optional).
 Randomness is counter-based: every sampling call runs on a ``(seed, offset)``
 stream position, given explicitly (to replay a call), taken from a
 :class:`Generator` (which then advances past the call), or from the default
-generator (seeded from the OS). Errors raise a :class:`GumbelError` subclass
+generator (seeded from the OS); the sampling head's keyed calls
+(``sample_keyed``, ``gumbel_softmax_keyed``, ``top_k_keyed``) take one
+``(seed, offset)`` per row instead. Errors raise a :class:`GumbelError` subclass
 chosen by the library's status code, carrying the library's message.
 """
 
@@ -32,6 +34,7 @@ from ._errors import (
     last_error,
 )
 from ._generator import Generator, default_generator, streams
+from ._head import gumbel_softmax_keyed, plackett_luce_log_prob, sample_filtered, sample_keyed, top_k, top_k_keyed
 from ._native import ffi, lib
 from ._numpy import (
     concrete_log_prob,
@@ -101,15 +104,21 @@ __all__ = [
     "gumbel_softmax_backward",
     "gumbel_softmax_hard_backward",
     "gumbel_softmax_grad_tau",
+    "gumbel_softmax_keyed",
     "noise",
     "num_threads",
+    "plackett_luce_log_prob",
     "relaxed_bernoulli",
     "relaxed_bernoulli_backward",
     "relaxed_bernoulli_log_prob",
     "sample",
+    "sample_filtered",
+    "sample_keyed",
     "schedule",
     "set_num_threads",
     "streams",
     "tempered_softmax",
+    "top_k",
+    "top_k_keyed",
     "version",
 ]

@@ -13,6 +13,7 @@ _CTYPE = {
     np.dtype(np.float32): "float *",
     np.dtype(np.float64): "double *",
     np.dtype(np.int64): "int64_t *",
+    np.dtype(np.uint64): "uint64_t *",
 }
 
 

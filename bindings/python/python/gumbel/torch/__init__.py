@@ -26,6 +26,12 @@ gradient estimator for the hard sample (ReinMax, Gumbel-Rao, gapped
 straight-through) and ``tau_backward=`` a backward temperature of its own
 (decoupled straight-through): see :func:`gumbel_softmax`.
 
+The sampling head (``sample_keyed``, ``gumbel_softmax_keyed``, ``top_k``,
+``top_k_keyed``, ``plackett_luce_log_prob``, ``sample_filtered``; float32
+and float64 logits)
+is built the same way from the operators of ``_head_ops``; keyed calls take
+one ``(seed, offset)`` per row (see ``_head``).
+
 Randomness: the noise's ``(seed, offset)`` is a tensor drawn inside the
 graph from PyTorch's default generator (``torch.manual_seed`` replays; a
 compiled, exported or traced module draws fresh noise on every call) or
@@ -47,9 +53,19 @@ from .. import _temperature
 from .._estimators import check_estimator
 from .._generator import Generator, streams
 from . import _autograd, _ops
+from ._head import gumbel_softmax_keyed, plackett_luce_log_prob, sample_filtered, sample_keyed, top_k, top_k_keyed
 from ._random import AnyGenerator, key
 
-__all__ = ["gumbel_softmax", "relaxed_bernoulli"]
+__all__ = [
+    "gumbel_softmax",
+    "gumbel_softmax_keyed",
+    "plackett_luce_log_prob",
+    "relaxed_bernoulli",
+    "sample_filtered",
+    "sample_keyed",
+    "top_k",
+    "top_k_keyed",
+]
 
 Temperature = Union[float, Tensor]
 

@@ -104,8 +104,11 @@ def _eager_route(tensors: tuple[Tensor, ...]) -> Optional[bool]:
     return grad and torch.is_grad_enabled()
 
 
-def _differentiable(name: str, setup_context: Callable[..., None], backward: Callable[..., Any], jvp: Callable[..., Tensor]) -> Callable[..., Tensor]:
-    """Registers ``backward`` on the operator ``gumbel::name`` and returns a
+def _differentiable(
+    name: str, setup_context: Callable[..., None], backward: Callable[..., Any], jvp: Callable[..., Tensor], ops: Any = _ops
+) -> Callable[..., Tensor]:
+    """Registers ``backward`` on the operator ``gumbel::name`` (defined in the
+    module ``ops``, ``_ops`` or ``_head_ops``) and returns a
     callable running it with both modes of differentiation, by one of
     three routes that share the kernel and every formula:
 
@@ -122,7 +125,7 @@ def _differentiable(name: str, setup_context: Callable[..., None], backward: Cal
       subclasses, modes): a Function with ``setup_context`` and
       ``generate_vmap_rule`` around the operator, which torch.func needs.
     """
-    op = getattr(_ops, name)
+    op = getattr(ops, name)
     kernel = _ops.kernel(name)
     op.register_autograd(backward, setup_context=setup_context)
     title = name.title().replace("_", "")

@@ -557,7 +557,8 @@ def _(y_soft: Tensor, grad: Tensor, tau: Tensor) -> Tensor:
 
 
 def _vmap_by_element(op: Any) -> Callable[..., tuple[Tensor, int]]:
-    """A vmap rule that runs ``op`` once per batch element and stacks the results.
+    """A vmap rule that runs ``op`` once per batch element and stacks the
+    results (each of them, for an operator returning several).
 
     For the samplers this fixes what vmap means for randomness: a ``key``
     drawn inside ``vmap(..., randomness="different")`` is batched, so each
@@ -567,11 +568,13 @@ def _vmap_by_element(op: Any) -> Callable[..., tuple[Tensor, int]]:
     ``randomness="error"`` drawing the key raises, as ``F.gumbel_softmax`` does.
     """
 
-    def rule(info: Any, in_dims: Sequence[Any], *args: Any) -> tuple[Tensor, int]:
+    def rule(info: Any, in_dims: Sequence[Any], *args: Any) -> tuple[Any, Any]:
         outs = [
             op(*(a if d is None else a.select(d, b) for a, d in zip(args, in_dims)))
             for b in range(info.batch_size)
         ]
+        if isinstance(outs[0], tuple):  # an operator with several results: each stacked
+            return tuple(torch.stack(o) for o in zip(*outs)), (0,) * len(outs[0])
         return torch.stack(outs), 0
 
     return rule
