@@ -1656,6 +1656,52 @@ gumbel_status gumbel_conditional_f64(const double *logits,
                                      uint64_t offset);
 
 /**
+ * The bfloat16 twin of `gumbel_conditional_f32`: `logits` and `out` hold
+ * bfloat16 values (`uint16_t` bit patterns: the upper 16 bits of the float
+ * they stand for); the other arguments are as there.
+ * `out` is the output of `gumbel_conditional_f32` on the 16-bit inputs widened
+ * exactly to float (computed in float as there, with the same noise), each
+ * value rounded once to nearest, ties to even. Shapes, values, statuses,
+ * thread safety and "untouched on error" as `gumbel_conditional_f32`.
+ *
+ * # Safety
+ * As `gumbel_conditional_f32`, with `uint16_t` elements in place of the float
+ * elements of the tensors.
+ */
+gumbel_status gumbel_conditional_bf16(const uint16_t *logits,
+                                      const int64_t *indices,
+                                      uint16_t *out,
+                                      size_t outer,
+                                      size_t classes,
+                                      size_t inner,
+                                      size_t draws,
+                                      uint64_t seed,
+                                      uint64_t offset);
+
+/**
+ * The float16 twin of `gumbel_conditional_f32`: `logits` and `out` hold
+ * IEEE 754 binary16 values (`uint16_t` bit patterns, the
+ * storage of `_Float16`); the other arguments are as there.
+ * `out` is the output of `gumbel_conditional_f32` on the 16-bit inputs widened
+ * exactly to float (computed in float as there, with the same noise), each
+ * value rounded once to nearest, ties to even. Shapes, values, statuses,
+ * thread safety and "untouched on error" as `gumbel_conditional_f32`.
+ *
+ * # Safety
+ * As `gumbel_conditional_f32`, with `uint16_t` elements in place of the float
+ * elements of the tensors.
+ */
+gumbel_status gumbel_conditional_f16(const uint16_t *logits,
+                                     const int64_t *indices,
+                                     uint16_t *out,
+                                     size_t outer,
+                                     size_t classes,
+                                     size_t inner,
+                                     size_t draws,
+                                     uint64_t seed,
+                                     uint64_t offset);
+
+/**
  * The Gumbel-Rao gradient of a hard sample (Paulus et al. 2021,
  * "Rao-Blackwellizing the Straight-Through Gumbel-Softmax Gradient
  * Estimator", eq. 8): the straight-through Gumbel-Softmax gradient averaged
@@ -1725,6 +1771,56 @@ gumbel_status gumbel_rao_backward_f64(const double *logits,
                                       uint64_t offset);
 
 /**
+ * The bfloat16 twin of `gumbel_rao_backward_f32`: `logits`, `grad_out` and `grad_logits` hold
+ * bfloat16 values (`uint16_t` bit patterns: the upper 16 bits of the float
+ * they stand for); temperatures are floats.
+ * `grad_logits` is the output of `gumbel_rao_backward_f32` on the 16-bit inputs widened
+ * exactly to float (computed in float as there, with the same noise), each
+ * value rounded once to nearest, ties to even. Shapes, values, statuses,
+ * thread safety and "untouched on error" as `gumbel_rao_backward_f32`.
+ *
+ * # Safety
+ * As `gumbel_rao_backward_f32`, with `uint16_t` elements in place of the float
+ * elements of the tensors.
+ */
+gumbel_status gumbel_rao_backward_bf16(const uint16_t *logits,
+                                       const int64_t *indices,
+                                       const uint16_t *grad_out,
+                                       uint16_t *grad_logits,
+                                       size_t outer,
+                                       size_t classes,
+                                       size_t inner,
+                                       float tau,
+                                       size_t draws,
+                                       uint64_t seed,
+                                       uint64_t offset);
+
+/**
+ * The float16 twin of `gumbel_rao_backward_f32`: `logits`, `grad_out` and `grad_logits` hold
+ * IEEE 754 binary16 values (`uint16_t` bit patterns, the
+ * storage of `_Float16`); temperatures are floats.
+ * `grad_logits` is the output of `gumbel_rao_backward_f32` on the 16-bit inputs widened
+ * exactly to float (computed in float as there, with the same noise), each
+ * value rounded once to nearest, ties to even. Shapes, values, statuses,
+ * thread safety and "untouched on error" as `gumbel_rao_backward_f32`.
+ *
+ * # Safety
+ * As `gumbel_rao_backward_f32`, with `uint16_t` elements in place of the float
+ * elements of the tensors.
+ */
+gumbel_status gumbel_rao_backward_f16(const uint16_t *logits,
+                                      const int64_t *indices,
+                                      const uint16_t *grad_out,
+                                      uint16_t *grad_logits,
+                                      size_t outer,
+                                      size_t classes,
+                                      size_t inner,
+                                      float tau,
+                                      size_t draws,
+                                      uint64_t seed,
+                                      uint64_t offset);
+
+/**
  * The ReinMax gradient of a hard sample (Liu et al. 2023, "Bridging
  * Discrete and Backpropagation: Straight-Through and Beyond", Algorithm 2;
  * second-order accurate, Heun's method where straight-through is forward
@@ -1765,6 +1861,50 @@ gumbel_status gumbel_reinmax_backward_f64(const double *logits,
                                           size_t classes,
                                           size_t inner,
                                           double tau);
+
+/**
+ * The bfloat16 twin of `gumbel_reinmax_backward_f32`: `logits`, `grad_out` and `grad_logits` hold
+ * bfloat16 values (`uint16_t` bit patterns: the upper 16 bits of the float
+ * they stand for); temperatures are floats.
+ * `grad_logits` is the output of `gumbel_reinmax_backward_f32` on the 16-bit inputs widened
+ * exactly to float (computed in float as there, with the same noise), each
+ * value rounded once to nearest, ties to even. Shapes, values, statuses,
+ * thread safety and "untouched on error" as `gumbel_reinmax_backward_f32`.
+ *
+ * # Safety
+ * As `gumbel_reinmax_backward_f32`, with `uint16_t` elements in place of the float
+ * elements of the tensors.
+ */
+gumbel_status gumbel_reinmax_backward_bf16(const uint16_t *logits,
+                                           const int64_t *indices,
+                                           const uint16_t *grad_out,
+                                           uint16_t *grad_logits,
+                                           size_t outer,
+                                           size_t classes,
+                                           size_t inner,
+                                           float tau);
+
+/**
+ * The float16 twin of `gumbel_reinmax_backward_f32`: `logits`, `grad_out` and `grad_logits` hold
+ * IEEE 754 binary16 values (`uint16_t` bit patterns, the
+ * storage of `_Float16`); temperatures are floats.
+ * `grad_logits` is the output of `gumbel_reinmax_backward_f32` on the 16-bit inputs widened
+ * exactly to float (computed in float as there, with the same noise), each
+ * value rounded once to nearest, ties to even. Shapes, values, statuses,
+ * thread safety and "untouched on error" as `gumbel_reinmax_backward_f32`.
+ *
+ * # Safety
+ * As `gumbel_reinmax_backward_f32`, with `uint16_t` elements in place of the float
+ * elements of the tensors.
+ */
+gumbel_status gumbel_reinmax_backward_f16(const uint16_t *logits,
+                                          const int64_t *indices,
+                                          const uint16_t *grad_out,
+                                          uint16_t *grad_logits,
+                                          size_t outer,
+                                          size_t classes,
+                                          size_t inner,
+                                          float tau);
 
 /**
  * The gapped straight-through gradient of a hard sample (Fan et al. 2022,
@@ -1808,6 +1948,52 @@ gumbel_status gumbel_gapped_st_backward_f64(const double *logits,
                                             size_t inner,
                                             double tau,
                                             double gap);
+
+/**
+ * The bfloat16 twin of `gumbel_gapped_st_backward_f32`: `logits`, `grad_out` and `grad_logits` hold
+ * bfloat16 values (`uint16_t` bit patterns: the upper 16 bits of the float
+ * they stand for); temperatures and `gap` are floats.
+ * `grad_logits` is the output of `gumbel_gapped_st_backward_f32` on the 16-bit inputs widened
+ * exactly to float (computed in float as there, with the same noise), each
+ * value rounded once to nearest, ties to even. Shapes, values, statuses,
+ * thread safety and "untouched on error" as `gumbel_gapped_st_backward_f32`.
+ *
+ * # Safety
+ * As `gumbel_gapped_st_backward_f32`, with `uint16_t` elements in place of the float
+ * elements of the tensors.
+ */
+gumbel_status gumbel_gapped_st_backward_bf16(const uint16_t *logits,
+                                             const int64_t *indices,
+                                             const uint16_t *grad_out,
+                                             uint16_t *grad_logits,
+                                             size_t outer,
+                                             size_t classes,
+                                             size_t inner,
+                                             float tau,
+                                             float gap);
+
+/**
+ * The float16 twin of `gumbel_gapped_st_backward_f32`: `logits`, `grad_out` and `grad_logits` hold
+ * IEEE 754 binary16 values (`uint16_t` bit patterns, the
+ * storage of `_Float16`); temperatures and `gap` are floats.
+ * `grad_logits` is the output of `gumbel_gapped_st_backward_f32` on the 16-bit inputs widened
+ * exactly to float (computed in float as there, with the same noise), each
+ * value rounded once to nearest, ties to even. Shapes, values, statuses,
+ * thread safety and "untouched on error" as `gumbel_gapped_st_backward_f32`.
+ *
+ * # Safety
+ * As `gumbel_gapped_st_backward_f32`, with `uint16_t` elements in place of the float
+ * elements of the tensors.
+ */
+gumbel_status gumbel_gapped_st_backward_f16(const uint16_t *logits,
+                                            const int64_t *indices,
+                                            const uint16_t *grad_out,
+                                            uint16_t *grad_logits,
+                                            size_t outer,
+                                            size_t classes,
+                                            size_t inner,
+                                            float tau,
+                                            float gap);
 
 /**
  * The decoupled straight-through gradient of a hard Gumbel-Softmax sample
@@ -1865,6 +2051,52 @@ gumbel_status gumbel_decoupled_st_backward_f64(const double *logits,
                                                size_t classes,
                                                size_t inner,
                                                double tau_backward,
+                                               uint64_t seed,
+                                               uint64_t offset);
+
+/**
+ * The bfloat16 twin of `gumbel_decoupled_st_backward_f32`: `logits`, `grad_out` and `grad_logits` hold
+ * bfloat16 values (`uint16_t` bit patterns: the upper 16 bits of the float
+ * they stand for); temperatures are floats.
+ * `grad_logits` is the output of `gumbel_decoupled_st_backward_f32` on the 16-bit inputs widened
+ * exactly to float (computed in float as there, with the same noise), each
+ * value rounded once to nearest, ties to even. Shapes, values, statuses,
+ * thread safety and "untouched on error" as `gumbel_decoupled_st_backward_f32`.
+ *
+ * # Safety
+ * As `gumbel_decoupled_st_backward_f32`, with `uint16_t` elements in place of the float
+ * elements of the tensors.
+ */
+gumbel_status gumbel_decoupled_st_backward_bf16(const uint16_t *logits,
+                                                const uint16_t *grad_out,
+                                                uint16_t *grad_logits,
+                                                size_t outer,
+                                                size_t classes,
+                                                size_t inner,
+                                                float tau_backward,
+                                                uint64_t seed,
+                                                uint64_t offset);
+
+/**
+ * The float16 twin of `gumbel_decoupled_st_backward_f32`: `logits`, `grad_out` and `grad_logits` hold
+ * IEEE 754 binary16 values (`uint16_t` bit patterns, the
+ * storage of `_Float16`); temperatures are floats.
+ * `grad_logits` is the output of `gumbel_decoupled_st_backward_f32` on the 16-bit inputs widened
+ * exactly to float (computed in float as there, with the same noise), each
+ * value rounded once to nearest, ties to even. Shapes, values, statuses,
+ * thread safety and "untouched on error" as `gumbel_decoupled_st_backward_f32`.
+ *
+ * # Safety
+ * As `gumbel_decoupled_st_backward_f32`, with `uint16_t` elements in place of the float
+ * elements of the tensors.
+ */
+gumbel_status gumbel_decoupled_st_backward_f16(const uint16_t *logits,
+                                               const uint16_t *grad_out,
+                                               uint16_t *grad_logits,
+                                               size_t outer,
+                                               size_t classes,
+                                               size_t inner,
+                                               float tau_backward,
                                                uint64_t seed,
                                                uint64_t offset);
 

@@ -571,7 +571,8 @@ const HAND_CHECKED: &[&str] = &[
     "gumbel_softmax_grad_tau_f16",
     "gumbel_softmax_grad_tau_per_row_bf16",
     "gumbel_softmax_grad_tau_per_row_f16",
-    // Indices as an input: tests/estimators.rs, `c_abi_rejects_bad_arguments`.
+    // Indices as an input: tests/estimators.rs, `c_abi_rejects_bad_arguments`
+    // and its bf16/f16 twins.
     "gumbel_conditional_f32",
     "gumbel_conditional_f64",
     "gumbel_rao_backward_f32",
@@ -582,6 +583,16 @@ const HAND_CHECKED: &[&str] = &[
     "gumbel_gapped_st_backward_f64",
     "gumbel_decoupled_st_backward_f32",
     "gumbel_decoupled_st_backward_f64",
+    "gumbel_conditional_bf16",
+    "gumbel_conditional_f16",
+    "gumbel_rao_backward_bf16",
+    "gumbel_rao_backward_f16",
+    "gumbel_reinmax_backward_bf16",
+    "gumbel_reinmax_backward_f16",
+    "gumbel_gapped_st_backward_bf16",
+    "gumbel_gapped_st_backward_f16",
+    "gumbel_decoupled_st_backward_bf16",
+    "gumbel_decoupled_st_backward_f16",
     // Filtered sampling: tests/filtered.rs, `filtered_c_entries_reject_bad_input_and_leave_outputs_untouched`.
     "gumbel_sample_filtered_f32",
     "gumbel_sample_filtered_f64",

@@ -9,7 +9,7 @@
 use gumbel::{
     decoupled_straight_through_backward, gapped_straight_through_backward, gumbel_conditional,
     gumbel_rao_backward, gumbel_softmax, gumbel_softmax_backward, noise, reinmax_backward, sample,
-    stream, tempered_softmax, ErrorKind, Shape,
+    stream, tempered_softmax, Bf16, Element, ErrorKind, Half, Shape, F16,
 };
 use statrs::distribution::Gumbel;
 use statrs::stats_tests::ks_test::{ks_twosample, KSTwoSampleAlternativeMethod};
@@ -507,29 +507,108 @@ fn estimators_reject_bad_input_and_leave_the_output_untouched() {
     assert!(g.iter().all(|x| x.to_bits() == sentinel.to_bits()));
 }
 
-/// Calls estimator entry `entry` of the C ABI (`f32`: conditional,
-/// Gumbel-Rao, ReinMax, gapped, decoupled) on `(outer, classes, inner) =
-/// dims` with the given pointers and scalars.
-#[allow(clippy::too_many_arguments)]
-unsafe fn c_call(
-    entry: usize,
-    (l, d, v): (*const f32, *const i64, *const f32),
-    out: *mut f32,
-    [outer, classes, inner]: [usize; 3],
-    tau: f32,
-    draws: usize,
-    gap: f32,
-) -> gumbel_status {
-    unsafe {
-        match entry {
-            0 => gumbel_conditional_f32(l, d, out, outer, classes, inner, draws, SEED, 0),
-            1 => gumbel_rao_backward_f32(l, d, v, out, outer, classes, inner, tau, draws, SEED, 0),
-            2 => gumbel_reinmax_backward_f32(l, d, v, out, outer, classes, inner, tau),
-            3 => gumbel_gapped_st_backward_f32(l, d, v, out, outer, classes, inner, tau, gap),
-            _ => gumbel_decoupled_st_backward_f32(l, v, out, outer, classes, inner, tau, SEED, 0),
+/// An element type of the estimators' C entries: `f32` and the 16-bit
+/// twins (whose temperatures and `gap` stay `f32`).
+trait CElement: Copy {
+    fn of(x: f32) -> Self;
+    fn key(self) -> u32;
+    /// Calls estimator entry `entry` of the C ABI (conditional, Gumbel-Rao,
+    /// ReinMax, gapped, decoupled) on `(outer, classes, inner) = dims` with
+    /// the given pointers and scalars.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn call(
+        entry: usize,
+        inputs: (*const Self, *const i64, *const Self),
+        out: *mut Self,
+        dims: [usize; 3],
+        tau: f32,
+        draws: usize,
+        gap: f32,
+    ) -> gumbel_status;
+}
+
+impl CElement for f32 {
+    fn of(x: f32) -> Self {
+        x
+    }
+    fn key(self) -> u32 {
+        self.to_bits()
+    }
+    unsafe fn call(
+        entry: usize,
+        (l, d, v): (*const f32, *const i64, *const f32),
+        out: *mut f32,
+        [outer, classes, inner]: [usize; 3],
+        tau: f32,
+        draws: usize,
+        gap: f32,
+    ) -> gumbel_status {
+        unsafe {
+            match entry {
+                0 => gumbel_conditional_f32(l, d, out, outer, classes, inner, draws, SEED, 0),
+                1 => gumbel_rao_backward_f32(
+                    l, d, v, out, outer, classes, inner, tau, draws, SEED, 0,
+                ),
+                2 => gumbel_reinmax_backward_f32(l, d, v, out, outer, classes, inner, tau),
+                3 => gumbel_gapped_st_backward_f32(l, d, v, out, outer, classes, inner, tau, gap),
+                _ => {
+                    gumbel_decoupled_st_backward_f32(l, v, out, outer, classes, inner, tau, SEED, 0)
+                }
+            }
         }
     }
 }
+
+/// The [`CElement`] of a 16-bit format whose C entries end in `$suffix`.
+macro_rules! c_element_16 {
+    ($t:ty, $cond:ident, $rao:ident, $reinmax:ident, $gapped:ident, $decoupled:ident) => {
+        impl CElement for $t {
+            fn of(x: f32) -> Self {
+                <$t>::from_f32(x)
+            }
+            fn key(self) -> u32 {
+                u32::from(self.to_bits())
+            }
+            unsafe fn call(
+                entry: usize,
+                (l, d, v): (*const $t, *const i64, *const $t),
+                out: *mut $t,
+                [outer, classes, inner]: [usize; 3],
+                tau: f32,
+                draws: usize,
+                gap: f32,
+            ) -> gumbel_status {
+                let (l, v, out) = (l.cast::<u16>(), v.cast::<u16>(), out.cast::<u16>());
+                unsafe {
+                    match entry {
+                        0 => $cond(l, d, out, outer, classes, inner, draws, SEED, 0),
+                        1 => $rao(l, d, v, out, outer, classes, inner, tau, draws, SEED, 0),
+                        2 => $reinmax(l, d, v, out, outer, classes, inner, tau),
+                        3 => $gapped(l, d, v, out, outer, classes, inner, tau, gap),
+                        _ => $decoupled(l, v, out, outer, classes, inner, tau, SEED, 0),
+                    }
+                }
+            }
+        }
+    };
+}
+
+c_element_16!(
+    Bf16,
+    gumbel_conditional_bf16,
+    gumbel_rao_backward_bf16,
+    gumbel_reinmax_backward_bf16,
+    gumbel_gapped_st_backward_bf16,
+    gumbel_decoupled_st_backward_bf16
+);
+c_element_16!(
+    F16,
+    gumbel_conditional_f16,
+    gumbel_rao_backward_f16,
+    gumbel_reinmax_backward_f16,
+    gumbel_gapped_st_backward_f16,
+    gumbel_decoupled_st_backward_f16
+);
 
 const ENTRIES: [&str; 5] = [
     "conditional",
@@ -541,25 +620,42 @@ const ENTRIES: [&str; 5] = [
 
 #[test]
 fn c_abi_rejects_bad_arguments() {
+    c_abi_rejects_bad_arguments_for::<f32>();
+}
+
+#[test]
+fn bf16_c_abi_rejects_bad_arguments() {
+    c_abi_rejects_bad_arguments_for::<Bf16>();
+}
+
+#[test]
+fn f16_c_abi_rejects_bad_arguments() {
+    c_abi_rejects_bad_arguments_for::<F16>();
+}
+
+fn c_abi_rejects_bad_arguments_for<T: CElement>() {
     // Each class of bad argument gets its status and a message naming the
     // culprit, and the output (with guards around it) is untouched.
-    let l = [0.0f32, 1.0, f32::NEG_INFINITY, 0.5, 0.5, 0.5];
-    let v = [1.0f32; 6];
+    let l = [0.0f32, 1.0, f32::NEG_INFINITY, 0.5, 0.5, 0.5].map(T::of);
+    let mut nan_l = l;
+    nan_l[4] = T::of(f32::NAN);
+    let v = [1.0f32; 6].map(T::of);
     let (d, bad_d) = ([0i64, 2], [0i64, 3]);
     let dims = [2, 3, 1];
-    let sentinel = 9.5f32;
+    let sentinel = T::of(9.5);
+    let unchanged = |out: &[T]| out.iter().all(|x| x.key() == sentinel.key());
     let good = (l.as_ptr(), d.as_ptr(), v.as_ptr());
-    type Case<'a> = (
+    type Case<'a, T> = (
         &'a str,
         gumbel_status,
         [bool; 5],
-        (*const f32, *const i64, *const f32),
+        (*const T, *const i64, *const T),
         [usize; 3],
         f32,
         usize,
         f32,
     );
-    let cases: [Case; 9] = [
+    let cases: [Case<T>; 10] = [
         (
             "logits",
             GUMBEL_STATUS_NULL_POINTER,
@@ -641,6 +737,16 @@ fn c_abi_rejects_bad_arguments() {
             -0.5,
         ),
         (
+            "NaN",
+            GUMBEL_STATUS_INVALID_LOGITS,
+            [true; 5],
+            (nan_l.as_ptr(), d.as_ptr(), v.as_ptr()),
+            dims,
+            1.0,
+            1,
+            1.0,
+        ),
+        (
             "indices[1] = 3",
             GUMBEL_STATUS_INVALID_VALUE,
             [true, true, true, true, false],
@@ -655,25 +761,22 @@ fn c_abi_rejects_bad_arguments() {
         for entry in (0..5).filter(|&e| applies[e]) {
             let mut out = [sentinel; 20];
             let got =
-                unsafe { c_call(entry, inputs, out[4..].as_mut_ptr(), dims, tau, draws, gap) };
+                unsafe { T::call(entry, inputs, out[4..].as_mut_ptr(), dims, tau, draws, gap) };
             let name = ENTRIES[entry];
             expect(got, status, &[word.split(' ').next().unwrap()]);
-            assert!(
-                out.iter().all(|&x| x == sentinel),
-                "{word}: {name} wrote its output"
-            );
+            assert!(unchanged(&out), "{word}: {name} wrote its output");
         }
     }
     for entry in 0..5 {
         // Valid calls write the output and not the guards; an empty shape is
         // a no-op with NULL pointers.
         let mut out = [sentinel; 20];
-        let got = unsafe { c_call(entry, good, out[4..].as_mut_ptr(), dims, 1.0, 2, 1.0) };
+        let got = unsafe { T::call(entry, good, out[4..].as_mut_ptr(), dims, 1.0, 2, 1.0) };
         assert_eq!(got, GUMBEL_STATUS_OK, "{}", ENTRIES[entry]);
-        assert!(out[..4].iter().chain(&out[16..]).all(|&x| x == sentinel));
-        assert!(out[4..10].iter().all(|&x| x != sentinel));
+        assert!(unchanged(&out[..4]) && unchanged(&out[16..]));
+        assert!(out[4..10].iter().all(|x| x.key() != sentinel.key()));
         let empty = unsafe {
-            c_call(
+            T::call(
                 entry,
                 (null(), null(), null()),
                 std::ptr::null_mut(),
@@ -686,13 +789,141 @@ fn c_abi_rejects_bad_arguments() {
         assert_eq!(empty, GUMBEL_STATUS_OK);
         // Misaligned and overlapping outputs.
         let mut words = [0u32; 16];
-        let misaligned = unsafe { (words.as_mut_ptr() as *mut u8).add(1) } as *mut f32;
-        let got = unsafe { c_call(entry, good, misaligned, dims, 1.0, 1, 1.0) };
+        let misaligned = unsafe { (words.as_mut_ptr() as *mut u8).add(1) } as *mut T;
+        let got = unsafe { T::call(entry, good, misaligned, dims, 1.0, 1, 1.0) };
         assert_eq!(got, GUMBEL_STATUS_MISALIGNED_POINTER);
-        let mut shared = [0.5f32; 12];
+        let mut shared = [T::of(0.5); 12];
         let p = shared.as_mut_ptr();
-        let got = unsafe { c_call(entry, (p, d.as_ptr(), p), p, dims, 1.0, 1, 1.0) };
+        let got = unsafe { T::call(entry, (p, d.as_ptr(), p), p, dims, 1.0, 1, 1.0) };
         assert_eq!(got, GUMBEL_STATUS_OVERLAP, "{}", ENTRIES[entry]);
         assert!(last_error().contains("overlap"));
     }
+}
+
+/// The 16-bit estimators compute in `f32` on the widened inputs: each output
+/// is the `f32` call's output rounded once to nearest even, bit for bit, in
+/// short rows, a strided layout, many rows (parallel) and long rows.
+fn half_estimators_are_the_f32_estimators_rounded_once<H: Half + Element<Compute = f32>>() {
+    let widen = |x: &[H]| x.iter().map(|h| h.to_f32()).collect::<Vec<f32>>();
+    let rounded = |x: &[f32]| {
+        x.iter()
+            .map(|&v| H::from_f32(v).to_bits())
+            .collect::<Vec<u16>>()
+    };
+    let raw = |x: &[H]| x.iter().map(|h| h.to_bits()).collect::<Vec<u16>>();
+    for (outer, classes, inner) in [(5, 7, 1), (4, 50, 3), (300, 200, 1), (2, 20_000, 2)] {
+        let shape = Shape::new(outer, classes, inner).unwrap();
+        let n = shape.len();
+        let l: Vec<H> = (0..n)
+            .map(|i| {
+                let class = (i / inner) % classes;
+                let x = if class % 11 == 4 {
+                    f32::NEG_INFINITY
+                } else {
+                    ((i * 2_654_435_761) % 2003) as f32 / 97.0 - 10.0
+                };
+                H::from_f32(x)
+            })
+            .collect();
+        let v: Vec<H> = (0..n)
+            .map(|i| H::from_f32(((i * 7919) % 211) as f32 / 17.0 - 6.0))
+            .collect();
+        let (wl, wv) = (widen(&l), widen(&v));
+        let mut d = vec![0i64; shape.rows()];
+        sample(&l, &mut d, shape, SEED, 0).unwrap();
+        let mut d32 = vec![0i64; shape.rows()];
+        sample(&wl, &mut d32, shape, SEED, 0).unwrap();
+        assert_eq!(d, d32);
+        let draws = 3;
+        let mut z32 = vec![0.0f32; draws * n];
+        let mut z = vec![H::from_bits(0x1234); draws * n];
+        gumbel_conditional(&wl, &d, &mut z32, shape, draws, SEED, 9).unwrap();
+        gumbel_conditional(&l, &d, &mut z, shape, draws, SEED, 9).unwrap();
+        assert_eq!(raw(&z), rounded(&z32), "conditional {shape:?}");
+        let mut g32 = vec![0.0f32; n];
+        let mut g = vec![H::from_bits(0x1234); n];
+        gumbel_rao_backward(&wl, &d, &wv, &mut g32, shape, 0.7, draws, SEED, 9).unwrap();
+        gumbel_rao_backward(&l, &d, &v, &mut g, shape, 0.7, draws, SEED, 9).unwrap();
+        assert_eq!(raw(&g), rounded(&g32), "Gumbel-Rao {shape:?}");
+        reinmax_backward(&wl, &d, &wv, &mut g32, shape, 1.3).unwrap();
+        reinmax_backward(&l, &d, &v, &mut g, shape, 1.3).unwrap();
+        assert_eq!(raw(&g), rounded(&g32), "ReinMax {shape:?}");
+        gapped_straight_through_backward(&wl, &d, &wv, &mut g32, shape, 0.8, 1.0).unwrap();
+        gapped_straight_through_backward(&l, &d, &v, &mut g, shape, 0.8, 1.0).unwrap();
+        assert_eq!(raw(&g), rounded(&g32), "gapped {shape:?}");
+        decoupled_straight_through_backward(&wl, &wv, &mut g32, shape, 1.7, SEED, 0).unwrap();
+        decoupled_straight_through_backward(&l, &v, &mut g, shape, 1.7, SEED, 0).unwrap();
+        assert_eq!(raw(&g), rounded(&g32), "decoupled {shape:?}");
+        assert!(
+            g32.iter().any(|&x| x != 0.0),
+            "a gradient that is all 0 tests nothing"
+        );
+    }
+}
+
+#[test]
+fn bf16_estimators_are_the_f32_estimators_rounded_once() {
+    half_estimators_are_the_f32_estimators_rounded_once::<Bf16>();
+}
+
+#[test]
+fn f16_estimators_are_the_f32_estimators_rounded_once() {
+    half_estimators_are_the_f32_estimators_rounded_once::<F16>();
+}
+
+/// The 16-bit C entries give the bits of the `f32` entries on the widened
+/// inputs, rounded once.
+fn c_entries_round_the_f32_entries_for<H: CElement + Half>() {
+    let dims = [3, 9, 2];
+    let n = 54;
+    let wl: Vec<f32> = (0..n)
+        .map(|i| H::from_f32(((i * 37) % 29) as f32 * 0.3 - 4.0).to_f32())
+        .collect();
+    let wv: Vec<f32> = (0..n)
+        .map(|i| H::from_f32(((i * 13) % 23) as f32 * 0.25 - 3.0).to_f32())
+        .collect();
+    let (l, v): (Vec<H>, Vec<H>) = (
+        wl.iter().map(|&x| H::from_f32(x)).collect(),
+        wv.iter().map(|&x| H::from_f32(x)).collect(),
+    );
+    let d = [0i64, 4, 8, 2, 5, 1];
+    for entry in 0..5 {
+        let (mut out32, mut out) = (vec![0.0f32; 2 * n], vec![H::from_bits(0); 2 * n]);
+        let s32 = unsafe {
+            f32::call(
+                entry,
+                (wl.as_ptr(), d.as_ptr(), wv.as_ptr()),
+                out32.as_mut_ptr(),
+                dims,
+                0.9,
+                2,
+                0.5,
+            )
+        };
+        let s16 = unsafe {
+            H::call(
+                entry,
+                (l.as_ptr(), d.as_ptr(), v.as_ptr()),
+                out.as_mut_ptr(),
+                dims,
+                0.9,
+                2,
+                0.5,
+            )
+        };
+        assert_eq!((s16, s32), (GUMBEL_STATUS_OK, GUMBEL_STATUS_OK));
+        let len = if entry == 0 { 2 * n } else { n };
+        let want: Vec<u16> = out32[..len]
+            .iter()
+            .map(|&x| H::from_f32(x).to_bits())
+            .collect();
+        let got: Vec<u16> = out[..len].iter().map(|x| x.to_bits()).collect();
+        assert_eq!(got, want, "{}", ENTRIES[entry]);
+    }
+}
+
+#[test]
+fn half_c_entries_round_the_f32_entries() {
+    c_entries_round_the_f32_entries_for::<Bf16>();
+    c_entries_round_the_f32_entries_for::<F16>();
 }

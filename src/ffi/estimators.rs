@@ -6,8 +6,10 @@ use super::boundary::guard;
 use super::buffer::{check_disjoint, check_disjoint_from_all, Buffer};
 use super::status::gumbel_status;
 use crate::error::{Error, ErrorKind, Result};
-use crate::Float;
+use crate::Bf16;
+use crate::Element;
 use crate::Shape;
+use crate::F16;
 
 /// Gumbel noise conditioned on the sampled class: `draws` independent draws
 /// of the perturbed logits `z = logits + g` (standard Gumbel `g`) given
@@ -107,6 +109,76 @@ pub unsafe extern "C" fn gumbel_conditional_f64(
     })
 }
 
+/// The bfloat16 twin of `gumbel_conditional_f32`: `logits` and `out` hold
+/// bfloat16 values (`uint16_t` bit patterns: the upper 16 bits of the float
+/// they stand for); the other arguments are as there.
+/// `out` is the output of `gumbel_conditional_f32` on the 16-bit inputs widened
+/// exactly to float (computed in float as there, with the same noise), each
+/// value rounded once to nearest, ties to even. Shapes, values, statuses,
+/// thread safety and "untouched on error" as `gumbel_conditional_f32`.
+///
+/// # Safety
+/// As `gumbel_conditional_f32`, with `uint16_t` elements in place of the float
+/// elements of the tensors.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_conditional_bf16(
+    logits: *const u16,
+    indices: *const i64,
+    out: *mut u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    draws: usize,
+    seed: u64,
+    offset: u64,
+) -> gumbel_status {
+    guard(|| unsafe {
+        conditional(
+            logits.cast::<Bf16>(),
+            indices,
+            out.cast::<Bf16>(),
+            [outer, classes, inner],
+            draws,
+            (seed, offset),
+        )
+    })
+}
+
+/// The float16 twin of `gumbel_conditional_f32`: `logits` and `out` hold
+/// IEEE 754 binary16 values (`uint16_t` bit patterns, the
+/// storage of `_Float16`); the other arguments are as there.
+/// `out` is the output of `gumbel_conditional_f32` on the 16-bit inputs widened
+/// exactly to float (computed in float as there, with the same noise), each
+/// value rounded once to nearest, ties to even. Shapes, values, statuses,
+/// thread safety and "untouched on error" as `gumbel_conditional_f32`.
+///
+/// # Safety
+/// As `gumbel_conditional_f32`, with `uint16_t` elements in place of the float
+/// elements of the tensors.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_conditional_f16(
+    logits: *const u16,
+    indices: *const i64,
+    out: *mut u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    draws: usize,
+    seed: u64,
+    offset: u64,
+) -> gumbel_status {
+    guard(|| unsafe {
+        conditional(
+            logits.cast::<F16>(),
+            indices,
+            out.cast::<F16>(),
+            [outer, classes, inner],
+            draws,
+            (seed, offset),
+        )
+    })
+}
+
 /// The Gumbel-Rao gradient of a hard sample (Paulus et al. 2021,
 /// "Rao-Blackwellizing the Straight-Through Gumbel-Softmax Gradient
 /// Estimator", eq. 8): the straight-through Gumbel-Softmax gradient averaged
@@ -186,6 +258,68 @@ pub unsafe extern "C" fn gumbel_rao_backward_f64(
     guard(|| unsafe { rao(inputs, grad_logits, dims, tau, draws, (seed, offset)) })
 }
 
+/// The bfloat16 twin of `gumbel_rao_backward_f32`: `logits`, `grad_out` and `grad_logits` hold
+/// bfloat16 values (`uint16_t` bit patterns: the upper 16 bits of the float
+/// they stand for); temperatures are floats.
+/// `grad_logits` is the output of `gumbel_rao_backward_f32` on the 16-bit inputs widened
+/// exactly to float (computed in float as there, with the same noise), each
+/// value rounded once to nearest, ties to even. Shapes, values, statuses,
+/// thread safety and "untouched on error" as `gumbel_rao_backward_f32`.
+///
+/// # Safety
+/// As `gumbel_rao_backward_f32`, with `uint16_t` elements in place of the float
+/// elements of the tensors.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_rao_backward_bf16(
+    logits: *const u16,
+    indices: *const i64,
+    grad_out: *const u16,
+    grad_logits: *mut u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: f32,
+    draws: usize,
+    seed: u64,
+    offset: u64,
+) -> gumbel_status {
+    let dims = [outer, classes, inner];
+    let inputs = (logits.cast::<Bf16>(), indices, grad_out.cast::<Bf16>());
+    let grad_logits = grad_logits.cast::<Bf16>();
+    guard(|| unsafe { rao(inputs, grad_logits, dims, tau, draws, (seed, offset)) })
+}
+
+/// The float16 twin of `gumbel_rao_backward_f32`: `logits`, `grad_out` and `grad_logits` hold
+/// IEEE 754 binary16 values (`uint16_t` bit patterns, the
+/// storage of `_Float16`); temperatures are floats.
+/// `grad_logits` is the output of `gumbel_rao_backward_f32` on the 16-bit inputs widened
+/// exactly to float (computed in float as there, with the same noise), each
+/// value rounded once to nearest, ties to even. Shapes, values, statuses,
+/// thread safety and "untouched on error" as `gumbel_rao_backward_f32`.
+///
+/// # Safety
+/// As `gumbel_rao_backward_f32`, with `uint16_t` elements in place of the float
+/// elements of the tensors.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_rao_backward_f16(
+    logits: *const u16,
+    indices: *const i64,
+    grad_out: *const u16,
+    grad_logits: *mut u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: f32,
+    draws: usize,
+    seed: u64,
+    offset: u64,
+) -> gumbel_status {
+    let dims = [outer, classes, inner];
+    let inputs = (logits.cast::<F16>(), indices, grad_out.cast::<F16>());
+    let grad_logits = grad_logits.cast::<F16>();
+    guard(|| unsafe { rao(inputs, grad_logits, dims, tau, draws, (seed, offset)) })
+}
+
 /// The ReinMax gradient of a hard sample (Liu et al. 2023, "Bridging
 /// Discrete and Backpropagation: Straight-Through and Beyond", Algorithm 2;
 /// second-order accurate, Heun's method where straight-through is forward
@@ -234,6 +368,60 @@ pub unsafe extern "C" fn gumbel_reinmax_backward_f64(
 ) -> gumbel_status {
     let dims = [outer, classes, inner];
     guard(|| unsafe { reinmax((logits, indices, grad_out), grad_logits, dims, tau) })
+}
+
+/// The bfloat16 twin of `gumbel_reinmax_backward_f32`: `logits`, `grad_out` and `grad_logits` hold
+/// bfloat16 values (`uint16_t` bit patterns: the upper 16 bits of the float
+/// they stand for); temperatures are floats.
+/// `grad_logits` is the output of `gumbel_reinmax_backward_f32` on the 16-bit inputs widened
+/// exactly to float (computed in float as there, with the same noise), each
+/// value rounded once to nearest, ties to even. Shapes, values, statuses,
+/// thread safety and "untouched on error" as `gumbel_reinmax_backward_f32`.
+///
+/// # Safety
+/// As `gumbel_reinmax_backward_f32`, with `uint16_t` elements in place of the float
+/// elements of the tensors.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_reinmax_backward_bf16(
+    logits: *const u16,
+    indices: *const i64,
+    grad_out: *const u16,
+    grad_logits: *mut u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: f32,
+) -> gumbel_status {
+    let dims = [outer, classes, inner];
+    let inputs = (logits.cast::<Bf16>(), indices, grad_out.cast::<Bf16>());
+    guard(|| unsafe { reinmax(inputs, grad_logits.cast::<Bf16>(), dims, tau) })
+}
+
+/// The float16 twin of `gumbel_reinmax_backward_f32`: `logits`, `grad_out` and `grad_logits` hold
+/// IEEE 754 binary16 values (`uint16_t` bit patterns, the
+/// storage of `_Float16`); temperatures are floats.
+/// `grad_logits` is the output of `gumbel_reinmax_backward_f32` on the 16-bit inputs widened
+/// exactly to float (computed in float as there, with the same noise), each
+/// value rounded once to nearest, ties to even. Shapes, values, statuses,
+/// thread safety and "untouched on error" as `gumbel_reinmax_backward_f32`.
+///
+/// # Safety
+/// As `gumbel_reinmax_backward_f32`, with `uint16_t` elements in place of the float
+/// elements of the tensors.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_reinmax_backward_f16(
+    logits: *const u16,
+    indices: *const i64,
+    grad_out: *const u16,
+    grad_logits: *mut u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: f32,
+) -> gumbel_status {
+    let dims = [outer, classes, inner];
+    let inputs = (logits.cast::<F16>(), indices, grad_out.cast::<F16>());
+    guard(|| unsafe { reinmax(inputs, grad_logits.cast::<F16>(), dims, tau) })
 }
 
 /// The gapped straight-through gradient of a hard sample (Fan et al. 2022,
@@ -285,6 +473,62 @@ pub unsafe extern "C" fn gumbel_gapped_st_backward_f64(
 ) -> gumbel_status {
     let dims = [outer, classes, inner];
     guard(|| unsafe { gapped((logits, indices, grad_out), grad_logits, dims, tau, gap) })
+}
+
+/// The bfloat16 twin of `gumbel_gapped_st_backward_f32`: `logits`, `grad_out` and `grad_logits` hold
+/// bfloat16 values (`uint16_t` bit patterns: the upper 16 bits of the float
+/// they stand for); temperatures and `gap` are floats.
+/// `grad_logits` is the output of `gumbel_gapped_st_backward_f32` on the 16-bit inputs widened
+/// exactly to float (computed in float as there, with the same noise), each
+/// value rounded once to nearest, ties to even. Shapes, values, statuses,
+/// thread safety and "untouched on error" as `gumbel_gapped_st_backward_f32`.
+///
+/// # Safety
+/// As `gumbel_gapped_st_backward_f32`, with `uint16_t` elements in place of the float
+/// elements of the tensors.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_gapped_st_backward_bf16(
+    logits: *const u16,
+    indices: *const i64,
+    grad_out: *const u16,
+    grad_logits: *mut u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: f32,
+    gap: f32,
+) -> gumbel_status {
+    let dims = [outer, classes, inner];
+    let inputs = (logits.cast::<Bf16>(), indices, grad_out.cast::<Bf16>());
+    guard(|| unsafe { gapped(inputs, grad_logits.cast::<Bf16>(), dims, tau, gap) })
+}
+
+/// The float16 twin of `gumbel_gapped_st_backward_f32`: `logits`, `grad_out` and `grad_logits` hold
+/// IEEE 754 binary16 values (`uint16_t` bit patterns, the
+/// storage of `_Float16`); temperatures and `gap` are floats.
+/// `grad_logits` is the output of `gumbel_gapped_st_backward_f32` on the 16-bit inputs widened
+/// exactly to float (computed in float as there, with the same noise), each
+/// value rounded once to nearest, ties to even. Shapes, values, statuses,
+/// thread safety and "untouched on error" as `gumbel_gapped_st_backward_f32`.
+///
+/// # Safety
+/// As `gumbel_gapped_st_backward_f32`, with `uint16_t` elements in place of the float
+/// elements of the tensors.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_gapped_st_backward_f16(
+    logits: *const u16,
+    indices: *const i64,
+    grad_out: *const u16,
+    grad_logits: *mut u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau: f32,
+    gap: f32,
+) -> gumbel_status {
+    let dims = [outer, classes, inner];
+    let inputs = (logits.cast::<F16>(), indices, grad_out.cast::<F16>());
+    guard(|| unsafe { gapped(inputs, grad_logits.cast::<F16>(), dims, tau, gap) })
 }
 
 /// The decoupled straight-through gradient of a hard Gumbel-Softmax sample
@@ -372,6 +616,78 @@ pub unsafe extern "C" fn gumbel_decoupled_st_backward_f64(
     })
 }
 
+/// The bfloat16 twin of `gumbel_decoupled_st_backward_f32`: `logits`, `grad_out` and `grad_logits` hold
+/// bfloat16 values (`uint16_t` bit patterns: the upper 16 bits of the float
+/// they stand for); temperatures are floats.
+/// `grad_logits` is the output of `gumbel_decoupled_st_backward_f32` on the 16-bit inputs widened
+/// exactly to float (computed in float as there, with the same noise), each
+/// value rounded once to nearest, ties to even. Shapes, values, statuses,
+/// thread safety and "untouched on error" as `gumbel_decoupled_st_backward_f32`.
+///
+/// # Safety
+/// As `gumbel_decoupled_st_backward_f32`, with `uint16_t` elements in place of the float
+/// elements of the tensors.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_decoupled_st_backward_bf16(
+    logits: *const u16,
+    grad_out: *const u16,
+    grad_logits: *mut u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau_backward: f32,
+    seed: u64,
+    offset: u64,
+) -> gumbel_status {
+    let dims = [outer, classes, inner];
+    guard(|| unsafe {
+        decoupled(
+            logits.cast::<Bf16>(),
+            grad_out.cast::<Bf16>(),
+            grad_logits.cast::<Bf16>(),
+            dims,
+            tau_backward,
+            (seed, offset),
+        )
+    })
+}
+
+/// The float16 twin of `gumbel_decoupled_st_backward_f32`: `logits`, `grad_out` and `grad_logits` hold
+/// IEEE 754 binary16 values (`uint16_t` bit patterns, the
+/// storage of `_Float16`); temperatures are floats.
+/// `grad_logits` is the output of `gumbel_decoupled_st_backward_f32` on the 16-bit inputs widened
+/// exactly to float (computed in float as there, with the same noise), each
+/// value rounded once to nearest, ties to even. Shapes, values, statuses,
+/// thread safety and "untouched on error" as `gumbel_decoupled_st_backward_f32`.
+///
+/// # Safety
+/// As `gumbel_decoupled_st_backward_f32`, with `uint16_t` elements in place of the float
+/// elements of the tensors.
+#[no_mangle]
+pub unsafe extern "C" fn gumbel_decoupled_st_backward_f16(
+    logits: *const u16,
+    grad_out: *const u16,
+    grad_logits: *mut u16,
+    outer: usize,
+    classes: usize,
+    inner: usize,
+    tau_backward: f32,
+    seed: u64,
+    offset: u64,
+) -> gumbel_status {
+    let dims = [outer, classes, inner];
+    guard(|| unsafe {
+        decoupled(
+            logits.cast::<F16>(),
+            grad_out.cast::<F16>(),
+            grad_logits.cast::<F16>(),
+            dims,
+            tau_backward,
+            (seed, offset),
+        )
+    })
+}
+
 /// The checked buffers of an estimator's backward call.
 struct Checked<F> {
     shape: Shape,
@@ -411,11 +727,11 @@ fn checked<F>(
     })
 }
 
-unsafe fn rao<F: Float>(
-    (logits, indices, grad_out): (*const F, *const i64, *const F),
-    grad_logits: *mut F,
+unsafe fn rao<E: Element>(
+    (logits, indices, grad_out): (*const E, *const i64, *const E),
+    grad_logits: *mut E,
     dims: [usize; 3],
-    tau: F,
+    tau: E::Compute,
     draws: usize,
     (seed, offset): (u64, u64),
 ) -> Result<()> {
@@ -437,11 +753,11 @@ unsafe fn rao<F: Float>(
     }
 }
 
-unsafe fn reinmax<F: Float>(
-    (logits, indices, grad_out): (*const F, *const i64, *const F),
-    grad_logits: *mut F,
+unsafe fn reinmax<E: Element>(
+    (logits, indices, grad_out): (*const E, *const i64, *const E),
+    grad_logits: *mut E,
     dims: [usize; 3],
-    tau: F,
+    tau: E::Compute,
 ) -> Result<()> {
     let c = checked(logits, indices, grad_out, grad_logits, dims)?;
     // SAFETY: as in `rao`.
@@ -457,12 +773,12 @@ unsafe fn reinmax<F: Float>(
     }
 }
 
-unsafe fn gapped<F: Float>(
-    (logits, indices, grad_out): (*const F, *const i64, *const F),
-    grad_logits: *mut F,
+unsafe fn gapped<E: Element>(
+    (logits, indices, grad_out): (*const E, *const i64, *const E),
+    grad_logits: *mut E,
     dims: [usize; 3],
-    tau: F,
-    gap: F,
+    tau: E::Compute,
+    gap: E::Compute,
 ) -> Result<()> {
     let c = checked(logits, indices, grad_out, grad_logits, dims)?;
     // SAFETY: as in `rao`.
@@ -479,10 +795,10 @@ unsafe fn gapped<F: Float>(
     }
 }
 
-unsafe fn conditional<F: Float>(
-    logits: *const F,
+unsafe fn conditional<E: Element>(
+    logits: *const E,
     indices: *const i64,
-    out: *mut F,
+    out: *mut E,
     [outer, classes, inner]: [usize; 3],
     draws: usize,
     (seed, offset): (u64, u64),
@@ -516,12 +832,12 @@ unsafe fn conditional<F: Float>(
     }
 }
 
-unsafe fn decoupled<F: Float>(
-    logits: *const F,
-    grad_out: *const F,
-    grad_logits: *mut F,
+unsafe fn decoupled<E: Element>(
+    logits: *const E,
+    grad_out: *const E,
+    grad_logits: *mut E,
     [outer, classes, inner]: [usize; 3],
-    tau_backward: F,
+    tau_backward: E::Compute,
     (seed, offset): (u64, u64),
 ) -> Result<()> {
     let shape = Shape::new(outer, classes, inner)?;

@@ -2,7 +2,7 @@
 //! given their argmax, the primitive of the Gumbel-Rao estimator.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::math::float::Float;
+use crate::math::element::Element;
 use crate::rows::conditional;
 use crate::rows::validate::{check_indices, check_logits};
 use crate::runtime::shape::Shape;
@@ -22,7 +22,9 @@ use crate::runtime::shape::Shape;
 /// output of [`crate::sample`]); `out` has `draws * shape.len()` elements:
 /// draw after draw, each a tensor in the layout of `logits`. Within a row,
 /// `z_k <= z_d` (equal only by rounding, when `logits_k + g_k` exceeds
-/// `z_d` by more than the precision); masked classes stay `-inf`.
+/// `z_d` by more than the precision); masked classes stay `-inf`. A 16-bit
+/// tensor ([`Element`]) is computed in `f32`: each value is that of the
+/// `f32` call on the widened logits, rounded once to nearest, ties to even.
 ///
 /// Randomness: draw `j` transforms the noise that a sampler called on
 /// `logits` with `(seed, offset + j * streams)` would add, where
@@ -39,10 +41,10 @@ use crate::runtime::shape::Shape;
 /// [`ErrorKind::AllMasked`] for a row that is all `-inf`;
 /// [`ErrorKind::InvalidValue`] for an index outside `[0, classes)` or of a
 /// masked class. `out` is untouched on error.
-pub fn gumbel_conditional<F: Float>(
-    logits: &[F],
+pub fn gumbel_conditional<E: Element>(
+    logits: &[E],
     indices: &[i64],
-    out: &mut [F],
+    out: &mut [E],
     shape: Shape,
     draws: usize,
     seed: u64,

@@ -46,9 +46,13 @@
 //!   `J(softmax((l + g) / tau_b))^T v / tau_b`.
 //!
 //! Every result row sums to 0 up to rounding and is exactly 0 on masked
-//! classes. Results are the same bits for any thread count.
+//! classes. Results are the same bits for any thread count. Tensors may be
+//! of any [`Element`]: a 16-bit one is computed in `f32` (temperatures and
+//! `gap` are `f32`), each result being that of the `f32` call on the
+//! inputs widened exactly, rounded once to nearest, ties to even.
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::math::element::Element;
 use crate::math::float::Float;
 use crate::ops::conditional::check_draws;
 use crate::rows::estimators;
@@ -58,11 +62,11 @@ use crate::runtime::shape::Shape;
 /// Checks the tensors common to the estimators: `logits`, `grad_out` and
 /// `grad_logits` of `shape.len()` elements, `indices` of `shape.rows()`,
 /// valid logits, indices of unmasked classes and a finite `grad_out`.
-fn check_inputs<F: Float>(
-    logits: &[F],
+fn check_inputs<E: Element>(
+    logits: &[E],
     indices: &[i64],
-    grad_out: &[F],
-    grad_logits: &[F],
+    grad_out: &[E],
+    grad_logits: &[E],
     shape: Shape,
 ) -> Result<()> {
     shape.check_len("logits", logits.len(), shape.len())?;
@@ -95,13 +99,13 @@ fn check_inputs<F: Float>(
 /// [`ErrorKind::InvalidParameter`] for `draws == 0`. `grad_logits` is
 /// untouched on error.
 #[allow(clippy::too_many_arguments)]
-pub fn gumbel_rao_backward<F: Float>(
-    logits: &[F],
+pub fn gumbel_rao_backward<E: Element>(
+    logits: &[E],
     indices: &[i64],
-    grad_out: &[F],
-    grad_logits: &mut [F],
+    grad_out: &[E],
+    grad_logits: &mut [E],
     shape: Shape,
-    tau: F,
+    tau: E::Compute,
     draws: usize,
     seed: u64,
     offset: u64,
@@ -137,13 +141,13 @@ pub fn gumbel_rao_backward<F: Float>(
 /// masked class, or a `grad_out` value that is not finite (messages name the
 /// row); [`ErrorKind::InvalidTemperature`] if `tau` is not finite or `<= 0`.
 /// `grad_logits` is untouched on error.
-pub fn reinmax_backward<F: Float>(
-    logits: &[F],
+pub fn reinmax_backward<E: Element>(
+    logits: &[E],
     indices: &[i64],
-    grad_out: &[F],
-    grad_logits: &mut [F],
+    grad_out: &[E],
+    grad_logits: &mut [E],
     shape: Shape,
-    tau: F,
+    tau: E::Compute,
 ) -> Result<()> {
     check_inputs(logits, indices, grad_out, grad_logits, shape)?;
     check_tau(tau)?;
@@ -168,18 +172,18 @@ pub fn reinmax_backward<F: Float>(
 /// row); [`ErrorKind::InvalidTemperature`] if `tau` is not finite or `<= 0`;
 /// [`ErrorKind::InvalidParameter`] for a `gap` that is NaN, infinite or
 /// negative. `grad_logits` is untouched on error.
-pub fn gapped_straight_through_backward<F: Float>(
-    logits: &[F],
+pub fn gapped_straight_through_backward<E: Element>(
+    logits: &[E],
     indices: &[i64],
-    grad_out: &[F],
-    grad_logits: &mut [F],
+    grad_out: &[E],
+    grad_logits: &mut [E],
     shape: Shape,
-    tau: F,
-    gap: F,
+    tau: E::Compute,
+    gap: E::Compute,
 ) -> Result<()> {
     check_inputs(logits, indices, grad_out, grad_logits, shape)?;
     check_tau(tau)?;
-    if !(gap.is_finite() && gap >= F::ZERO) {
+    if !(gap.is_finite() && gap >= E::Compute::ZERO) {
         return Err(Error::new(
             ErrorKind::InvalidParameter,
             format!("gap must be finite and >= 0, got {gap}"),
@@ -205,12 +209,12 @@ pub fn gapped_straight_through_backward<F: Float>(
 /// [`ErrorKind::AllMasked`] for a row that is all `-inf`;
 /// [`ErrorKind::InvalidValue`] for a `grad_out` value that is not finite.
 /// `grad_logits` is untouched on error.
-pub fn decoupled_straight_through_backward<F: Float>(
-    logits: &[F],
-    grad_out: &[F],
-    grad_logits: &mut [F],
+pub fn decoupled_straight_through_backward<E: Element>(
+    logits: &[E],
+    grad_out: &[E],
+    grad_logits: &mut [E],
     shape: Shape,
-    tau_backward: F,
+    tau_backward: E::Compute,
     seed: u64,
     offset: u64,
 ) -> Result<()> {

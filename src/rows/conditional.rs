@@ -23,6 +23,7 @@
 //! precision (about 17 in `f32`), never above it.
 
 use crate::error::Result;
+use crate::math::element::Element;
 use crate::math::float::Float;
 use crate::math::isa;
 use crate::rng::fill::fill_unit;
@@ -66,13 +67,15 @@ pub(crate) fn draw_stream(units: &Units, offset: u64, step: u64, draw: usize, in
 /// layout of `logits`): draw `j` turns the standard Gumbel noise of streams
 /// `offset + j * streams(rows, classes)` (that of a sampler called on
 /// `logits` with that offset) into the conditional values of
-/// [`conditional_row`]. The caller has checked every argument. Fails only
-/// if the worker threads cannot start.
+/// [`conditional_row`]. A 16-bit tensor is computed unit by unit in `f32`
+/// (each value that of the `f32` call on the widened logits, rounded once).
+/// The caller has checked every argument. Fails only if the worker threads
+/// cannot start.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn run<F: Float>(
-    logits: &[F],
+pub(crate) fn run<E: Element>(
+    logits: &[E],
     indices: &[i64],
-    out: &mut [F],
+    out: &mut [E],
     shape: Shape,
     draws: usize,
     seed: u64,
@@ -82,13 +85,14 @@ pub(crate) fn run<F: Float>(
     let units = Units::new(shape.rows(), classes);
     let step = streams(shape.rows(), classes);
     exec::map_units_repeated(shape, [logits], out, draws, |unit| {
-        let [l] = unit.inputs;
-        let rows = unit.rows;
-        scratch::with::<F, _>(rows.len(), |log_z| {
-            isa::dispatch_with_fma!(M => {
+        unit.computed(|unit| {
+            let [l] = unit.inputs;
+            let rows = unit.rows;
+            scratch::with::<E::Compute, _>(rows.len(), |log_z| {
+                isa::dispatch_with_fma!(M => {
                     let row_logits = l.chunks_exact(classes);
                     for (log_z, l) in log_z.iter_mut().zip(row_logits) {
-                        *log_z = log_sum_exp::<F, M>(l);
+                        *log_z = log_sum_exp::<E::Compute, M>(l);
                     }
                     for (draw, z) in unit.out.chunks_exact_mut(l.len()).enumerate() {
                         fill_unit(seed, draw_stream(&units, offset, step, draw, unit.index), z);
@@ -97,6 +101,7 @@ pub(crate) fn run<F: Float>(
                             conditional_row(l, indices[row] as usize, log_z, z);
                         }
                     }
+                })
             })
         })
     })

@@ -5,9 +5,12 @@
 //!
 //! Each is a sum of softmax vector-Jacobian products
 //! `J(p)^T v = p ⊙ (v - <v, p>)` (exactly 0 where `p == 0`) at points `p`
-//! that the estimator defines.
+//! that the estimator defines. A 16-bit tensor is computed unit by unit in
+//! `f32` ([`Unit::computed`](crate::runtime::exec::Unit::computed)), so each
+//! result is that of the `f32` call on the widened inputs, rounded once.
 
 use crate::error::Result;
+use crate::math::element::Element;
 use crate::math::float::Float;
 use crate::math::isa;
 use crate::rng::fill::fill_unit;
@@ -41,49 +44,51 @@ fn vjp<F: Float>(p: &[F], v: &[F], scale: F, g: &mut [F], accumulate: bool) {
 /// (`m = draws`, the same streams), into `grad_logits`. The caller has
 /// checked every argument. Fails only if the worker threads cannot start.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn gumbel_rao<F: Float>(
-    logits: &[F],
+pub(crate) fn gumbel_rao<E: Element>(
+    logits: &[E],
     indices: &[i64],
-    grad_out: &[F],
-    grad_logits: &mut [F],
+    grad_out: &[E],
+    grad_logits: &mut [E],
     shape: Shape,
-    tau: F,
+    tau: E::Compute,
     draws: usize,
     (seed, offset): (u64, u64),
 ) -> Result<()> {
     let classes = shape.classes();
     let units = Units::new(shape.rows(), classes);
     let step = streams(shape.rows(), classes);
-    let scale = F::ONE / (tau * F::from_f64(draws as f64));
+    let scale = E::Compute::ONE / (tau * E::Compute::from_f64(draws as f64));
     exec::map_units(
         shape,
         [logits, grad_out],
         grad_logits,
         Output::PerElement,
         |unit| {
-            let [l, v] = unit.inputs;
-            let (rows, g) = (unit.rows, unit.out);
-            scratch::with::<F, _>(l.len() + rows.len(), |buffer| {
-                let (z, log_z) = buffer.split_at_mut(l.len());
-                isa::dispatch_with_fma!(M => {
-                    for (log_z, l) in log_z.iter_mut().zip(l.chunks_exact(classes)) {
-                        *log_z = log_sum_exp::<F, M>(l);
-                    }
-                    for draw in 0..draws {
-                        fill_unit(seed, draw_stream(&units, offset, step, draw, unit.index), z);
-                        let row_data = z
-                            .chunks_exact_mut(classes)
-                            .zip(l.chunks_exact(classes))
-                            .zip(v.chunks_exact(classes))
-                            .zip(g.chunks_exact_mut(classes));
-                        for (row, (((z, l), v), g)) in rows.clone().zip(row_data) {
-                            let r = row - rows.start;
-                            conditional_row(l, indices[row] as usize, log_z[r], z);
-                            let m = max(z);
-                            softmax_row::<F, M>(z, m, tau);
-                            vjp(z, v, scale, g, draw > 0);
+            unit.computed(|unit| {
+                let [l, v] = unit.inputs;
+                let (rows, g) = (unit.rows, unit.out);
+                scratch::with::<E::Compute, _>(l.len() + rows.len(), |buffer| {
+                    let (z, log_z) = buffer.split_at_mut(l.len());
+                    isa::dispatch_with_fma!(M => {
+                        for (log_z, l) in log_z.iter_mut().zip(l.chunks_exact(classes)) {
+                            *log_z = log_sum_exp::<E::Compute, M>(l);
                         }
-                    }
+                        for draw in 0..draws {
+                            fill_unit(seed, draw_stream(&units, offset, step, draw, unit.index), z);
+                            let row_data = z
+                                .chunks_exact_mut(classes)
+                                .zip(l.chunks_exact(classes))
+                                .zip(v.chunks_exact(classes))
+                                .zip(g.chunks_exact_mut(classes));
+                            for (row, (((z, l), v), g)) in rows.clone().zip(row_data) {
+                                let r = row - rows.start;
+                                conditional_row(l, indices[row] as usize, log_z[r], z);
+                                let m = max(z);
+                                softmax_row::<E::Compute, M>(z, m, tau);
+                                vjp(z, v, scale, g, draw > 0);
+                            }
+                        }
+                    })
                 })
             })
         },
@@ -95,32 +100,31 @@ pub(crate) fn gumbel_rao<F: Float>(
 /// `pi_1 = (softmax(l / tau) + onehot(d)) / 2`, `d = indices[row]`, into
 /// `grad_logits`. The caller has checked every argument. Fails only if the
 /// worker threads cannot start.
-pub(crate) fn reinmax<F: Float>(
-    logits: &[F],
+pub(crate) fn reinmax<E: Element>(
+    logits: &[E],
     indices: &[i64],
-    grad_out: &[F],
-    grad_logits: &mut [F],
+    grad_out: &[E],
+    grad_logits: &mut [E],
     shape: Shape,
-    tau: F,
+    tau: E::Compute,
 ) -> Result<()> {
-    let classes = shape.classes();
-    exec::map_rows_n(
+    exec::map_rows_computed(
         shape,
         [logits, grad_out],
         grad_logits,
-        Output::PerElement,
-        classes,
+        shape.classes(),
         |row, [l, v], p, g| {
             isa::dispatch_with_fma!(M => {
                 let m = max(l);
                 p.copy_from_slice(l);
-                softmax_row::<F, M>(p, m, F::ONE);
-                vjp(p, v, -F::HALF, g, false);
+                let (one, half) = (E::Compute::ONE, E::Compute::HALF);
+                softmax_row::<E::Compute, M>(p, m, one);
+                vjp(p, v, -half, g, false);
                 p.copy_from_slice(l);
-                softmax_row::<F, M>(p, m, tau);
-                p[indices[row] as usize] = p[indices[row] as usize] + F::ONE;
-                p.iter_mut().for_each(|p| *p = *p * F::HALF);
-                vjp(p, v, F::ONE + F::ONE, g, true);
+                softmax_row::<E::Compute, M>(p, m, tau);
+                p[indices[row] as usize] = p[indices[row] as usize] + one;
+                p.iter_mut().for_each(|p| *p = *p * half);
+                vjp(p, v, one + one, g, true);
             })
         },
     )
@@ -131,20 +135,19 @@ pub(crate) fn reinmax<F: Float>(
 /// `z_d = max l`, `z_k = min(l_k, max l - gap)` for `k != d`,
 /// `d = indices[row]`, into `grad_logits`. The caller has checked every
 /// argument. Fails only if the worker threads cannot start.
-pub(crate) fn gapped_straight_through<F: Float>(
-    logits: &[F],
+pub(crate) fn gapped_straight_through<E: Element>(
+    logits: &[E],
     indices: &[i64],
-    grad_out: &[F],
-    grad_logits: &mut [F],
+    grad_out: &[E],
+    grad_logits: &mut [E],
     shape: Shape,
-    tau: F,
-    gap: F,
+    tau: E::Compute,
+    gap: E::Compute,
 ) -> Result<()> {
-    exec::map_rows_n(
+    exec::map_rows_computed(
         shape,
         [logits, grad_out],
         grad_logits,
-        Output::PerElement,
         0,
         |row, [l, v], _, g| {
             isa::dispatch_with_fma!(M => {
@@ -154,7 +157,7 @@ pub(crate) fn gapped_straight_through<F: Float>(
                     *z = if l < ceiling { l } else { ceiling };
                 }
                 g[indices[row] as usize] = m;
-                softmax_row::<F, M>(g, m, tau);
+                softmax_row::<E::Compute, M>(g, m, tau);
                 vjp_in_place(g, v, tau);
             })
         },
@@ -165,12 +168,12 @@ pub(crate) fn gapped_straight_through<F: Float>(
 /// `y_b` the soft Gumbel-Softmax sample at `tau_b` with the noise of
 /// `(seed, offset)` (the forward call's), into `grad_logits`. The caller has
 /// checked every argument. Fails only if the worker threads cannot start.
-pub(crate) fn decoupled<F: Float>(
-    logits: &[F],
-    grad_out: &[F],
-    grad_logits: &mut [F],
+pub(crate) fn decoupled<E: Element>(
+    logits: &[E],
+    grad_out: &[E],
+    grad_logits: &mut [E],
     shape: Shape,
-    tau_backward: F,
+    tau_backward: E::Compute,
     (seed, offset): (u64, u64),
 ) -> Result<()> {
     let classes = shape.classes();
@@ -181,20 +184,22 @@ pub(crate) fn decoupled<F: Float>(
         grad_logits,
         Output::PerElement,
         |unit| {
-            let [l, v] = unit.inputs;
-            let g = unit.out;
-            isa::dispatch_with_fma!(M => {
-                fill_unit(seed, units.first_stream(offset, unit.index), g);
-                let row_data = g
-                    .chunks_exact_mut(classes)
-                    .zip(l.chunks_exact(classes))
-                    .zip(v.chunks_exact(classes));
-                for ((g, l), v) in row_data {
-                    perturb_row(l, g, true);
-                    let m = max(g);
-                    softmax_row::<F, M>(g, m, tau_backward);
-                    vjp_in_place(g, v, tau_backward);
-                }
+            unit.computed(|unit| {
+                let [l, v] = unit.inputs;
+                let g = unit.out;
+                isa::dispatch_with_fma!(M => {
+                    fill_unit(seed, units.first_stream(offset, unit.index), g);
+                    let row_data = g
+                        .chunks_exact_mut(classes)
+                        .zip(l.chunks_exact(classes))
+                        .zip(v.chunks_exact(classes));
+                    for ((g, l), v) in row_data {
+                        perturb_row(l, g, true);
+                        let m = max(g);
+                        softmax_row::<E::Compute, M>(g, m, tau_backward);
+                        vjp_in_place(g, v, tau_backward);
+                    }
+                })
             })
         },
     )

@@ -129,7 +129,7 @@ pub(crate) fn valid_backward_inputs<F: Float>(y: &[F], v: &[F]) -> bool {
 /// # Errors
 /// [`ErrorKind::InvalidValue`] for the first bad index in row order, naming
 /// its row and value.
-pub(crate) fn check_indices<F: Float>(shape: Shape, logits: &[F], indices: &[i64]) -> Result<()> {
+pub(crate) fn check_indices<E: Element>(shape: Shape, logits: &[E], indices: &[i64]) -> Result<()> {
     for (row, &d) in indices.iter().enumerate() {
         let in_range = usize::try_from(d).is_ok_and(|d| d < shape.classes());
         if !in_range {
@@ -141,7 +141,7 @@ pub(crate) fn check_indices<F: Float>(shape: Shape, logits: &[F], indices: &[i64
                 ),
             ));
         }
-        if logits[shape.index(row, d as usize)] == F::NEG_INFINITY {
+        if logits[shape.index(row, d as usize)].widen() == E::Compute::NEG_INFINITY {
             return Err(Error::new(
                 ErrorKind::InvalidValue,
                 format!("indices[{row}] = {d} is a masked class (its logit is -inf), which is never sampled"),

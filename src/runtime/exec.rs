@@ -9,10 +9,11 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use crate::error::Result;
+use crate::math::element::Element;
 use crate::math::float::Float;
 use crate::rng::stream::Units;
 use crate::runtime::pool;
-use crate::runtime::scratch::{self, Plain};
+use crate::runtime::scratch::{self, narrow_into, with_widened, Plain};
 use crate::runtime::shape::Shape;
 
 /// Calls with fewer elements than this run serially.
@@ -100,6 +101,42 @@ pub(crate) struct Unit<'a, F, O, const N: usize> {
     /// `inputs` for [`Output::PerElement`], `rows.len()` for
     /// [`Output::PerRow`].
     pub(crate) out: &'a mut [O],
+}
+
+impl<E: Element, const N: usize> Unit<'_, E, E, N> {
+    /// Runs `kernel` on this unit in the computed type of `E`: on the unit
+    /// itself for `f32` and `f64`; for a 16-bit format on its inputs widened
+    /// exactly into per-thread scratch and an output buffer there, each of
+    /// whose values is then rounded once into the unit's output. The kernel
+    /// thus computes the bits of the `f32` call on the widened inputs.
+    pub(crate) fn computed(self, kernel: impl FnOnce(Unit<'_, E::Compute, E::Compute, N>)) {
+        let Unit {
+            index,
+            rows,
+            inputs,
+            out,
+        } = self;
+        let native = inputs.map(E::as_compute);
+        if native.iter().all(Option::is_some) {
+            if let Some(out) = E::as_compute_mut(&mut *out) {
+                return kernel(Unit {
+                    index,
+                    rows,
+                    inputs: native.map(|x| x.expect("checked")),
+                    out,
+                });
+            }
+        }
+        with_widened(inputs, out.len(), |inputs, wide| {
+            kernel(Unit {
+                index,
+                rows,
+                inputs,
+                out: &mut *wide,
+            });
+            narrow_into(wide, out);
+        })
+    }
 }
 
 /// Applies `kernel` to every unit of [`crate::stream`] of a call on `shape`,
@@ -284,12 +321,41 @@ pub(crate) fn map_rows_n<F: Plain + Sync, O: Plain + Send, const N: usize>(
     let classes = shape.classes();
     let width = if output == Output::PerRow { 1 } else { classes };
     map_units(shape, inputs, out, output, |unit| {
-        scratch::with::<F, _>(scratch_len, |scratch| {
-            for ((r, row), out_row) in unit.rows.enumerate().zip(unit.out.chunks_exact_mut(width)) {
-                let x = unit.inputs.map(|x| &x[r * classes..(r + 1) * classes]);
-                kernel(row, x, scratch, out_row);
-            }
-        })
+        each_row(unit, classes, width, scratch_len, &kernel)
+    })
+}
+
+/// [`map_rows_n`] with per-element outputs over tensors of any [`Element`],
+/// the kernel running in the computed type ([`Unit::computed`]): for a
+/// 16-bit format each result is that of the `f32` call on the widened
+/// inputs, rounded once.
+pub(crate) fn map_rows_computed<E: Element, const N: usize>(
+    shape: Shape,
+    inputs: [&[E]; N],
+    out: &mut [E],
+    scratch_len: usize,
+    kernel: impl Fn(usize, [&[E::Compute]; N], &mut [E::Compute], &mut [E::Compute]) + Sync,
+) -> Result<()> {
+    let classes = shape.classes();
+    map_units(shape, inputs, out, Output::PerElement, |unit| {
+        unit.computed(|unit| each_row(unit, classes, classes, scratch_len, &kernel))
+    })
+}
+
+/// Calls `kernel(row, rows, scratch, out_row)` (as in [`map_rows_n`]) on
+/// every row of `unit`, `out_row` being `width` values.
+fn each_row<F: Plain, O, const N: usize>(
+    unit: Unit<'_, F, O, N>,
+    classes: usize,
+    width: usize,
+    scratch_len: usize,
+    kernel: &impl Fn(usize, [&[F]; N], &mut [F], &mut [O]),
+) {
+    scratch::with::<F, _>(scratch_len, |scratch| {
+        for ((r, row), out_row) in unit.rows.enumerate().zip(unit.out.chunks_exact_mut(width)) {
+            let x = unit.inputs.map(|x| &x[r * classes..(r + 1) * classes]);
+            kernel(row, x, scratch, out_row);
+        }
     })
 }
 

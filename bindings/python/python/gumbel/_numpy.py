@@ -11,7 +11,7 @@ input's shape without its class axis.
 
 Dtypes: float32 when every float input is float32, float64 otherwise. The
 Gumbel-Softmax sample, ``sample``, the tempered softmax and the gradients
-also take float16 (when every float input is float16): computed in float32
+(the estimators' too) also take float16 (when every float input is float16): computed in float32
 with exactly the float32 call's noise, each result rounded once to float16,
 with float32 temperatures (and ``grad_tau`` results). bfloat16, which NumPy
 lacks, is served through ``gumbel.torch``.
@@ -341,7 +341,10 @@ def gumbel_softmax_hard_backward(
 
     Args:
         logits: the forward's logits, float32 or float64 (float64 when
-            either input is), any shape with the class axis ``axis``.
+            either input is), or float16 when both inputs are (computed in
+            float32 on the widened inputs, each result rounded once to
+            float16: the float32 gradient of the widened arrays, rounded),
+            any shape with the class axis ``axis``.
         grad_out: ``dL/dy`` for the one-hot output, the same shape.
         tau: the forward's temperature, a number ``> 0`` (one for all rows).
         seed, offset: the forward call's stream position (required).
@@ -370,7 +373,7 @@ def gumbel_softmax_hard_backward(
         )
     if np.ndim(tau) != 0 or (tau_backward is not None and np.ndim(tau_backward) != 0):
         raise ValueError("the gradient estimators take one temperature (a number), not one per row")
-    dtype = A.float_dtype(logits, grad_out)
+    dtype = A.float_dtype(logits, grad_out, half=True)
     x = A.contiguous(logits, dtype)
     v = A.contiguous(grad_out, dtype)
     if x.shape != v.shape:
@@ -379,10 +382,10 @@ def gumbel_softmax_hard_backward(
     g = A.output(out, x.shape, dtype)
     s, o = resolve(seed, offset, None, outer, classes, inner)
     if estimator == "st":
-        t = T.scalar(tau if tau_backward is None else tau_backward, dtype)
+        t = T.scalar(tau if tau_backward is None else tau_backward, A.scalar_dtype(dtype))
         check(_fn("gumbel_decoupled_st_backward", dtype)(A.pointer(x), A.pointer(v), A.pointer(g), outer, classes, inner, t, s, o))
         return g
-    t = T.scalar(tau, dtype)
+    t = T.scalar(tau, A.scalar_dtype(dtype))
     idx = sample(x, ax, seed=s, offset=o) if x.size else np.zeros(A.row_shape(x.shape, ax), np.int64)
     head = (A.pointer(x), A.pointer(idx), A.pointer(v), A.pointer(g), outer, classes, inner, t)
     if estimator == "reinmax":

@@ -161,11 +161,14 @@ def gumbel_softmax(
             The forward output is the same for every estimator: the
             one-hot of ``argmax(logits + g)`` for the key, which no
             temperature changes, so for the estimators other than ``"st"``
-            ``tau`` is only the backward's temperature. Except for plain
-            ``"st"`` (without ``tau_backward``): float32 and float64 only,
-            ``tau`` a number or a 0-d tensor that does not require grad
-            (the estimators define no temperature gradient), and no double
-            backward.
+            ``tau`` is only the backward's temperature. Every dtype above
+            works; with bfloat16 or float16 logits the gradient of an
+            estimator other than plain ``"st"`` is the float32 estimator's
+            on the logits and ``dL/dy`` widened to float32, rounded once
+            (nearest even). Except for plain
+            ``"st"`` (without ``tau_backward``): ``tau`` a number or a 0-d
+            tensor that does not require grad (the estimators define no
+            temperature gradient), and no double backward.
         tau_backward: with ``estimator="st"``, decoupled straight-through
             (Shah et al. 2024): the backward's soft sample is taken at this
             temperature (``> 0``, a number or a 0-d tensor) instead of
@@ -188,8 +191,7 @@ def gumbel_softmax(
         an unknown ``estimator``, ``draws < 1``, a bad ``gap``, an
         estimator or ``tau_backward`` with ``hard=False``, ``tau_backward``
         with another estimator, a ``tau`` that requires grad with an
-        estimator. TypeError: a non-floating dtype (bfloat16 and float16
-        with an estimator). IndexError: ``dim`` out of range. From the
+        estimator. TypeError: a non-floating dtype. IndexError: ``dim`` out of range. From the
         library, with its message: InvalidTemperatureError,
         InvalidLogitsError (NaN or ``+inf``), AllMaskedError (a row of
         ``-inf``); InvalidValueError in the backward for a non-finite

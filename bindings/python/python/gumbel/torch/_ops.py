@@ -35,8 +35,9 @@ Operators (``torch.ops.gumbel.*``):
   sampled classes ``index`` (int64, the logits' shape without ``dim``).
   ``gumbel_rao_backward`` takes the forward's key and draws its conditional
   noise from the streams right after the forward's: ``(seed, offset + s)``,
-  ``s = gumbel_streams(rows, classes)``. These four run in float32 and
-  float64 only, with a 0-d temperature.
+  ``s = gumbel_streams(rows, classes)``. These four take every dtype of
+  ``DTYPES`` (bfloat16 and float16 computed in float32 and rounded once, as
+  the library's ``_bf16``/``_f16`` entries do), with a 0-d temperature.
 - ``relaxed_bernoulli(logits, tau, hard, key) -> y``: ``sigmoid((logits + L)
   / tau)`` elementwise, or with ``hard`` ``logits + L > 0`` as 0/1
   (``gumbel_relaxed_bernoulli_*``).
@@ -334,8 +335,6 @@ def _(y_soft: Tensor, grad: Tensor, tau: Tensor, dim: int) -> Tensor:
 # -- Gradient estimators of the hard sample -----------------------------------
 
 def _check_estimator_dtype(x: Tensor, tau: Tensor, name: str, what: str) -> None:
-    if x.dtype not in (torch.float32, torch.float64):
-        raise TypeError(f"dtype {x.dtype}: the gradient estimator {what} runs in float32 and float64 only")
     _check(x, tau, name)
     if tau.dim() != 0:
         raise ValueError(
