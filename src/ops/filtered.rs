@@ -5,8 +5,8 @@
 //! # The order of the filters
 //!
 //! Temperature first, then top-k and min-p, then top-p on what they left,
-//! renormalised (see [`crate::rows`]' filter kernel for the definitions). Top-k and min-p
-//! each keep the classes above a threshold, so their order does not matter;
+//! renormalised (the row kernel's docs give the definitions). Top-k and
+//! min-p each keep the classes above a threshold, so their order does not matter;
 //! top-p last measures its mass on the distribution the others left, so a
 //! request asking for top-k 50 and top-p 0.9 gets the nucleus of its 50 best
 //! tokens. Temperature first means every truncation sees the distribution
@@ -62,7 +62,15 @@ pub struct FilteredSample<'a, F> {
 }
 
 /// Samples one class per row of the `(rows, classes)` matrix `logits` after
-/// the row's temperature and truncation filters (module docs): row `r`
+/// the row's temperature and truncation filters, in this order: the
+/// temperature, then top-k and min-p (each keeps the classes above a
+/// threshold, so they commute), then top-p on the renormalised classes they
+/// left; the order of vLLM, so that every truncation acts on the
+/// distribution that is sampled (llama.cpp's default chain tempers last).
+/// Top-k keeps the processed logits at least the `k`-th largest (ties
+/// kept), min-p those with `exp(x) >= min_p` (Nguyen et al. 2024), top-p
+/// the smallest most likely set holding `top_p` of the mass, ties with its
+/// last class kept (Holtzman et al. 2020). Row `r`
 /// draws exactly what [`crate::sample_keyed`] draws with
 /// `(seeds[r], offsets[r])` on the row's processed logits
 /// `x = (l - max l) / T`, set to `-inf` outside the kept classes, i.e. an

@@ -19,8 +19,9 @@
 //!
 //! Top-k and min-p each keep the classes above a threshold, so they commute;
 //! top-p acts on the distribution they leave, renormalised. No step sorts the
-//! row: top-k is a heap of `k` classes, min-p a comparison, and top-p a
-//! selection by mass (median partitions, linear time) over the classes left.
+//! row: top-k is a heap of `k` classes, min-p a comparison, and top-p one
+//! pass of masses and a selection by mass among the candidates it leaves
+//! (rounds of buckets, each narrowing the value range 64-fold: linear time).
 
 use std::cmp::Ordering;
 
@@ -276,7 +277,10 @@ const BUCKETS: usize = 64;
 /// their largest and smallest (a non-increasing function of the value, so
 /// every value of an earlier bucket is strictly larger than every value of
 /// a later one), adds the mass of each, and keeps the bucket where the mass
-/// from the top reaches `target`; at most 32 values are sorted.
+/// from the top reaches `target`; at most 32 values are sorted. Each round
+/// narrows the range of the values left 64-fold, so the rounds end within
+/// the float format's range of exponents (all values left equal) and the
+/// time is linear in the number of values.
 #[inline(always)]
 fn cutoff<F: Float, M: Fma>(mut values: &mut [F], target: f64) -> F {
     // The mass of the values above all of `values`.
