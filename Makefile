@@ -126,7 +126,7 @@ test-install: lib | $(BUILD)
 
 # Python: a virtual environment under build/ with the build and test tools
 # (PyTorch from PyPI, with its CUDA wheels: the only torch PyPI has for Linux;
-# the tests use its CPU side), the wheel built by maturin (cffi over
+# the tests use its CPU side; JAX with its CPU jaxlib), the wheel built by maturin (cffi over
 # include/gumbel.h, the shared library inside the wheel), then pytest.
 PYTHON    ?= python3
 VENV      := $(BUILD)/venv
@@ -137,7 +137,7 @@ PYSOURCES := $(shell find $(PYPKG)/python -name '*.py' -o -name py.typed) $(wild
 $(VENV)/.ready: | $(BUILD)
 	$(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install --quiet --upgrade pip
-	$(VPY) -m pip install --quiet "maturin>=1.5,<2" cffi numpy pytest torch
+	$(VPY) -m pip install --quiet "maturin>=1.5,<2" cffi numpy pytest torch jax
 	touch $@
 
 # The Python examples' own packages: matplotlib (plots) and scikit-learn

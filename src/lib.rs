@@ -33,9 +33,11 @@
 //! ```
 
 // The layers, each importing only from its own folder and those below it
-// (tests/layers.rs checks this): ffi -> ops -> rows -> runtime -> rng -> math,
+// (tests/layers.rs checks this): xla -> ffi -> ops -> rows -> runtime -> rng -> math,
 // and error.rs from anywhere.
 pub mod ffi;
+#[cfg(feature = "xla")]
+pub mod xla;
 mod ops;
 mod rows;
 mod runtime;

@@ -14,8 +14,8 @@ use std::path::Path;
 
 /// The layers, top first. A file may import from its own layer and the
 /// layers after it.
-const LAYERS: [&str; 8] = [
-    "ffi", ROOT, "ops", "rows", "runtime", "rng", "math", "error",
+const LAYERS: [&str; 9] = [
+    "xla", "ffi", ROOT, "ops", "rows", "runtime", "rng", "math", "error",
 ];
 
 /// The layer of the items `lib.rs` re-exports (`crate::gumbel_softmax`,

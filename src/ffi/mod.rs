@@ -7,7 +7,7 @@
 //! The modules are listed in the order the header presents them.
 
 mod boundary;
-mod buffer;
+pub(crate) mod buffer;
 pub mod status;
 pub mod last_error;
 pub mod version;
