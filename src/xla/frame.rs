@@ -41,7 +41,7 @@ pub extern "C" fn gumbel_xla_set_api_version(major: c_int, minor: c_int) -> bool
 /// Runs a handler: answers the runtime's metadata query, then runs `body`
 /// on the call in the execute stage, returning its error (or a caught
 /// panic) to the runtime as an `XLA_FFI_Error` whose message starts with
-/// the library's status name.
+/// the library's status string (`gumbel_status_str`).
 ///
 /// # Safety
 /// `frame` is the call frame XLA passes to a handler.

@@ -31,7 +31,7 @@ Errors. Shapes, axes and static arguments are checked when a function is
 traced (``ValueError``/``TypeError``); values (a NaN or ``+inf`` logit, a row
 of ``-inf``, a temperature ``<= 0``) are checked by the library when the
 computation runs, which raises JAX's runtime error with the library's
-message (``gumbel: GUMBEL_STATUS_INVALID_LOGITS: ...``).
+message (``gumbel: invalid logits: logit at row 0, class 1 is NaN; ...``).
 """
 
 from __future__ import annotations
@@ -276,12 +276,12 @@ def gumbel_softmax(
         raise ValueError(f"{what} is a gradient estimator of the hard sample: pass hard=True")
     if estimator != "st" and tau_backward is not None:
         raise ValueError(f"tau_backward is the backward temperature of estimator='st'; {estimator!r} uses tau")
+    if isinstance(tau, jax.core.Tracer):
+        raise TypeError(f"with {what}, tau must be a number (no temperature gradient), got a traced array")
     try:
         t = _number("tau", tau)
     except TypeError:
         raise TypeError(f"with {what}, tau must be a number (no temperature gradient), got {type(tau).__name__}") from None
-    except jax.errors.ConcretizationTypeError:
-        raise TypeError(f"with {what}, tau must be a number (no temperature gradient), got a traced array") from None
     tb = t if tau_backward is None else _number("tau_backward", tau_backward)
     return _hard(k, x, inner_rank, estimator, t, tb, int(draws), float(gap))
 
