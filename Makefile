@@ -28,7 +28,7 @@ INCLUDES  := -Iinclude -Iexamples/common
 LDLIBS    := -L$(LIBDIR) -lgumbel -Wl,-rpath,$(abspath $(LIBDIR)) -lm
 SOURCES   := $(shell find src -name '*.rs') build.rs Cargo.toml Cargo.lock
 
-.PHONY: all lib header doc demo train examples vae estimators text compare bench install clean \
+.PHONY: all lib header doc demo train examples vae estimators jax-vae text compare bench install clean \
 	test test-rust test-c test-cpp-wrapper test-install test-python python \
 	fuzz sanitize sanitize-c miri valgrind
 
@@ -140,10 +140,11 @@ $(VENV)/.ready: | $(BUILD)
 	$(VPY) -m pip install --quiet "maturin>=1.5,<2" cffi numpy pytest torch jax
 	touch $@
 
-# The Python examples' own packages: matplotlib (plots) and scikit-learn
-# (the digits data set). The estimators example's smoke run is a test.
+# The Python examples' own packages: matplotlib (plots), scikit-learn
+# (the digits data set) and optax (the JAX example's Adam). The smoke runs
+# of the estimators and JAX examples are tests.
 $(VENV)/.examples: $(VENV)/.ready
-	$(VPY) -m pip install --quiet matplotlib scikit-learn
+	$(VPY) -m pip install --quiet matplotlib scikit-learn optax
 	touch $@
 
 # CMake for the install test, from PyPI (skipped when cmake is on PATH).
@@ -196,6 +197,12 @@ vae: python $(VENV)/.examples
 # Options: ESTIMATORS_ARGS="--seeds 5 --epochs 20".
 estimators: python $(VENV)/.examples
 	$(VPY) examples/python/estimators.py $(ESTIMATORS_ARGS)
+
+# The categorical VAE in JAX under jit, gumbel.jax against the pure-JAX
+# Gumbel-Softmax (a minute; `make test` runs its `--quick` form).
+# Options: JAX_VAE_ARGS="--epochs 50".
+jax-vae: python $(VENV)/.examples
+	$(VPY) examples/python/jax_vae.py $(JAX_VAE_ARGS)
 
 # Text generation with the sampling head: a character model trained on the
 # standard library's docstrings, decoded with per-request filters and keys

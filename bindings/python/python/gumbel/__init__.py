@@ -1,9 +1,10 @@
 """gumbel: fast, exact and reproducible Gumbel-Softmax (Concrete) sampling.
 
 NumPy bindings over the library's C ABI (``include/gumbel.h``, loaded with
-cffi from the shared library inside this package), and ``gumbel.torch``, a
-drop-in for ``torch.nn.functional.gumbel_softmax`` (import it explicitly;
-PyTorch is optional).
+cffi from the shared library inside this package), ``gumbel.torch``, a
+drop-in for ``torch.nn.functional.gumbel_softmax``, and ``gumbel.jax``, the
+samplers inside ``jax.jit`` through XLA's FFI (import them explicitly;
+PyTorch and JAX are optional).
 
 Randomness is counter-based: every sampling call runs on a ``(seed, offset)``
 stream position, given explicitly (to replay a call), taken from a
