@@ -56,9 +56,10 @@ $(SONAME_LINK): $(SHARED)
 header:
 	GUMBEL_BLESS=1 $(CARGO) test --release --locked --test integration header::
 
-# The API documentation; a warning (a broken or private link) fails it.
+# The API documentation (with the XLA handlers of the `xla` feature); a
+# warning (a broken or private link) fails it.
 doc:
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --locked
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --locked --features xla
 
 $(BUILD):
 	mkdir -p $(BUILD)
@@ -96,8 +97,10 @@ train: $(BUILD)/train
 
 test: test-rust doc test-c test-cpp-wrapper test-install test-python
 
+# The XLA handlers' unit tests need the `xla` feature (the wheel's build).
 test-rust:
 	$(CARGO) test --release --locked
+	$(CARGO) test --release --locked --features xla --lib xla::
 
 $(BUILD)/test_abi_static: tests/c/abi.c include/gumbel.h $(STATIC) | $(BUILD)
 	$(CC) -std=c99 $(WARN) $(CFLAGS) $(INCLUDES) $< -o $@ $(STATIC) -lpthread -ldl -lm

@@ -8,6 +8,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicI32, Ordering};
 
 use super::api::{self, dtype, CallFrame};
+use super::denormals::GradualUnderflow;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ffi::buffer::Buffer;
 use crate::ffi::gumbel_status_str;
@@ -39,7 +40,8 @@ pub extern "C" fn gumbel_xla_set_api_version(major: c_int, minor: c_int) -> bool
 }
 
 /// Runs a handler: answers the runtime's metadata query, then runs `body`
-/// on the call in the execute stage, returning its error (or a caught
+/// on the call in the execute stage (with IEEE subnormals,
+/// [`GradualUnderflow`]), returning its error (or a caught
 /// panic) to the runtime as an `XLA_FFI_Error` whose message starts with
 /// the library's status string (`gumbel_status_str`).
 ///
@@ -67,6 +69,7 @@ pub(super) unsafe fn handle(
         }
     }
     let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let _ieee = GradualUnderflow::enter();
         if frame.stage != api::STAGE_EXECUTE {
             return Err(Error::new(
                 ErrorKind::InvalidParameter,
@@ -133,8 +136,7 @@ pub(super) struct Array<'a> {
 }
 
 impl<'a> Call<'a> {
-    /// Checks that the call has `args` arguments and `rets` results, all
-    /// buffers.
+    /// Checks that the call has `args` arguments and `rets` results.
     pub(super) fn expect(&self, args: usize, rets: usize) -> Result<()> {
         for (what, ops, n) in [
             ("arguments", &self.frame.args, args),
@@ -146,29 +148,18 @@ impl<'a> Call<'a> {
                     format!("expected {n} {what}, got {}", ops.size),
                 ));
             }
-            for i in 0..n {
-                // SAFETY: `types` has `size` entries.
-                if unsafe { *ops.types.add(i) } != api::KIND_BUFFER {
-                    return Err(Error::new(
-                        ErrorKind::InvalidShape,
-                        format!("{what} {i} is not a buffer"),
-                    ));
-                }
-            }
         }
         Ok(())
     }
 
-    /// Argument `i` (checked by [`Call::expect`]), called `name`.
-    pub(super) fn arg(&self, i: usize, name: &'static str) -> Array<'a> {
-        // SAFETY: `expect` checked the count and that each is a buffer.
-        unsafe { array(*self.frame.args.values.add(i), name) }
+    /// Argument `i`, called `name`.
+    pub(super) fn arg(&self, i: usize, name: &'static str) -> Result<Array<'a>> {
+        operand(&self.frame.args, i, name)
     }
 
-    /// Result `i` (checked by [`Call::expect`]), called `name`.
-    pub(super) fn ret(&self, i: usize, name: &'static str) -> Array<'a> {
-        // SAFETY: as `arg`.
-        unsafe { array(*self.frame.rets.values.add(i), name) }
+    /// Result `i`, called `name`.
+    pub(super) fn ret(&self, i: usize, name: &'static str) -> Result<Array<'a>> {
+        operand(&self.frame.rets, i, name)
     }
 
     /// The scalar attribute `name`: an integer.
@@ -233,10 +224,23 @@ fn attr_type(name: &str, what: &str) -> Error {
     )
 }
 
-/// # Safety
-/// `value` points to an `XLA_FFI_Buffer` valid for the call.
-unsafe fn array<'a>(value: *mut c_void, name: &'static str) -> Array<'a> {
-    // SAFETY: the caller's contract.
+/// Entry `i` of a call's arguments or results: a buffer.
+fn operand<'a>(ops: &'a api::Operands, i: usize, name: &'static str) -> Result<Array<'a>> {
+    if i as i64 >= ops.size {
+        return Err(Error::new(
+            ErrorKind::InvalidShape,
+            format!("{name}: no operand {i} (the call has {})", ops.size),
+        ));
+    }
+    // SAFETY: `types` and `values` have `size` entries.
+    let (kind, value) = unsafe { (*ops.types.add(i), *ops.values.add(i)) };
+    if kind != api::KIND_BUFFER {
+        return Err(Error::new(
+            ErrorKind::InvalidShape,
+            format!("{name} is not a buffer"),
+        ));
+    }
+    // SAFETY: a buffer operand is an `XLA_FFI_Buffer` valid for the call.
     let b = unsafe { &*value.cast::<api::Buffer>() };
     let rank = usize::try_from(b.rank).unwrap_or(0);
     let dims = if rank == 0 {
@@ -245,12 +249,12 @@ unsafe fn array<'a>(value: *mut c_void, name: &'static str) -> Array<'a> {
         // SAFETY: `dims` has `rank` entries.
         unsafe { std::slice::from_raw_parts(b.dims, rank) }
     };
-    Array {
+    Ok(Array {
         name,
         dtype: b.dtype,
         data: b.data,
         dims,
-    }
+    })
 }
 
 impl<'a> Array<'a> {

@@ -4,7 +4,7 @@
 //!
 //! Built with the cargo feature `xla` (the Python wheel enables it; the C
 //! library and `include/gumbel.h` do not have these symbols). The handlers
-//! are written in Rust against XLA's versioned C API ([`api`], declared
+//! are written in Rust against XLA's versioned C API (module `api`, declared
 //! here), not in C++ against its header-only wrapper: the shared library
 //! the wheel already ships then serves JAX too, with no C++ compiler or
 //! jaxlib headers at build or import time, and one binary works with every
@@ -14,5 +14,6 @@
 //! Each handler runs one function of the safe Rust API ([`handlers`]).
 
 mod api;
+mod denormals;
 pub mod frame;
 pub mod handlers;
