@@ -320,8 +320,22 @@ def test_bad_input_is_refused():
         gj.gumbel_softmax(jax.random.split(key, 2), x)
     with pytest.raises(TypeError, match="threefry"):
         gj.sample(jnp.zeros(2, jnp.int32), x)
-    with pytest.raises(TypeError, match="floating"):
+    with pytest.raises(TypeError, match="float32, float64, bfloat16 or float16"):
         gj.sample(key, jnp.zeros((2, 3), jnp.int32))
+    with pytest.raises(TypeError, match="float32, float64, bfloat16 or float16"):
+        gj.gumbel_softmax(key, jnp.zeros((2, 3), jnp.float8_e4m3fn))
+    with pytest.raises(TypeError, match="axis must be an integer"):
+        gj.sample(key, x, axis=None)
+    for run in (lambda: gj.gumbel_softmax(key, jnp.zeros((4, 0))), lambda: gj.sample(key, jnp.zeros((4, 0))), lambda: gj.top_k(key, jnp.zeros((4, 0)), 0)):
+        with pytest.raises(ValueError, match="no class"):
+            run()
+    # Arguments that shape the computation must be static under jit.
+    with pytest.raises(TypeError, match="static"):
+        jax.jit(gj.sample)(key, x, 0)
+    with pytest.raises(TypeError, match="static"):
+        jax.jit(gj.top_k)(key, x, 2)
+    with pytest.raises(TypeError, match="static"):
+        jax.jit(gj.gumbel_softmax)(key, x, 0.5, True)
     with pytest.raises(ValueError, match="axis"):
         gj.gumbel_softmax(key, x, axis=2)
     with pytest.raises(ValueError, match="0-d"):
@@ -344,6 +358,9 @@ def test_bad_input_is_refused():
         jax.jit(lambda t: gj.gumbel_softmax(key, x, t, hard=True, estimator="reinmax"))(1.0)
     with pytest.raises(ValueError, match="one-element"):
         gj.relaxed_bernoulli(key, x, jnp.ones(2))
+    # NumPy integers are integers.
+    np.testing.assert_array_equal(gj.top_k(key, x, np.int64(2), axis=np.int32(-1)), gj.top_k(key, x, 2))
+    gj.gumbel_softmax(key, x, hard=True, estimator="gumbel_rao", draws=np.int64(3))
     # Values are the library's to check, when the computation runs.
     bad = jnp.array([[0.0, jnp.nan, 1.0]])
     for run in (lambda: gj.gumbel_softmax(key, bad), lambda: jax.jit(gj.sample)(key, bad), lambda: gj.top_k(key, bad, 2)):
@@ -357,6 +374,32 @@ def test_bad_input_is_refused():
         np.asarray(jax.grad(lambda x: jnp.sum(gj.gumbel_softmax(key, x) * jnp.inf))(x))
     with pytest.raises(jax.errors.JaxRuntimeError, match="gumbel: invalid parameter"):
         np.asarray(gj.top_k(key, jnp.array([[0.0, -jnp.inf, -jnp.inf]]), 2))
+
+
+def test_a_compiled_function_fails_on_a_later_bad_value():
+    """JAX raises a later failure of a compiled computation as ValueError
+    (the first as JaxRuntimeError): both carry the library's message."""
+    step = jax.jit(lambda x, t: gj.gumbel_softmax(jax.random.key(0), x, t))
+    x = jnp.zeros((2, 3))
+    np.asarray(step(x, jnp.float32(0.5)))
+    with pytest.raises((jax.errors.JaxRuntimeError, ValueError), match="gumbel: invalid temperature"):
+        np.asarray(step(x, jnp.float32(0.0)))
+
+
+def test_subnormal_results_keep_the_numpy_bits():
+    """XLA's threads flush subnormals to zero; the handlers compute with
+    them, as the C ABI does."""
+    key = jax.random.key(0)
+    s = seed_of(key)
+    x = np.array([[0.0, -88.0], [0.0, -95.0], [0.0, 1.0]], np.float32)
+    for tau in (1.0, 1e-38):
+        y = np.asarray(gj.gumbel_softmax(key, jnp.asarray(x), tau))
+        np.testing.assert_array_equal(y, gumbel.gumbel_softmax(x, tau, seed=s, offset=0))
+        assert np.isfinite(y).all()
+    assert (np.asarray(gj.gumbel_softmax(key, jnp.asarray(x), 1.0))[:2, 1] > 0).all()
+    v = np.ones_like(x)
+    (g,) = jax.vjp(lambda x: gj.gumbel_softmax(key, x, 1e-38), jnp.asarray(x))[1](jnp.asarray(v))
+    assert np.isfinite(np.asarray(g)).all()
 
 
 def test_import_gumbel_does_not_import_jax():

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 __all__ = ["ESTIMATORS", "check_estimator"]
 
 ESTIMATORS = ("st", "reinmax", "gumbel_rao", "gapped_st")
@@ -30,7 +32,7 @@ def check_estimator(estimator: str, draws: int, gap: float) -> None:
     estimator: the defaults are valid)."""
     if not isinstance(estimator, str) or estimator not in ESTIMATORS:
         raise ValueError(f"unknown estimator {estimator!r}: expected one of {', '.join(map(repr, ESTIMATORS))}")
-    if isinstance(draws, bool) or not isinstance(draws, int) or draws < 1:
+    if isinstance(draws, (bool, np.bool_)) or not isinstance(draws, (int, np.integer)) or draws < 1:
         raise ValueError(f"draws (the number m of conditional draws of 'gumbel_rao') must be an integer >= 1, got {draws!r}")
     if isinstance(gap, bool) or not isinstance(gap, (int, float)) or not (math.isfinite(gap) and gap >= 0):
         raise ValueError(f"gap (the margin of 'gapped_st', in logit units) must be a finite number >= 0, got {gap!r}")

@@ -27,17 +27,33 @@ their gradients are float32); :func:`top_k` and :func:`relaxed_bernoulli`
 compute 16-bit logits as float32. Class indices are int32, or int64 with
 ``jax_enable_x64``.
 
-Errors. Shapes, axes and static arguments are checked when a function is
-traced (``ValueError``/``TypeError``); values (a NaN or ``+inf`` logit, a row
-of ``-inf``, a temperature ``<= 0``) are checked by the library when the
-computation runs, which raises JAX's runtime error with the library's
-message (``gumbel: invalid logits: logit at row 0, class 1 is NaN; ...``).
+Static arguments. ``axis``, ``hard``, ``k``, ``estimator``, ``tau_backward``,
+``draws`` and ``gap`` shape the computation: pass Python values (mark them
+static, ``static_argnames``, when they are arguments of a jitted function of
+yours). ``key``, ``logits`` and an array ``tau`` may be traced.
+
+Errors. Shapes, axes, dtypes and static arguments are checked when a
+function is traced (``ValueError``/``TypeError``). Values (a NaN or ``+inf``
+logit, a row of ``-inf``, a temperature ``<= 0``, a NaN or infinite upstream
+gradient) are checked by the library when the computation runs, which fails
+it with the library's message (``INVALID_ARGUMENT: gumbel: invalid logits:
+logit at row 0, class 1 is NaN; ...``): JAX raises it as
+``jax.errors.JaxRuntimeError``, or as ``ValueError`` from a compiled function
+that ran before, possibly only when the result is used (JAX's dispatch is
+asynchronous). A non-finite upstream gradient being an error, float16
+training with dynamic loss scaling, which lets infinite gradients through
+to skip a step, needs the loss scale kept finite (or float32 logits).
+
+The handlers compute with IEEE subnormal numbers, although XLA runs its CPU
+threads flushing them to zero, so that results keep the NumPy API's bits
+where they are subnormal.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import operator
 from typing import Any, Optional, Union
 
 try:
@@ -56,6 +72,7 @@ __all__ = ["gumbel_softmax", "relaxed_bernoulli", "sample", "stream_position", "
 Temperature = Union[float, jax.Array]
 
 _HALF = (jnp.dtype(jnp.bfloat16), jnp.dtype(jnp.float16))
+_DTYPES = (jnp.dtype(jnp.float32), jnp.dtype(jnp.float64)) + _HALF
 
 
 def _key(key: Any) -> jax.Array:
@@ -80,19 +97,45 @@ def stream_position(key: Any) -> tuple[int, int]:
     return (k0 << 32) | k1, 0
 
 
-def _logits(logits: Any, axis: Optional[int], what: str = "logits") -> tuple[jax.Array, int, int]:
-    """``(logits, axis, inner_rank)``: a floating array with its class axis
-    normalised and the number of dimensions after it."""
-    x = logits if isinstance(logits, jax.Array) else jnp.asarray(logits)
-    if not jnp.issubdtype(x.dtype, jnp.floating):
-        raise TypeError(f"{what} have dtype {x.dtype}: a floating-point array is required")
-    if axis is None:
-        return x, 0, 0
+def _static_int(name: str, value: Any) -> int:
+    """An integer argument that shapes the computation (static under jit)."""
+    if isinstance(value, jax.core.Tracer):
+        raise TypeError(f"{name} must be a Python integer, not a traced value: mark it static (static_argnames={name!r})")
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
+
+
+def _static_bool(name: str, value: Any) -> bool:
+    if isinstance(value, jax.core.Tracer):
+        raise TypeError(f"{name} must be a Python bool, not a traced value: mark it static (static_argnames={name!r})")
+    if not isinstance(value, (bool, np.bool_, int, np.integer)):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+    return bool(value)
+
+
+def _array(x: Any, what: str = "logits") -> jax.Array:
+    """``x`` as an array of a dtype the library takes."""
+    x = x if isinstance(x, jax.Array) else jnp.asarray(x)
+    if x.dtype not in _DTYPES:
+        raise TypeError(f"{what} have dtype {x.dtype}: float32, float64, bfloat16 or float16 is required")
+    return x
+
+
+def _categorical(logits: Any, axis: int) -> tuple[jax.Array, int, int]:
+    """``(logits, axis, inner_rank)``: the array with its class axis
+    normalised and the number of dimensions after it (at trace time)."""
+    x = _array(logits)
     if x.ndim == 0:
-        raise ValueError(f"{what} are 0-d: a class axis is required")
-    if isinstance(axis, bool) or not isinstance(axis, int) or not -x.ndim <= axis < x.ndim:
-        raise ValueError(f"axis {axis!r} is out of range for {what} of shape {x.shape}")
+        raise ValueError("logits are 0-d: a class axis is required")
+    if not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"axis {axis} is out of range for logits of shape {x.shape}")
     ax = axis % x.ndim
+    if x.shape[ax] == 0:
+        raise ValueError(f"logits of shape {x.shape} have no class along axis {axis}: at least 1 is required")
     return x, ax, x.ndim - 1 - ax
 
 
@@ -109,14 +152,14 @@ def _number(name: str, value: Any) -> float:
     return v
 
 
-def _row_tau(tau: Temperature, x: jax.Array, ax: int) -> tuple[jax.Array, bool]:
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def _row_tau(tau: Any, x: jax.Array, ax: int) -> jax.Array:
     """``tau`` broadcast to one temperature per row (``x``'s shape with 1 on
-    the class axis), in the compute dtype; and whether it is an array
-    (whose gradient is wanted)."""
+    the class axis), in the compute dtype."""
     keep = x.shape[:ax] + (1,) + x.shape[ax + 1 :]
-    dtype = _compute(x.dtype)
-    if isinstance(tau, (int, float)) and not isinstance(tau, bool):
-        return jnp.full(keep, _number("tau", tau), dtype), False
     t = jnp.asarray(tau)
     if not jnp.issubdtype(t.dtype, jnp.floating):
         raise TypeError(f"tau has dtype {t.dtype}: a floating-point temperature is required")
@@ -126,7 +169,7 @@ def _row_tau(tau: Temperature, x: jax.Array, ax: int) -> tuple[jax.Array, bool]:
         ok = False
     if not ok:
         raise ValueError(f"tau of shape {t.shape} does not broadcast to one temperature per row {keep}")
-    return jnp.broadcast_to(t.astype(dtype), keep), True
+    return jnp.broadcast_to(t.astype(_compute(x.dtype)), keep)
 
 
 # -- Gumbel-Softmax ------------------------------------------------------------
@@ -266,11 +309,11 @@ def gumbel_softmax(
         ``tau <= 0`` in an array).
     """
     check_estimator(estimator, draws, gap)
-    k = _key(key)
-    x, ax, inner_rank = _logits(logits, axis)
+    axis, hard = _static_int("axis", axis), _static_bool("hard", hard)
     if estimator == "st" and tau_backward is None:
-        t, tau_grad = _row_tau(tau, x, ax)
-        return _gumbel_softmax(k, x, t, bool(hard), inner_rank, tau_grad)
+        if _is_number(tau):
+            return _plain(key, logits, _number("tau", tau), axis, hard, False)
+        return _plain(key, logits, tau, axis, hard, True)
     what = f"estimator={estimator!r}" if tau_backward is None else "tau_backward"
     if not hard:
         raise ValueError(f"{what} is a gradient estimator of the hard sample: pass hard=True")
@@ -283,7 +326,21 @@ def gumbel_softmax(
     except TypeError:
         raise TypeError(f"with {what}, tau must be a number (no temperature gradient), got {type(tau).__name__}") from None
     tb = t if tau_backward is None else _number("tau_backward", tau_backward)
-    return _hard(k, x, inner_rank, estimator, t, tb, int(draws), float(gap))
+    if draws > np.iinfo(np.int64).max:
+        raise ValueError(f"draws must fit int64, got {draws}")
+    return _estimated(key, logits, axis, estimator, t, tb, int(draws), float(gap))
+
+
+@functools.partial(jax.jit, static_argnums=(3, 4, 5))
+def _plain(key: Any, logits: Any, tau: Any, axis: int, hard: bool, tau_grad: bool) -> jax.Array:
+    x, ax, inner_rank = _categorical(logits, axis)
+    return _gumbel_softmax(_key(key), x, _row_tau(tau, x, ax), hard, inner_rank, tau_grad)
+
+
+@functools.partial(jax.jit, static_argnums=(2, 3, 4, 5, 6, 7))
+def _estimated(key: Any, logits: Any, axis: int, estimator: str, tau: float, tau_b: float, draws: int, gap: float) -> jax.Array:
+    x, _, inner_rank = _categorical(logits, axis)
+    return _hard(_key(key), x, inner_rank, estimator, tau, tau_b, draws, gap)
 
 
 def sample(key: Any, logits: Any, axis: int = -1) -> jax.Array:
@@ -297,11 +354,15 @@ def sample(key: Any, logits: Any, axis: int = -1) -> jax.Array:
         ``logits``' shape without ``axis``. Arguments and errors as
         :func:`gumbel_softmax`.
     """
-    k = _key(key)
-    x, ax, inner_rank = _logits(logits, axis)
+    return _sample(key, logits, _static_int("axis", axis))
+
+
+@functools.partial(jax.jit, static_argnums=(2,))
+def _sample(key: Any, logits: Any, axis: int) -> jax.Array:
+    x, ax, inner_rank = _categorical(logits, axis)
     x = jax.lax.stop_gradient(x)
     out = jax.ShapeDtypeStruct(x.shape[:ax] + x.shape[ax + 1 :], _ffi.index_dtype())
-    (i,) = _ffi.call("sample", [out], x, k, inner_rank=inner_rank)
+    (i,) = _ffi.call("sample", [out], x, _key(key), inner_rank=inner_rank)
     return i
 
 
@@ -320,15 +381,19 @@ def top_k(key: Any, logits: Any, k: int, axis: int = -1) -> jax.Array:
         ``logits``' shape without ``axis``, plus ``(k,)``. bfloat16 and
         float16 logits are ranked as float32.
     """
-    kk = _key(key)
-    x, ax, inner_rank = _logits(logits, axis)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= x.shape[ax]:
+    return _top_k(key, logits, _static_int("k", k), _static_int("axis", axis))
+
+
+@functools.partial(jax.jit, static_argnums=(2, 3))
+def _top_k(key: Any, logits: Any, k: int, axis: int) -> jax.Array:
+    x, ax, inner_rank = _categorical(logits, axis)
+    if not 0 <= k <= x.shape[ax]:
         raise ValueError(f"k must be an integer in [0, {x.shape[ax]}] (the classes), got {k!r}")
     x = jax.lax.stop_gradient(x)
     if x.dtype in _HALF:
         x = x.astype(jnp.float32)
-    out = jax.ShapeDtypeStruct(x.shape[:ax] + x.shape[ax + 1 :] + (int(k),), _ffi.index_dtype())
-    (i,) = _ffi.call("top_k", [out], x, kk, inner_rank=inner_rank, k=int(k))
+    out = jax.ShapeDtypeStruct(x.shape[:ax] + x.shape[ax + 1 :] + (k,), _ffi.index_dtype())
+    (i,) = _ffi.call("top_k", [out], x, _key(key), inner_rank=inner_rank, k=k)
     return i
 
 
@@ -381,16 +446,19 @@ def relaxed_bernoulli(key: Any, logits: Any, tau: Temperature = 1.0, hard: bool 
     Returns:
         An array of ``logits``' shape and dtype, in ``(0, 1)`` (or 0/1).
     """
-    k = _key(key)
-    x, _, _ = _logits(logits, None)
+    hard = _static_bool("hard", hard)
+    if _is_number(tau):
+        return _relaxed_bernoulli(key, logits, _number("tau", tau), hard, False)
+    return _relaxed_bernoulli(key, logits, tau, hard, True)
+
+
+@functools.partial(jax.jit, static_argnums=(3, 4))
+def _relaxed_bernoulli(key: Any, logits: Any, tau: Any, hard: bool, tau_grad: bool) -> jax.Array:
+    x = _array(logits)
     dtype = x.dtype
     if dtype in _HALF:
         x = x.astype(jnp.float32)
-    if isinstance(tau, (int, float)) and not isinstance(tau, bool):
-        t, tau_grad = jnp.full((1,), _number("tau", tau), x.dtype), False
-    else:
-        t = jnp.asarray(tau)
-        if t.size != 1 or not jnp.issubdtype(t.dtype, jnp.floating):
-            raise ValueError(f"tau must be a number or a one-element floating array, got shape {t.shape}, dtype {t.dtype}")
-        t, tau_grad = t.reshape((1,)).astype(x.dtype), True
-    return _bernoulli(k, x, t, bool(hard), tau_grad).astype(dtype)
+    t = jnp.asarray(tau)
+    if t.size != 1 or not jnp.issubdtype(t.dtype, jnp.floating):
+        raise ValueError(f"tau must be a number or a one-element floating array, got shape {t.shape}, dtype {t.dtype}")
+    return _bernoulli(_key(key), x, t.reshape((1,)).astype(x.dtype), hard, tau_grad).astype(dtype)
