@@ -122,7 +122,8 @@ fn read_indices<'a>(x: &Array<'a>) -> Result<Cow<'a, [i64]>> {
     }
 }
 
-/// `(item b's slice of x, of y)` for items of `n` elements.
+/// Item `b`'s slices of `x` (items of `n` elements) and of `y` (items of
+/// `m` elements).
 fn item<'a, T, U>(
     x: &'a [T],
     y: &'a mut [U],
