@@ -199,6 +199,11 @@ fn top_p_cutoff<F: Float, M: Fma>(l: &[F], scale: Scale<F>, lowest: F, top_p: F)
         let mut acc = [[F::ZERO; ACCUMULATORS]; SETS];
         let mut blocks = run.chunks_exact(ACCUMULATORS);
         for block in &mut blocks {
+            // A block wholly below `lowest` (top-k or min-p removed it) adds
+            // +0 to every set: skip its exponentials.
+            if scale.of(max(block)) < lowest {
+                continue;
+            }
             let block = block.try_into().expect("a block of ACCUMULATORS");
             add_masses::<F, M, SETS>(&mut acc, block, scale, &bounds);
         }
