@@ -265,17 +265,21 @@ impl<'a> Array<'a> {
 
     /// The number of elements.
     pub(super) fn len(&self) -> Result<usize> {
-        self.dims.iter().try_fold(1usize, |n, &d| {
-            usize::try_from(d)
-                .ok()
-                .and_then(|d| n.checked_mul(d))
-                .ok_or_else(|| {
-                    Error::new(
-                        ErrorKind::SizeOverflow,
-                        format!("{}: dimensions {:?}", self.name, self.dims),
-                    )
-                })
-        })
+        self.product(self.dims)
+    }
+
+    /// The product of some of the dimensions `dims`.
+    fn product(&self, dims: &[i64]) -> Result<usize> {
+        dims.iter()
+            .try_fold(1usize, |n, &d| {
+                usize::try_from(d).ok().and_then(|d| n.checked_mul(d))
+            })
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::SizeOverflow,
+                    format!("{}: dimensions {:?}", self.name, self.dims),
+                )
+            })
     }
 
     fn buffer<T: XlaType>(&self) -> Result<Buffer<T>> {
@@ -322,22 +326,10 @@ impl<'a> Array<'a> {
                 )
             })?;
         let axis = rank - 1 - inner_rank;
-        let product = |dims: &[i64]| {
-            dims.iter()
-                .try_fold(1usize, |n, &d| {
-                    usize::try_from(d).ok().and_then(|d| n.checked_mul(d))
-                })
-                .ok_or_else(|| {
-                    Error::new(
-                        ErrorKind::SizeOverflow,
-                        format!("{}: dimensions {:?}", self.name, self.dims),
-                    )
-                })
-        };
         Shape::new(
-            product(&self.dims[..axis])?,
-            product(&self.dims[axis..=axis])?,
-            product(&self.dims[axis + 1..])?,
+            self.product(&self.dims[..axis])?,
+            self.product(&self.dims[axis..=axis])?,
+            self.product(&self.dims[axis + 1..])?,
         )
     }
 }

@@ -50,9 +50,10 @@ macro_rules! by_dtype {
     };
 }
 
-/// The `n` keyed items of a categorical `shape` whose leading dimensions
-/// hold `keys.len() / 2` of them: `(seeds, item shape)`.
-fn items(keys: &[u32], shape: Shape) -> Result<(Vec<u64>, Shape)> {
+/// The keyed items of a categorical `shape` whose leading dimensions hold
+/// `keys.len() / 2` of them: `(n, item shape)`; item `b`'s seed is
+/// [`seed_of`]`(keys, b)`.
+fn items(keys: &[u32], shape: Shape) -> Result<(usize, Shape)> {
     let n = keys.len() / 2;
     if keys.len() % 2 != 0 || (n == 0 && !shape.is_empty()) || (n > 0 && shape.outer() % n != 0) {
         return Err(Error::new(
@@ -64,12 +65,13 @@ fn items(keys: &[u32], shape: Shape) -> Result<(Vec<u64>, Shape)> {
             ),
         ));
     }
-    let seeds = keys
-        .chunks_exact(2)
-        .map(|k| (u64::from(k[0]) << 32) | u64::from(k[1]))
-        .collect();
     let item = Shape::new(shape.outer() / n.max(1), shape.classes(), shape.inner())?;
-    Ok((seeds, item))
+    Ok((n, item))
+}
+
+/// The seed of item `b`: its key's two words, high first.
+fn seed_of(keys: &[u32], b: usize) -> u64 {
+    (u64::from(keys[2 * b]) << 32) | u64::from(keys[2 * b + 1])
 }
 
 /// Checks that `x` holds `len` elements.
@@ -146,8 +148,10 @@ where
     check_len(&call.arg(2, "tau")?, "tau", shape.rows())?;
     let (logits, out) = (x.input::<E>()?, call.ret(0, "out")?.output::<E>()?);
     let tau = call.arg(2, "tau")?.input::<E::Compute>()?;
-    let (seeds, one) = items(call.arg(1, "keys")?.input::<u32>()?, shape)?;
-    for (b, &seed) in seeds.iter().enumerate() {
+    let keys = call.arg(1, "keys")?.input::<u32>()?;
+    let (n, one) = items(keys, shape)?;
+    for b in 0..n {
+        let seed = seed_of(keys, b);
         let (x, y) = item(logits, out, b, one.len(), one.len());
         let t = &tau[b * one.rows()..(b + 1) * one.rows()];
         crate::gumbel_softmax_per_row(x, y, one, t, hard, seed, 0)?;
@@ -160,11 +164,13 @@ fn sample<E: Element + XlaType>(call: &Call<'_>) -> Result<()> {
     let x = call.arg(0, "logits")?;
     let shape = x.categorical(call.attr_i64("inner_rank")?)?;
     let logits = x.input::<E>()?;
-    let (seeds, one) = items(call.arg(1, "keys")?.input::<u32>()?, shape)?;
+    let keys = call.arg(1, "keys")?.input::<u32>()?;
+    let (n, one) = items(keys, shape)?;
     let out = call.ret(0, "indices")?;
     check_len(&out, "indices", shape.rows())?;
     write_indices(&out, shape.classes(), |indices| {
-        seeds.iter().enumerate().try_for_each(|(b, &seed)| {
+        (0..n).try_for_each(|b| {
+            let seed = seed_of(keys, b);
             let (x, i) = item(logits, indices, b, one.len(), one.rows());
             crate::sample(x, i, one, seed, 0)
         })
@@ -178,15 +184,17 @@ fn top_k<F: Float + XlaType>(call: &Call<'_>) -> Result<()> {
     let k = usize::try_from(call.attr_i64("k")?)
         .map_err(|_| Error::new(ErrorKind::InvalidParameter, "k must be >= 0"))?;
     let logits = x.input::<F>()?;
-    let (seeds, one) = items(call.arg(1, "keys")?.input::<u32>()?, shape)?;
+    let keys = call.arg(1, "keys")?.input::<u32>()?;
+    let (n, one) = items(keys, shape)?;
     let out = call.ret(0, "indices")?;
     let per_item = one
         .rows()
         .checked_mul(k)
         .ok_or_else(|| Error::new(ErrorKind::SizeOverflow, "rows * k"))?;
-    check_len(&out, "indices", per_item * seeds.len())?;
+    check_len(&out, "indices", per_item * n)?;
     write_indices(&out, shape.classes(), |indices| {
-        seeds.iter().enumerate().try_for_each(|(b, &seed)| {
+        (0..n).try_for_each(|b| {
+            let seed = seed_of(keys, b);
             let (x, i) = item(logits, indices, b, one.len(), per_item);
             crate::top_k(x, i, one, k, seed, 0)
         })
@@ -200,13 +208,12 @@ fn relaxed_bernoulli<F: Float + XlaType>(call: &Call<'_>) -> Result<()> {
     let logits = x.input::<F>()?;
     let out = call.ret(0, "out")?.output::<F>()?;
     let hard = call.attr_i64("hard")? != 0;
-    let (seeds, one) = items(
-        call.arg(1, "keys")?.input::<u32>()?,
-        Shape::new(logits.len(), 1, 1)?,
-    )?;
+    let keys = call.arg(1, "keys")?.input::<u32>()?;
+    let (n, one) = items(keys, Shape::new(logits.len(), 1, 1)?)?;
     let tau = call.arg(2, "tau")?.input::<F>()?;
-    check_len(&call.arg(2, "tau")?, "tau", seeds.len())?;
-    for (b, &seed) in seeds.iter().enumerate() {
+    check_len(&call.arg(2, "tau")?, "tau", n)?;
+    for b in 0..n {
+        let seed = seed_of(keys, b);
         let (x, y) = item(logits, out, b, one.len(), one.len());
         crate::relaxed_bernoulli(x, y, tau[b], hard, seed, 0)?;
     }
@@ -330,11 +337,13 @@ fn gumbel_rao_backward<E: Element + XlaType>(call: &Call<'_>) -> Result<()> {
     let a = Estimator::<E>::of(call, 4)?;
     let draws = usize::try_from(call.attr_i64("draws")?)
         .map_err(|_| Error::new(ErrorKind::InvalidParameter, "draws must be >= 1"))?;
-    let (seeds, one) = items(call.arg(3, "keys")?.input::<u32>()?, a.shape)?;
-    let (n, r) = (one.len(), one.rows());
-    for (b, &seed) in seeds.iter().enumerate() {
-        let (x, g) = item(a.x, &mut *a.g, b, n, n);
-        let (i, v) = (&a.index[b * r..(b + 1) * r], &a.v[b * n..(b + 1) * n]);
+    let keys = call.arg(3, "keys")?.input::<u32>()?;
+    let (n, one) = items(keys, a.shape)?;
+    let (len, r) = (one.len(), one.rows());
+    for b in 0..n {
+        let seed = seed_of(keys, b);
+        let (x, g) = item(a.x, &mut *a.g, b, len, len);
+        let (i, v) = (&a.index[b * r..(b + 1) * r], &a.v[b * len..(b + 1) * len]);
         crate::gumbel_rao_backward(x, i, v, g, one, a.tau, draws, seed, crate::streams(one))?;
     }
     Ok(())
@@ -356,7 +365,12 @@ macro_rules! handlers {
             pub unsafe extern "C" fn $export(frame: *mut c_void) -> *mut c_void {
                 let frame = frame.cast::<CallFrame>();
                 // SAFETY: the caller's contract.
-                let error = unsafe { handle(frame, |call| by_dtype!($($floats)? call.arg(0, "input")?, $run, call)) };
+                let error = unsafe {
+                    handle(frame, |call| {
+                        let first = call.arg(0, "input")?;
+                        by_dtype!($($floats)? first, $run, call)
+                    })
+                };
                 error.cast()
             }
         )*

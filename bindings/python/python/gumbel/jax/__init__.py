@@ -219,7 +219,7 @@ _gumbel_softmax.defvjp(_gumbel_softmax_fwd, _gumbel_softmax_bwd)
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4, 5, 6, 7))
 def _hard(key: jax.Array, x: jax.Array, inner_rank: int, estimator: str, tau: float, tau_b: float, draws: int, gap: float) -> jax.Array:
-    return _hard_fwd(key, x, inner_rank, estimator, tau, tau_b, draws, gap)[0]
+    return _forward(key, x, _full(x, inner_rank, tau), True, inner_rank)
 
 
 def _full(x: jax.Array, inner_rank: int, tau: float) -> jax.Array:
@@ -228,7 +228,7 @@ def _full(x: jax.Array, inner_rank: int, tau: float) -> jax.Array:
 
 
 def _hard_fwd(key, x, inner_rank, estimator, tau, tau_b, draws, gap):  # type: ignore[no-untyped-def]
-    y = _forward(key, x, _full(x, inner_rank, tau), True, inner_rank)
+    y = _hard(key, x, inner_rank, estimator, tau, tau_b, draws, gap)
     index = jnp.argmax(y, axis=x.ndim - 1 - inner_rank)
     return y, (key, x, index)
 
