@@ -18,12 +18,15 @@
 //! top-p comes before min-p), so at a temperature other than 1 the two keep
 //! different sets of tokens.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::math::float::Float;
-use crate::ops::keyed::{check_keyed, check_matrix};
+use crate::math::isa;
+use crate::ops::keyed::{check_keyed_lengths, check_matrix};
 use crate::rows::filter::{sample_row, RowFilter};
+use crate::rows::validate::{check_logits, valid_logits_row};
 use crate::runtime::exec::{self, PARALLEL_MIN_ELEMENTS};
 use crate::runtime::scratch;
 use crate::runtime::shape::Shape;
@@ -117,14 +120,18 @@ pub fn sample_filtered<F: Float>(
             shape.check_len(name, len, rows)?;
         }
     }
-    check_keyed(
+    check_keyed_lengths(
         logits,
         shape,
         ("indices", out.indices.len(), rows),
         seeds,
         offsets,
     )?;
-    check_filters(&filters, rows)?;
+    if let Err(e) = check_filters(&filters, rows) {
+        // A bad logit is reported before a bad parameter.
+        check_logits(shape, logits)?;
+        return Err(e);
+    }
     if shape.is_empty() {
         return Ok(());
     }
@@ -135,8 +142,19 @@ pub fn sample_filtered<F: Float>(
     // log-probabilities (as `f64`, exact), then written out in row order.
     scratch::with(3 * rows, |results: &mut [i64]| {
         let failure = OnceLock::<Error>::new();
+        let invalid = AtomicBool::new(false);
         exec::for_each_chunk_mut(results, 3, parallel, |r, result| {
             let row = &logits[r * classes..(r + 1) * classes];
+            // The row is checked as it is sampled, while it is in cache;
+            // only a failed call checks the whole matrix to name the first
+            // bad logit or masked row.
+            if !isa::dispatch(
+                #[inline(always)]
+                || valid_logits_row(row),
+            ) {
+                invalid.store(true, Ordering::Relaxed);
+                return;
+            }
             let key = (seeds[r], offsets[r]);
             match sample_row(row, &row_filter(&filters, r), key, want) {
                 Ok((index, raw, processed)) => {
@@ -149,6 +167,9 @@ pub fn sample_filtered<F: Float>(
                 }
             }
         })?;
+        if invalid.into_inner() {
+            return check_logits(shape, logits);
+        }
         failure.into_inner().map_or(Ok(()), Err)?;
         let value = |bits: i64| F::from_f64(f64::from_bits(bits as u64));
         for (r, result) in results.chunks_exact(3).enumerate() {

@@ -30,11 +30,23 @@ pub(crate) fn check_keyed<F: Float>(
     seeds: &[u64],
     offsets: &[u64],
 ) -> Result<()> {
+    check_keyed_lengths(logits, shape, out, seeds, offsets)?;
+    check_logits(shape, logits)
+}
+
+/// The buffer-length checks of [`check_keyed`] (for a caller that checks
+/// the logits row by row while it samples them).
+pub(crate) fn check_keyed_lengths<F: Float>(
+    logits: &[F],
+    shape: Shape,
+    out: (&str, usize, usize),
+    seeds: &[u64],
+    offsets: &[u64],
+) -> Result<()> {
     shape.check_len("logits", logits.len(), shape.len())?;
     shape.check_len(out.0, out.1, out.2)?;
     shape.check_len("seeds", seeds.len(), shape.rows())?;
-    shape.check_len("offsets", offsets.len(), shape.rows())?;
-    check_logits(shape, logits)
+    shape.check_len("offsets", offsets.len(), shape.rows())
 }
 
 /// Runs `body(row, out_row)` over the rows of a keyed call (`width` outputs

@@ -30,8 +30,9 @@ use crate::math::float::Float;
 use crate::math::fma::Fma;
 use crate::math::isa;
 use crate::rows::forward;
+use crate::rows::gumbel_max;
 use crate::rows::softmax::{argmax, exact_reciprocal, log_sum_exp, max, ACCUMULATORS, SUM_BLOCK};
-use crate::rows::top_k::heap_select;
+use crate::rows::top_k::{heap_best, heap_select};
 use crate::runtime::scratch;
 use crate::runtime::shape::Shape;
 
@@ -54,7 +55,12 @@ pub(crate) struct RowFilter<F> {
 /// asks, the raw log-probability `l_i - logsumexp(l)` and the processed one
 /// `x_i - logsumexp(x)` (0 where not asked, and the processed one of a
 /// greedy row). A greedy row (temperature 0) takes the first largest logit.
-/// Fails only if the worker threads cannot start.
+///
+/// When top-k or min-p leave at most [`sparse_capacity`] classes, the
+/// classes kept are listed and top-p and the draw work on the list
+/// ([`gumbel_max::sparse_argmax`]: the same index, the other classes'
+/// noise not computed); otherwise the processed row is written out and
+/// sampled whole. Fails only if the worker threads cannot start.
 pub(crate) fn sample_row<F: Float>(
     l: &[F],
     filter: &RowFilter<F>,
@@ -64,17 +70,40 @@ pub(crate) fn sample_row<F: Float>(
     let (index, processed) = if filter.temperature == F::ZERO {
         (argmax(l), F::ZERO)
     } else {
-        scratch::with(l.len(), |x: &mut [F]| {
-            isa::dispatch_with_fma!(M => processed_logits::<F, M>(l, filter, x));
-            let mut index = [0i64];
-            forward::indices(x, &mut index, Shape::matrix(1, l.len())?, seed, offset)?;
-            let index = index[0] as usize;
-            let processed = if want_processed {
+        let capacity = sparse_capacity(l.len());
+        // The processed log-probability from the processed row `x`.
+        let processed = |x: &[F], index: usize| {
+            if want_processed {
                 x[index] - isa::dispatch_with_fma!(M => log_sum_exp::<F, M>(x))
             } else {
                 F::ZERO
-            };
-            Ok::<_, crate::error::Error>((index, processed))
+            }
+        };
+        scratch::with(capacity, |classes: &mut [i64]| {
+            scratch::with(capacity, |values: &mut [F]| {
+                let (kept, listed) = isa::dispatch_with_fma!(M => {
+                    thresholds::<F, M>(l, filter, classes, values)
+                });
+                if let Some(n) = listed {
+                    let index = isa::dispatch_with_fma!(M => {
+                        gumbel_max::sparse_argmax::<F, M>(&classes[..n], &values[..n], seed, offset)
+                    });
+                    if !want_processed {
+                        return Ok((index, F::ZERO));
+                    }
+                    return Ok(scratch::with(l.len(), |x: &mut [F]| {
+                        kept.write(l, x);
+                        (index, processed(x, index))
+                    }));
+                }
+                scratch::with(l.len(), |x: &mut [F]| {
+                    kept.write(l, x);
+                    let mut index = [0i64];
+                    forward::indices(x, &mut index, Shape::matrix(1, l.len())?, seed, offset)?;
+                    let index = index[0] as usize;
+                    Ok::<_, crate::error::Error>((index, processed(x, index)))
+                })
+            })
         })?
     };
     let raw = if want_raw {
@@ -83,6 +112,13 @@ pub(crate) fn sample_row<F: Float>(
         F::ZERO
     };
     Ok((index, raw, processed))
+}
+
+/// The most classes the sparse path of [`sample_row`] lists for a row of
+/// `len` classes: beyond about one class in 64, computing the noise of
+/// each listed class costs more than the dense path's pruned pass.
+fn sparse_capacity(len: usize) -> usize {
+    len / 64 + 64
 }
 
 /// `(l - m) / t` as every pass computes it (a multiplication where `1 / t`
@@ -102,48 +138,166 @@ impl<F: Float> Scale<F> {
             None => (l - self.m) / self.t,
         }
     }
+
+    /// A logit below which the processed logit is below `v` (`<= 0`):
+    /// `of(l) >= v` implies `l >= floor(v)` (`-inf` for `v = -inf`), so a
+    /// block of logits all below it is skipped with one comparison and no
+    /// division. The
+    /// roundings of `of` move `(l - m) / t` by at most `2 EPSILON` relative
+    /// plus `t MIN_POSITIVE` (underflow); the margin covers them twice over,
+    /// with the rounding of the bound itself (in `f64`, then to `F`).
+    #[inline(always)]
+    fn floor(&self, v: F) -> F {
+        let (m, t, v) = (self.m.to_f64(), self.t.to_f64(), v.to_f64());
+        let margin = 8.0 * F::EPSILON.to_f64() * (m.abs() + t * v.abs())
+            + 4.0 * t * F::MIN_POSITIVE.to_f64();
+        F::from_f64(m + t * v - margin)
+    }
 }
 
-/// Writes the processed logits of row `l` (a row with a value above `-inf`,
-/// temperature `> 0`) into `x` (same length): `(l - max l) / T`, `-inf` for
-/// the classes the filters remove (module docs).
+/// Whether some logit of `block` is at least `floor` (a branch-free fold:
+/// vector comparisons).
 #[inline(always)]
-fn processed_logits<F: Float, M: Fma>(l: &[F], filter: &RowFilter<F>, x: &mut [F]) {
+fn reaches<F: Float>(block: &[F], floor: F) -> bool {
+    block.iter().fold(false, |any, &l| any | (l >= floor))
+}
+
+/// Calls `body(at, block)` on each block of [`ACCUMULATORS`] classes of
+/// `l` (the last may be shorter; `at` its first class) that holds a logit
+/// at least `floor`, in order, while `body` returns `true`. Groups of four
+/// blocks are tested first, then the blocks of a group that passes: a row
+/// mostly below `floor` costs about one comparison per cache line.
+#[inline(always)]
+fn for_each_reaching_block<F: Float>(l: &[F], floor: F, mut body: impl FnMut(usize, &[F]) -> bool) {
+    const GROUP: usize = 4 * ACCUMULATORS;
+    for (g, group) in l.chunks(GROUP).enumerate() {
+        if !reaches(group, floor) {
+            continue;
+        }
+        for (b, block) in group.chunks(ACCUMULATORS).enumerate() {
+            if reaches(block, floor) && !body(g * GROUP + b * ACCUMULATORS, block) {
+                return;
+            }
+        }
+    }
+}
+
+/// The processed logits of a row: `scale.of(l)` where it is at least
+/// `lowest`, `-inf` elsewhere.
+#[derive(Clone, Copy)]
+struct Kept<F> {
+    scale: Scale<F>,
+    lowest: F,
+}
+
+impl<F: Float> Kept<F> {
+    /// Writes the processed logits of the row `l` into `x` (same length).
+    fn write(&self, l: &[F], x: &mut [F]) {
+        for (x, &l) in x.iter_mut().zip(l) {
+            let v = self.scale.of(l);
+            *x = if v >= self.lowest { v } else { F::NEG_INFINITY };
+        }
+    }
+}
+
+/// The processed logits of row `l` (a row with a value above `-inf`,
+/// temperature `> 0`): `(l - max l) / T`, `-inf` for the classes the filters
+/// remove (module docs). If top-k or min-p leave at most `classes.len()`
+/// classes (`values` as long), also lists the classes finally kept, in
+/// increasing order, in `classes`, their processed logits in `values`, and
+/// returns their number.
+#[inline(always)]
+fn thresholds<F: Float, M: Fma>(
+    l: &[F],
+    filter: &RowFilter<F>,
+    classes: &mut [i64],
+    values: &mut [F],
+) -> (Kept<F>, Option<usize>) {
+    // Top-k's k-th largest logit and the largest (the heap holds it).
+    let mut top = None;
+    if filter.top_k > 0 && filter.top_k < l.len() {
+        top = scratch::with(filter.top_k, |heap: &mut [i64]| {
+            scratch::with(filter.top_k, |keys: &mut [F]| {
+                isa::dispatch(
+                    #[inline(always)]
+                    || {
+                        // Fewer unmasked classes than k: top-k keeps them all.
+                        (heap_select(l, l, heap, keys) == heap.len())
+                            .then(|| (l[heap_best(heap, keys)], keys[0]))
+                    },
+                )
+            })
+        });
+    }
     let t = filter.temperature;
     let scale = Scale {
-        m: max(l),
+        m: top.map_or_else(|| max(l), |(largest, _)| largest),
         t,
         inv: exact_reciprocal(t),
     };
     // The lowest kept processed logit: top-k's k-th largest (the processed
     // logits are a non-decreasing function of the logits, so it is the
     // image of the k-th largest logit) and min-p's ln(min_p).
-    let mut lowest = F::NEG_INFINITY;
-    if filter.top_k > 0 && filter.top_k < l.len() {
-        let unmasked = l
-            .iter()
-            .fold(0usize, |n, &v| n + usize::from(v != F::NEG_INFINITY));
-        if filter.top_k < unmasked {
-            let kth = scratch::with(filter.top_k, |heap: &mut [i64]| {
-                isa::dispatch(
-                    #[inline(always)]
-                    || heap_select(l, l, heap),
-                );
-                l[heap[0] as usize]
-            });
-            lowest = scale.of(kth);
-        }
-    }
+    let mut lowest = top.map_or(F::NEG_INFINITY, |(_, kth)| scale.of(kth));
     if filter.min_p > F::ZERO {
         lowest = larger(lowest, at_least(filter.min_p.to_f64().ln()));
     }
+    let listed = if lowest > F::NEG_INFINITY {
+        list(l, scale, lowest, classes, values)
+    } else {
+        None
+    };
+    let Some(n) = listed else {
+        if filter.top_p < F::ONE {
+            lowest = larger(lowest, top_p_cutoff::<F, M>(l, scale, lowest, filter.top_p));
+        }
+        return (Kept { scale, lowest }, None);
+    };
     if filter.top_p < F::ONE {
-        lowest = larger(lowest, top_p_cutoff::<F, M>(l, scale, lowest, filter.top_p));
+        let cutoff = listed_top_p_cutoff::<F, M>(&classes[..n], &values[..n], lowest, filter.top_p);
+        lowest = larger(lowest, cutoff);
     }
-    for (x, &l) in x.iter_mut().zip(l) {
-        let v = scale.of(l);
-        *x = if v >= lowest { v } else { F::NEG_INFINITY };
+    // Keep the listed classes top-p kept, in order.
+    let mut kept = 0;
+    for i in 0..n {
+        if values[i] >= lowest {
+            classes[kept] = classes[i];
+            values[kept] = values[i];
+            kept += 1;
+        }
     }
+    (Kept { scale, lowest }, Some(kept))
+}
+
+/// Lists the classes of row `l` with `scale.of(l) >= lowest`, in increasing
+/// order, in `classes` and their processed logits in `values`; returns
+/// their number, or `None` if there are more than `classes.len()`.
+#[inline(always)]
+fn list<F: Float>(
+    l: &[F],
+    scale: Scale<F>,
+    lowest: F,
+    classes: &mut [i64],
+    values: &mut [F],
+) -> Option<usize> {
+    let mut n = 0;
+    let mut full = false;
+    for_each_reaching_block(l, scale.floor(lowest), |at, block| {
+        for (j, &l) in block.iter().enumerate() {
+            let v = scale.of(l);
+            if v >= lowest {
+                if n == classes.len() {
+                    full = true;
+                    return false;
+                }
+                classes[n] = (at + j) as i64;
+                values[n] = v;
+                n += 1;
+            }
+        }
+        true
+    });
+    (!full).then_some(n)
 }
 
 /// The smallest `F` value not below `v` (finite, `<= 0`, at least the
@@ -176,66 +330,57 @@ fn larger<F: Float>(a: F, b: F) -> F {
 /// last.
 const LEVELS: [f64; 4] = [-6.0, -12.0, -24.0, -48.0];
 
+/// The number of mass sets of the top-p selection: every kept class, and
+/// those above each of [`LEVELS`].
+const SETS: usize = LEVELS.len() + 1;
+
 /// The top-p cutoff of the processed logits `x = scale.of(l)` restricted to
 /// the classes with `x >= lowest`: the smallest kept value (module docs).
 ///
 /// One pass computes the kept mass `W = sum exp(x)` and the masses of the
-/// classes above each of [`LEVELS`]; the highest level holding `top_p * W`
-/// bounds the cutoff from below, so the selection ([`cutoff`]) runs over the
-/// classes above it only (all kept classes if no level holds enough).
-/// Masses are the softmax's exponentials summed in `F` over runs of
-/// [`SUM_BLOCK`] classes, then in `f64`, in a fixed order: the cutoff is a
-/// function of the row alone.
+/// classes above each of [`LEVELS`] ([`Masses`]); the highest level holding
+/// `top_p * W` bounds the cutoff from below, so the selection ([`cutoff`])
+/// runs over the classes above it only (all kept classes if no level holds
+/// enough).
 #[inline(always)]
 fn top_p_cutoff<F: Float, M: Fma>(l: &[F], scale: Scale<F>, lowest: F, top_p: F) -> F {
-    const SETS: usize = LEVELS.len() + 1;
-    // Set 0: every kept class; set k: those above level k - 1.
-    let mut bounds = [lowest; SETS];
-    for (b, &level) in bounds[1..].iter_mut().zip(&LEVELS) {
-        *b = larger(at_least::<F>(level), lowest);
-    }
-    let mut totals = [0.0f64; SETS];
-    for run in l.chunks(SUM_BLOCK) {
-        let mut acc = [[F::ZERO; ACCUMULATORS]; SETS];
-        let mut blocks = run.chunks_exact(ACCUMULATORS);
-        for block in &mut blocks {
-            // A block wholly below `lowest` (top-k or min-p removed it) adds
-            // +0 to every set: skip its exponentials.
-            if scale.of(max(block)) < lowest {
-                continue;
+    let mut masses = Masses::new(lowest);
+    // A block wholly below `lowest` (top-k or min-p removed it) adds +0 to
+    // every set: its exponentials are skipped. (`floor` is -inf where
+    // min-p and top-k are off: every block counts.)
+    for_each_reaching_block(l, scale.floor(lowest), |at, block| {
+        match <&[F; ACCUMULATORS]>::try_from(block) {
+            Ok(block) => {
+                let mut v = [F::ZERO; ACCUMULATORS];
+                for (v, &l) in v.iter_mut().zip(block) {
+                    *v = scale.of(l);
+                }
+                masses.add_block::<M>(at, &v);
             }
-            let block = block.try_into().expect("a block of ACCUMULATORS");
-            add_masses::<F, M, SETS>(&mut acc, block, scale, &bounds);
+            Err(_) => {
+                for (j, &l) in block.iter().enumerate() {
+                    masses.add::<M>(at + j, scale.of(l));
+                }
+            }
         }
-        let rest = blocks.remainder();
-        if !rest.is_empty() {
-            let mut padded = [F::NEG_INFINITY; ACCUMULATORS];
-            padded[..rest.len()].copy_from_slice(rest);
-            add_masses::<F, M, SETS>(&mut acc, &padded, scale, &bounds);
-        }
-        for (total, a) in totals.iter_mut().zip(&acc) {
-            *total += a.iter().map(|v| v.to_f64()).sum::<f64>();
-        }
-    }
-    let target = top_p.to_f64() * totals[0];
-    let from = (1..SETS)
-        .find(|&k| totals[k] >= target)
-        .map_or(lowest, |k| bounds[k]);
+        true
+    });
+    let (from, target) = masses.floor(top_p);
     // Classes of mass 0 (`x = -inf`) never hold the cutoff.
     let candidate = |v: F| v >= from && v > F::NEG_INFINITY;
-    let candidates = l
-        .iter()
-        .fold(0usize, |n, &l| n + usize::from(candidate(scale.of(l))));
+    // Most blocks hold no candidate: one comparison skips them.
+    let floor = scale.floor(from);
+    let mut candidates = 0;
+    for_each_reaching_block(l, floor, |_, block| {
+        candidates += block.iter().filter(|&&l| candidate(scale.of(l))).count();
+        true
+    });
     scratch::with(candidates, |values: &mut [F]| {
         // The scratch closure is compiled outside the caller's tier: enter
         // it again (the same tier, so the same `M`).
         isa::dispatch_with_fma!(N => {
             let mut n = 0;
-            for block in l.chunks(ACCUMULATORS) {
-                // Most blocks hold no candidate: one comparison skips them.
-                if scale.of(max(block)) < from {
-                    continue;
-                }
+            for_each_reaching_block(l, floor, |_, block| {
                 for &l in block {
                     let v = scale.of(l);
                     if candidate(v) {
@@ -243,27 +388,122 @@ fn top_p_cutoff<F: Float, M: Fma>(l: &[F], scale: Scale<F>, lowest: F, top_p: F)
                         n += 1;
                     }
                 }
-            }
+                true
+            });
             cutoff::<F, N>(values, target)
         })
     })
 }
 
-/// Adds the mass `exp(x)` of each class of a block (`x = scale.of(l)`) to
-/// lane `j` of every set `k` whose bound it reaches, `x >= bounds[k]`.
+/// [`top_p_cutoff`] of a row whose classes with processed logit at least
+/// `lowest` are listed: `classes` (increasing) with processed logits
+/// `values`. The masses are added in the same lanes and runs as the row's
+/// pass adds them, so the cutoff has the same bits.
 #[inline(always)]
-fn add_masses<F: Float, M: Fma, const SETS: usize>(
-    acc: &mut [[F; ACCUMULATORS]; SETS],
-    block: &[F; ACCUMULATORS],
-    scale: Scale<F>,
-    bounds: &[F; SETS],
-) {
-    for (j, &l) in block.iter().enumerate() {
-        let v = scale.of(l);
-        let e = v.softmax_exp::<M>();
-        for (a, &b) in acc.iter_mut().zip(bounds) {
-            a[j] = a[j] + if v >= b { e } else { F::ZERO };
+fn listed_top_p_cutoff<F: Float, M: Fma>(classes: &[i64], values: &[F], lowest: F, top_p: F) -> F {
+    let mut masses = Masses::new(lowest);
+    for (&c, &v) in classes.iter().zip(values) {
+        masses.add::<M>(c as usize, v);
+    }
+    let (from, target) = masses.floor(top_p);
+    let candidates = values.iter().filter(|&&v| v >= from).count();
+    scratch::with(candidates, |chosen: &mut [F]| {
+        isa::dispatch_with_fma!(N => {
+            let mut n = 0;
+            for &v in values {
+                if v >= from {
+                    chosen[n] = v;
+                    n += 1;
+                }
+            }
+            cutoff::<F, N>(chosen, target)
+        })
+    })
+}
+
+/// The masses of top-p's sets (set 0: every class at least `lowest`; set
+/// `k`: those above `LEVELS[k - 1]` too), the softmax's exponentials of the
+/// processed logits summed in a fixed order: in `F`, class `c` into lane
+/// `c % ACCUMULATORS` of its run of [`SUM_BLOCK`] classes, each run's lanes
+/// then added to an `f64` total in lane order, runs in row order. The
+/// classes must come in increasing order; the masses are a function of the
+/// row alone (classes not given add nothing, as `+0` would).
+struct Masses<F> {
+    bounds: [F; SETS],
+    totals: [f64; SETS],
+    lanes: [[F; ACCUMULATORS]; SETS],
+    run: usize,
+}
+
+impl<F: Float> Masses<F> {
+    #[inline(always)]
+    fn new(lowest: F) -> Self {
+        let mut bounds = [lowest; SETS];
+        for (b, &level) in bounds[1..].iter_mut().zip(&LEVELS) {
+            *b = larger(at_least::<F>(level), lowest);
         }
+        Self {
+            bounds,
+            totals: [0.0; SETS],
+            lanes: [[F::ZERO; ACCUMULATORS]; SETS],
+            run: 0,
+        }
+    }
+
+    /// Adds class `c` of processed logit `v`.
+    #[inline(always)]
+    fn add<M: Fma>(&mut self, c: usize, v: F) {
+        self.enter(c);
+        self.add_to_lane::<M>(c % ACCUMULATORS, v);
+    }
+
+    /// Adds the block of classes `at..at + ACCUMULATORS` (`at` a multiple
+    /// of [`ACCUMULATORS`]) of processed logits `v`.
+    #[inline(always)]
+    fn add_block<M: Fma>(&mut self, at: usize, v: &[F; ACCUMULATORS]) {
+        self.enter(at);
+        for (j, &v) in v.iter().enumerate() {
+            self.add_to_lane::<M>(j, v);
+        }
+    }
+
+    /// Ends the current run if class `c` is in a later one.
+    #[inline(always)]
+    fn enter(&mut self, c: usize) {
+        if c / SUM_BLOCK != self.run {
+            self.end_run();
+            self.run = c / SUM_BLOCK;
+        }
+    }
+
+    /// Adds `exp(v)` to lane `j` of every set whose bound `v` reaches.
+    #[inline(always)]
+    fn add_to_lane<M: Fma>(&mut self, j: usize, v: F) {
+        let e = v.softmax_exp::<M>();
+        for (lanes, &b) in self.lanes.iter_mut().zip(&self.bounds) {
+            lanes[j] = lanes[j] + if v >= b { e } else { F::ZERO };
+        }
+    }
+
+    /// Adds the run's lanes to the totals.
+    #[inline(always)]
+    fn end_run(&mut self) {
+        for (total, lanes) in self.totals.iter_mut().zip(&mut self.lanes) {
+            *total += lanes.iter().map(|v| v.to_f64()).sum::<f64>();
+            *lanes = [F::ZERO; ACCUMULATORS];
+        }
+    }
+
+    /// The bound `from` of the values the cutoff is among, and the mass
+    /// `top_p * W` the classes above the cutoff must reach.
+    #[inline(always)]
+    fn floor(mut self, top_p: F) -> (F, f64) {
+        self.end_run();
+        let target = top_p.to_f64() * self.totals[0];
+        let from = (1..SETS)
+            .find(|&k| self.totals[k] >= target)
+            .map_or(self.bounds[0], |k| self.bounds[k]);
+        (from, target)
     }
 }
 
@@ -352,6 +592,154 @@ fn partition<F: Float>(values: &mut [F], keep: impl Fn(F) -> bool) -> usize {
 mod tests {
     use super::*;
     use crate::math::fma::Baseline;
+
+    /// The processed logits of row `l` by [`thresholds`], through the
+    /// listed path where it applies, checked against the path that never
+    /// lists (the same bits).
+    fn processed_logits<F: Float, M: Fma>(l: &[F], filter: &RowFilter<F>, x: &mut [F]) {
+        let (mut classes, mut values) = (vec![0i64; l.len()], vec![F::ZERO; l.len()]);
+        let (kept, listed) = thresholds::<F, M>(l, filter, &mut classes, &mut values);
+        let (dense, none) = thresholds::<F, M>(l, filter, &mut [], &mut []);
+        assert!(none.is_none());
+        let mut y = vec![F::ZERO; l.len()];
+        dense.write(l, &mut y);
+        kept.write(l, x);
+        let bits = |v: &[F]| v.iter().map(|v| v.to_f64().to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(x), bits(&y), "listed and dense thresholds differ");
+        if let Some(n) = listed {
+            let expected: Vec<i64> = (0..l.len() as i64)
+                .filter(|&c| x[c as usize] > F::NEG_INFINITY)
+                .collect();
+            assert_eq!(&classes[..n], &expected[..]);
+            assert_eq!(
+                bits(&values[..n]),
+                bits(&expected.iter().map(|&c| x[c as usize]).collect::<Vec<_>>())
+            );
+        }
+    }
+
+    #[test]
+    fn no_logit_below_the_floor_reaches_the_value() {
+        // The largest f32 below `x` (finite).
+        let below = |x: f32| {
+            if x > 0.0 {
+                f32::from_bits(x.to_bits() - 1)
+            } else if x == 0.0 {
+                -f32::from_bits(1)
+            } else {
+                f32::from_bits(x.to_bits() + 1)
+            }
+        };
+        let mut state = 0x853c_49e6_748f_ea9bu64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut tight = 0;
+        for i in 0..200_000 {
+            let m = match i % 4 {
+                0 => (next() * 20.0 - 10.0) as f32,
+                1 => (next() * 2e38 - 1e38) as f32,
+                2 => 0.0,
+                _ => (next() * 1e-3) as f32,
+            };
+            let t = match i % 3 {
+                0 => (next() * 2.0 + 0.01) as f32,
+                1 => 2f32.powi(-(next() * 140.0) as i32),
+                _ => 0.8,
+            };
+            let v = at_least::<f32>(-next() * 90.0);
+            let scale = Scale {
+                m,
+                t,
+                inv: exact_reciprocal(t),
+            };
+            let floor = scale.floor(v);
+            if floor == f32::NEG_INFINITY {
+                continue;
+            }
+            // `of` is non-decreasing: the largest logit below the floor
+            // stands for all of them.
+            let l = below(floor);
+            assert!(scale.of(l) < v, "m {m} t {t} v {v}: floor {floor}");
+            // The floor is close: a few units in the last place.
+            if scale.of(floor) < v
+                && scale.of(f32::from_bits(floor.to_bits().wrapping_sub(64))) >= v
+            {
+                tight += 1;
+            }
+        }
+        assert!(tight > 1000, "{tight}");
+    }
+
+    #[test]
+    fn the_listed_path_draws_the_dense_paths_index() {
+        use crate::rng::stream::CHUNK_ELEMENTS;
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut listed_rows = 0;
+        for (len, ties) in [
+            (1000usize, false),
+            (4096, true),
+            (CHUNK_ELEMENTS * 2 + 37, false),
+        ] {
+            let l: Vec<f32> = (0..len)
+                .map(|c| {
+                    let v = 3.0 * (-(-(next().max(1e-300)).ln()).ln());
+                    match (ties, c % 97) {
+                        (_, 5) => f32::NEG_INFINITY,
+                        (true, _) => ((v * 2.0).round() / 2.0) as f32,
+                        _ => v as f32,
+                    }
+                })
+                .collect();
+            for (t, k, p, min_p) in [
+                (0.8f32, 50usize, 0.9f32, 0.0f32),
+                (1.0, 1, 1.0, 0.0),
+                (0.5, 7, 0.5, 0.0),
+                (1.3, 0, 0.95, 0.2),
+                (1.0, 0, 1.0, 0.05),
+                (0.7, 200, 1.0, 0.0),
+            ] {
+                let filter = RowFilter {
+                    temperature: t,
+                    top_k: k,
+                    top_p: p,
+                    min_p,
+                };
+                for seed in 0..20u64 {
+                    let offset = seed * 7 + 3;
+                    let capacity = sparse_capacity(len);
+                    let (mut classes, mut values) = (vec![0i64; capacity], vec![0f32; capacity]);
+                    let (kept, listed) = isa::dispatch_with_fma!(M => {
+                        thresholds::<f32, M>(&l, &filter, &mut classes, &mut values)
+                    });
+                    let Some(n) = listed else { continue };
+                    listed_rows += 1;
+                    let sparse = isa::dispatch_with_fma!(M => {
+                        gumbel_max::sparse_argmax::<f32, M>(&classes[..n], &values[..n], seed, offset)
+                    });
+                    let mut x = vec![0f32; len];
+                    kept.write(&l, &mut x);
+                    let mut index = [0i64];
+                    forward::indices(&x, &mut index, Shape::matrix(1, len).unwrap(), seed, offset)
+                        .unwrap();
+                    assert_eq!(
+                        sparse as i64, index[0],
+                        "len {len} filter {filter:?} seed {seed}"
+                    );
+                }
+            }
+        }
+        assert!(listed_rows > 200, "{listed_rows}");
+    }
 
     /// The cutoff by sorting all values: the reference for [`cutoff`].
     fn sorted_cutoff(values: &[f64], target: f64) -> f64 {

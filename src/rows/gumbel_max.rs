@@ -132,6 +132,56 @@ impl<F: Float> FmaKernel for Segment<'_, F> {
     }
 }
 
+/// The index that the keyed one-row Gumbel-max (stream ids from `offset`,
+/// as [`unit_argmax`] draws them for one row) takes on a row that is `-inf`
+/// but at the classes `classes` (increasing), whose values are `x`: the
+/// first maximum of `z = (x - max x) + g` over those classes, the same
+/// index as the full computation (a `-inf` class never wins while a finite
+/// one exists). It draws the generator outputs only up to the last block
+/// holding a class of each segment, and the noise only of those classes:
+/// the blocks between are stepped over without computing an output.
+/// `classes` must be non-empty and `x` finite.
+#[inline(always)]
+pub(crate) fn sparse_argmax<F: Float, M: Fma>(
+    classes: &[i64],
+    x: &[F],
+    seed: u64,
+    offset: u64,
+) -> usize {
+    let x_max = crate::rows::softmax::max(x);
+    let mut best = nothing();
+    let mut segment = usize::MAX;
+    let mut lanes = Lanes::new(seed, offset);
+    let mut next_block = 0;
+    let (mut hi, mut lo) = ([0u32; LANES], [0u32; LANES]);
+    for (&c, &v) in classes.iter().zip(x) {
+        let c = c as usize;
+        let (s, j) = (c / CHUNK_ELEMENTS, c % CHUNK_ELEMENTS);
+        if s != segment {
+            segment = s;
+            lanes = Lanes::new(seed, offset.wrapping_add(s as u64));
+            next_block = 0;
+        }
+        let block = j / LANES;
+        if block >= next_block {
+            for _ in next_block..block {
+                // Two outputs per block, unused: only the state advances.
+                lanes.next();
+                lanes.next();
+            }
+            hi = lanes.next();
+            lo = lanes.next();
+            next_block = block + 1;
+        }
+        let k = j % LANES;
+        let z = (v - x_max) + Gumbel::of::<F, M>(hi[k], lo[k]);
+        if z > best.0 {
+            best = (z, c);
+        }
+    }
+    best.1
+}
+
 /// Continues the first maximum `best` of a row over its next elements `l`
 /// (of index `start + j`), drawing one step of `lanes` per block of
 /// [`LANES`] elements (a last partial block takes a whole step: it must end

@@ -82,73 +82,153 @@ fn order<F: Float>(z: &[F], a: i64, b: i64) -> Ordering {
 /// first: [`heap_select`], then a sort of the kept classes. The row holds
 /// at least `best.len()` unmasked classes.
 fn select<F: Float>(z: &[F], l: &[F], best: &mut [i64]) {
-    heap_select(z, l, best);
+    let kept = scratch::with(best.len(), |keys: &mut [F]| heap_select(z, l, best, keys));
+    debug_assert_eq!(kept, best.len());
     best.sort_unstable_by(|&a, &b| order(z, a, b));
 }
 
-/// The `best.len()` unmasked classes (`l != -inf`) of largest `z` (ties to
-/// the lower index) in a heap whose root `best[0]` is the worst kept class:
-/// one pass over the row, blocks of 16 classes none of which beats the root
-/// skipped with one comparison each. The row holds at least `best.len() >= 1`
-/// unmasked classes.
+/// The `best.len() >= 1` unmasked classes (`l != -inf`) of largest `z`
+/// (ties to the lower index) in a heap whose root `best[0]` is the worst
+/// kept class, `keys` (as long) holding their `z`: one pass over the row,
+/// blocks of 16 classes none of which beats the root skipped with one
+/// vector comparison each. Returns the number of classes kept:
+/// `best.len()`, or the row's number of unmasked classes if it holds fewer
+/// (then only that many entries are a heap).
 #[inline(always)]
-pub(crate) fn heap_select<F: Float>(z: &[F], l: &[F], best: &mut [i64]) {
+pub(crate) fn heap_select<F: Float>(z: &[F], l: &[F], best: &mut [i64], keys: &mut [F]) -> usize {
     const BLOCK: usize = 16;
+    const GROUP: usize = 4;
     let k = best.len();
-    let mut kept = 0;
-    for (b, (zb, lb)) in z.chunks(BLOCK).zip(l.chunks(BLOCK)).enumerate() {
-        // A class whose z is at most the root's comes after it in class
-        // order, so it ranks below the root: the block cannot enter.
-        if kept == k && crate::rows::softmax::max(zb) <= z[best[0] as usize] {
+    let mut heap = Heap {
+        classes: best,
+        keys,
+        len: 0,
+    };
+    // A class whose z is at most the root's comes after it in class order,
+    // so it ranks below the root: a block with no z above the root cannot
+    // enter. (Branch-free folds, which compile to vector comparisons: one
+    // test per group of blocks, then one per block of a group that enters.)
+    let enters = |heap: &Heap<'_, F>, zb: &[F]| {
+        heap.len < k || {
+            let root = heap.keys[0];
+            zb.iter().fold(false, |any, &x| any | (x > root))
+        }
+    };
+    for (g, (zg, lg)) in z
+        .chunks(GROUP * BLOCK)
+        .zip(l.chunks(GROUP * BLOCK))
+        .enumerate()
+    {
+        if !enters(&heap, zg) {
             continue;
         }
-        for (j, &x) in lb.iter().enumerate() {
-            if x == F::NEG_INFINITY {
+        for (b, (zb, lb)) in zg.chunks(BLOCK).zip(lg.chunks(BLOCK)).enumerate() {
+            if !enters(&heap, zb) {
                 continue;
             }
-            let c = (b * BLOCK + j) as i64;
-            if kept < k {
-                best[kept] = c;
-                kept += 1;
-                sift_up(z, best, kept - 1);
-            } else if order(z, c, best[0]) == Ordering::Less {
-                best[0] = c;
-                sift_down(z, best, 0);
+            let at = (g * GROUP + b) * BLOCK;
+            for (j, (&x, &v)) in zb.iter().zip(lb).enumerate() {
+                if v != F::NEG_INFINITY {
+                    heap.offer(x, (at + j) as i64);
+                }
             }
         }
     }
-    debug_assert_eq!(kept, k);
+    heap.len
 }
 
-/// Restores the heap (the worst class at the root) above position `i`.
-fn sift_up<F: Float>(z: &[F], heap: &mut [i64], mut i: usize) {
-    while i > 0 {
-        let parent = (i - 1) / 2;
-        if order(z, heap[i], heap[parent]) == Ordering::Greater {
-            heap.swap(i, parent);
-            i = parent;
-        } else {
-            break;
+/// The first-ranked class of a full heap of [`heap_select`] (`keys` its
+/// keys; largest key, the lower index on ties): for keys the logits, the
+/// row's first largest.
+#[inline(always)]
+pub(crate) fn heap_best<F: Float>(best: &[i64], keys: &[F]) -> usize {
+    let mut top = 0;
+    for i in 1..best.len() {
+        if after((keys[top], best[top]), (keys[i], best[i])) {
+            top = i;
         }
     }
+    best[top] as usize
 }
 
-/// Restores the heap (the worst class at the root) below position `i`.
-fn sift_down<F: Float>(z: &[F], heap: &mut [i64], mut i: usize) {
-    let n = heap.len();
-    loop {
-        let (a, b) = (2 * i + 1, 2 * i + 2);
-        let mut worst = i;
-        if a < n && order(z, heap[a], heap[worst]) == Ordering::Greater {
-            worst = a;
+/// Whether the entry `(key, class)` `a` ranks after `b`: a smaller key, or
+/// the same key and a larger class.
+#[inline(always)]
+fn after<F: Float>(a: (F, i64), b: (F, i64)) -> bool {
+    a.0 < b.0 || (a.0 == b.0 && a.1 > b.1)
+}
+
+/// At most `classes.len()` classes with their keys, a binary heap whose
+/// root is the worst-ranked entry.
+struct Heap<'a, F> {
+    classes: &'a mut [i64],
+    keys: &'a mut [F],
+    len: usize,
+}
+
+impl<F: Float> Heap<'_, F> {
+    /// The entry at position `i`.
+    #[inline(always)]
+    fn at(&self, i: usize) -> (F, i64) {
+        (self.keys[i], self.classes[i])
+    }
+
+    /// Writes `entry` at position `i`.
+    #[inline(always)]
+    fn put(&mut self, i: usize, (key, class): (F, i64)) {
+        self.keys[i] = key;
+        self.classes[i] = class;
+    }
+
+    /// Adds class `class` of key `key` if the heap has room or it ranks
+    /// before the root (which it then replaces).
+    #[inline(always)]
+    fn offer(&mut self, key: F, class: i64) {
+        if self.len < self.classes.len() {
+            self.len += 1;
+            self.sift_up(self.len - 1, (key, class));
+        } else if after(self.at(0), (key, class)) {
+            self.sift_down((key, class));
         }
-        if b < n && order(z, heap[b], heap[worst]) == Ordering::Greater {
-            worst = b;
+    }
+
+    /// Places `entry` at position `i` or above, moving the entries that
+    /// rank before it down.
+    fn sift_up(&mut self, mut i: usize, entry: (F, i64)) {
+        while i > 0 {
+            let parent = (i - 1) / 2;
+            if !after(entry, self.at(parent)) {
+                break;
+            }
+            self.put(i, self.at(parent));
+            i = parent;
         }
-        if worst == i {
-            return;
+        self.put(i, entry);
+    }
+
+    /// Replaces the root by `entry` and moves it down below the entries
+    /// that rank after it.
+    fn sift_down(&mut self, entry: (F, i64)) {
+        let n = self.len;
+        let mut i = 0;
+        loop {
+            let (a, b) = (2 * i + 1, 2 * i + 2);
+            let mut worst = i;
+            let mut worst_entry = entry;
+            if a < n && after(self.at(a), worst_entry) {
+                worst = a;
+                worst_entry = self.at(a);
+            }
+            if b < n && after(self.at(b), worst_entry) {
+                worst = b;
+                worst_entry = self.at(b);
+            }
+            if worst == i {
+                break;
+            }
+            self.put(i, worst_entry);
+            i = worst;
         }
-        heap.swap(i, worst);
-        i = worst;
+        self.put(i, entry);
     }
 }

@@ -122,6 +122,19 @@ pub(crate) fn valid_backward_inputs<F: Float>(y: &[F], v: &[F]) -> bool {
     })
 }
 
+/// Whether a row of logits passes [`check_logits`]: no NaN or `+inf`, and
+/// a value above `-inf`. A branch-free fold that vectorises, for callers
+/// that check each row while it is in cache; only a failed call runs
+/// [`check_logits`], which names the first bad logit or masked row.
+#[inline(always)]
+pub(crate) fn valid_logits_row<F: Float>(row: &[F]) -> bool {
+    let (finite, unmasked) = row.iter().fold((true, false), |(ok, any), &x| {
+        // `x < inf` is false for NaN and +inf.
+        (ok & (x < F::INFINITY), any | (x > F::NEG_INFINITY))
+    });
+    finite & unmasked
+}
+
 /// Checks the sampled classes `indices` (one per row of a `shape` tensor,
 /// in row order `(o, i)`) against the `logits` they were drawn from: each in
 /// `[0, classes)` and not a masked class (`-inf` logit).

@@ -23,7 +23,7 @@ unsafe impl Plain for i64 {}
 const KEEP_BYTES: usize = 1 << 20;
 
 /// How many free buffers a thread keeps (nested uses take one each).
-const KEEP_BUFFERS: usize = 4;
+const KEEP_BUFFERS: usize = 8;
 
 thread_local! {
     /// This thread's free buffers.
