@@ -715,3 +715,84 @@ fn tokens_far_in_the_tail_are_drawn_at_their_rate() {
         "{hits} rare draws, expected {mean:.1} +- {sd:.1}"
     );
 }
+
+/// Rows are checked in the pass that samples them (the top-k heap's pass,
+/// or a pass of their own): a NaN or `+inf` anywhere in a long row, after
+/// the heap has filled and in a block no top-k candidate enters, is found
+/// under every filter, the first bad logit of the matrix is named (before
+/// a masked row and before a bad parameter), and nothing is written.
+#[test]
+fn bad_logits_anywhere_in_long_rows_are_found_under_every_filter() {
+    let (rows, classes) = (3usize, 5000usize);
+    // The first classes of each row are far above the others: top-k's heap
+    // fills with them, and no later block enters it.
+    let x: Vec<f32> = (0..rows * classes)
+        .map(|i| match i % classes {
+            c @ 0..=99 => 100.0 + c as f32,
+            _ => ((i * 7919) % 1000) as f32 * 0.001,
+        })
+        .collect();
+    let shape = Shape::matrix(rows, classes).unwrap();
+    let seeds = [1u64, 2, 3];
+    let run = |x: &[f32], t: f32, k: i64, p: f32, min_p: f32| {
+        let mut indices = [-7i64; 3];
+        let (t, k, p, min_p) = ([t; 3], [k; 3], [p; 3], [min_p; 3]);
+        let filters = Filters {
+            temperatures: Some(&t[..]),
+            top_k: Some(&k[..]),
+            top_p: Some(&p[..]),
+            min_p: Some(&min_p[..]),
+        };
+        let out = FilteredSample {
+            indices: &mut indices,
+            log_probs: None,
+            processed_log_probs: None,
+        };
+        let result = sample_filtered(x, out, shape, filters, &seeds, &seeds);
+        (result, indices)
+    };
+    let settings = [
+        (0.8f32, 5i64, 0.9f32, 0.0f32),
+        (1.0, 50, 1.0, 0.0),
+        (1.0, 0, 1.0, 0.1),
+        (0.7, 0, 0.5, 0.0),
+        (1.0, 0, 1.0, 0.0),
+        (0.0, 5, 1.0, 0.0),
+    ];
+    for &(t, k, p, min_p) in &settings {
+        let (ok, _) = run(&x, t, k, p, min_p);
+        assert!(ok.is_ok(), "{ok:?}");
+        let cases = [
+            (1, 4990, f32::NAN, false),
+            (2, 3001, f32::INFINITY, false),
+            (2, 4999, f32::NAN, true),
+            (0, 0, f32::NAN, false),
+        ];
+        for (row, class, value, masked_before) in cases {
+            let mut bad = x.clone();
+            bad[row * classes + class] = value;
+            // A masked row before it: the bad logit is still reported.
+            if masked_before {
+                bad[..classes].fill(f32::NEG_INFINITY);
+            }
+            let (result, indices) = run(&bad, t, k, p, min_p);
+            let e = result.expect_err("a bad logit");
+            assert_eq!(e.kind(), gumbel::ErrorKind::InvalidLogits, "{e}");
+            assert!(
+                e.to_string().contains(&format!("row {row}, class {class}")),
+                "{t} {k} {p} {min_p}: {e}"
+            );
+            assert_eq!(indices, [-7; 3], "outputs written on error");
+        }
+        let mut masked = x.clone();
+        masked[2 * classes..].fill(f32::NEG_INFINITY);
+        let e = run(&masked, t, k, p, min_p).0.expect_err("a masked row");
+        assert_eq!(e.kind(), gumbel::ErrorKind::AllMasked, "{e}");
+        assert!(e.to_string().contains("row 2"), "{e}");
+    }
+    // A bad logit is reported before a bad parameter.
+    let mut bad = x.clone();
+    bad[classes + 17] = f32::NAN;
+    let e = run(&bad, 1.0, 0, 1.5, 0.0).0.expect_err("two errors");
+    assert_eq!(e.kind(), gumbel::ErrorKind::InvalidLogits, "{e}");
+}

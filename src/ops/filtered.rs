@@ -23,10 +23,9 @@ use std::sync::OnceLock;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::math::float::Float;
-use crate::math::isa;
 use crate::ops::keyed::{check_keyed_lengths, check_matrix};
 use crate::rows::filter::{sample_row, RowFilter};
-use crate::rows::validate::{check_logits, valid_logits_row};
+use crate::rows::validate::check_logits;
 use crate::runtime::exec::{self, PARALLEL_MIN_ELEMENTS};
 use crate::runtime::scratch;
 use crate::runtime::shape::Shape;
@@ -145,23 +144,21 @@ pub fn sample_filtered<F: Float>(
         let invalid = AtomicBool::new(false);
         exec::for_each_chunk_mut(results, 3, parallel, |r, result| {
             let row = &logits[r * classes..(r + 1) * classes];
-            // The row is checked as it is sampled, while it is in cache;
-            // only a failed call checks the whole matrix to name the first
-            // bad logit or masked row.
-            if !isa::dispatch(
-                #[inline(always)]
-                || valid_logits_row(row),
-            ) {
-                invalid.store(true, Ordering::Relaxed);
-                return;
-            }
             let key = (seeds[r], offsets[r]);
-            match sample_row(row, &row_filter(&filters, r), key, want) {
-                Ok((index, raw, processed)) => {
+            // The next row, which this thread most likely samples next.
+            let ahead = logits
+                .get((r + 1) * classes..(r + 2) * classes)
+                .unwrap_or(&[]);
+            match sample_row(row, &row_filter(&filters, r), key, want, ahead) {
+                Ok(Some((index, raw, processed))) => {
                     result[0] = index as i64;
                     result[1] = raw.to_f64().to_bits() as i64;
                     result[2] = processed.to_f64().to_bits() as i64;
                 }
+                // The row is checked as it is sampled, while it is in cache;
+                // only a failed call checks the whole matrix to name the
+                // first bad logit or masked row.
+                Ok(None) => invalid.store(true, Ordering::Relaxed),
                 Err(e) => {
                     let _ = failure.set(e);
                 }

@@ -33,6 +33,7 @@ use crate::rows::forward;
 use crate::rows::gumbel_max;
 use crate::rows::softmax::{argmax, exact_reciprocal, log_sum_exp, max, ACCUMULATORS, SUM_BLOCK};
 use crate::rows::top_k::{heap_best, heap_select};
+use crate::rows::validate::valid_logits_row;
 use crate::runtime::scratch;
 use crate::runtime::shape::Shape;
 
@@ -49,8 +50,10 @@ pub(crate) struct RowFilter<F> {
     pub(crate) min_p: F,
 }
 
-/// Samples the row `l` (a row with a value above `-inf`) under `filter`
-/// with the key `(seed, offset)`: the index that the keyed one-row
+/// Samples the row `l` under `filter` with the key `(seed, offset)`, or
+/// gives `None` if the row fails [`valid_logits_row`] (a NaN or `+inf`
+/// logit, or all masked; checked in the row's first pass): the index that
+/// the keyed one-row
 /// Gumbel-max draws on the processed logits (module docs), and, as `want`
 /// asks, the raw log-probability `l_i - logsumexp(l)` and the processed one
 /// `x_i - logsumexp(x)` (0 where not asked, and the processed one of a
@@ -59,16 +62,23 @@ pub(crate) struct RowFilter<F> {
 /// When top-k or min-p leave at most [`sparse_capacity`] classes, the
 /// classes kept are listed and top-p and the draw work on the list
 /// ([`gumbel_max::sparse_argmax`]: the same index, the other classes'
-/// noise not computed); otherwise the processed row is written out and
-/// sampled whole. Fails only if the worker threads cannot start.
+/// noise not computed, while `ahead`, the row the caller samples next (or
+/// nothing), is asked into the cache); otherwise the processed row is
+/// written out and sampled whole. Fails only if the worker threads cannot
+/// start.
 pub(crate) fn sample_row<F: Float>(
     l: &[F],
     filter: &RowFilter<F>,
     (seed, offset): (u64, u64),
     (want_raw, want_processed): (bool, bool),
-) -> Result<(usize, F, F)> {
-    let (index, processed) = if filter.temperature == F::ZERO {
-        (argmax(l), F::ZERO)
+    ahead: &[F],
+) -> Result<Option<(usize, F, F)>> {
+    let sampled = if filter.temperature == F::ZERO {
+        isa::dispatch(
+            #[inline(always)]
+            || valid_logits_row(l),
+        )
+        .then(|| (argmax(l), F::ZERO))
     } else {
         let capacity = sparse_capacity(l.len());
         // The processed log-probability from the processed row `x`.
@@ -81,37 +91,41 @@ pub(crate) fn sample_row<F: Float>(
         };
         scratch::with(capacity, |classes: &mut [i64]| {
             scratch::with(capacity, |values: &mut [F]| {
-                let (kept, listed) = isa::dispatch_with_fma!(M => {
+                let Some((kept, listed)) = isa::dispatch_with_fma!(M => {
                     thresholds::<F, M>(l, filter, classes, values)
-                });
+                }) else {
+                    return Ok(None);
+                };
                 if let Some(n) = listed {
                     let index = isa::dispatch_with_fma!(M => {
-                        gumbel_max::sparse_argmax::<F, M>(&classes[..n], &values[..n], seed, offset)
+                        gumbel_max::sparse_argmax::<F, M>(&classes[..n], &values[..n], (seed, offset), ahead)
                     });
                     if !want_processed {
-                        return Ok((index, F::ZERO));
+                        return Ok(Some((index, F::ZERO)));
                     }
-                    return Ok(scratch::with(l.len(), |x: &mut [F]| {
+                    return Ok(Some(scratch::with(l.len(), |x: &mut [F]| {
                         kept.write(l, x);
                         (index, processed(x, index))
-                    }));
+                    })));
                 }
                 scratch::with(l.len(), |x: &mut [F]| {
                     kept.write(l, x);
                     let mut index = [0i64];
                     forward::indices(x, &mut index, Shape::matrix(1, l.len())?, seed, offset)?;
                     let index = index[0] as usize;
-                    Ok::<_, crate::error::Error>((index, processed(x, index)))
+                    Ok::<_, crate::error::Error>(Some((index, processed(x, index))))
                 })
             })
         })?
     };
-    let raw = if want_raw {
-        l[index] - isa::dispatch_with_fma!(M => log_sum_exp::<F, M>(l))
-    } else {
-        F::ZERO
-    };
-    Ok((index, raw, processed))
+    Ok(sampled.map(|(index, processed)| {
+        let raw = if want_raw {
+            l[index] - isa::dispatch_with_fma!(M => log_sum_exp::<F, M>(l))
+        } else {
+            F::ZERO
+        };
+        (index, raw, processed)
+    }))
 }
 
 /// The most classes the sparse path of [`sample_row`] lists for a row of
@@ -200,34 +214,43 @@ impl<F: Float> Kept<F> {
     }
 }
 
-/// The processed logits of row `l` (a row with a value above `-inf`,
-/// temperature `> 0`): `(l - max l) / T`, `-inf` for the classes the filters
-/// remove (module docs). If top-k or min-p leave at most `classes.len()`
-/// classes (`values` as long), also lists the classes finally kept, in
-/// increasing order, in `classes`, their processed logits in `values`, and
-/// returns their number.
+/// The processed logits of row `l` (temperature `> 0`): `(l - max l) / T`,
+/// `-inf` for the classes the filters remove (module docs), or `None` if
+/// the row fails [`valid_logits_row`]. If top-k or min-p leave at most
+/// `classes.len()` classes (`values` as long), also lists the classes
+/// finally kept, in increasing order, in `classes`, their processed logits
+/// in `values`, and returns their number.
 #[inline(always)]
 fn thresholds<F: Float, M: Fma>(
     l: &[F],
     filter: &RowFilter<F>,
     classes: &mut [i64],
     values: &mut [F],
-) -> (Kept<F>, Option<usize>) {
-    // Top-k's k-th largest logit and the largest (the heap holds it).
+) -> Option<(Kept<F>, Option<usize>)> {
+    // Top-k's k-th largest logit and the largest (the heap holds it); the
+    // heap's pass checks the row, otherwise a pass of its own does.
     let mut top = None;
     if filter.top_k > 0 && filter.top_k < l.len() {
-        top = scratch::with(filter.top_k, |heap: &mut [i64]| {
+        let (kept, valid, selected) = scratch::with(filter.top_k, |heap: &mut [i64]| {
             scratch::with(filter.top_k, |keys: &mut [F]| {
                 isa::dispatch(
                     #[inline(always)]
                     || {
+                        let (kept, valid) = heap_select(l, l, heap, keys);
                         // Fewer unmasked classes than k: top-k keeps them all.
-                        (heap_select(l, l, heap, keys) == heap.len())
-                            .then(|| (l[heap_best(heap, keys)], keys[0]))
+                        let selected =
+                            (kept == heap.len()).then(|| (l[heap_best(heap, keys)], keys[0]));
+                        (kept, valid, selected)
                     },
                 )
             })
         });
+        if !valid || kept == 0 {
+            return None;
+        }
+        top = selected;
+    } else if !valid_logits_row(l) {
+        return None;
     }
     let t = filter.temperature;
     let scale = Scale {
@@ -251,7 +274,7 @@ fn thresholds<F: Float, M: Fma>(
         if filter.top_p < F::ONE {
             lowest = larger(lowest, top_p_cutoff::<F, M>(l, scale, lowest, filter.top_p));
         }
-        return (Kept { scale, lowest }, None);
+        return Some((Kept { scale, lowest }, None));
     };
     if filter.top_p < F::ONE {
         let cutoff = listed_top_p_cutoff::<F, M>(&classes[..n], &values[..n], lowest, filter.top_p);
@@ -266,7 +289,7 @@ fn thresholds<F: Float, M: Fma>(
             kept += 1;
         }
     }
-    (Kept { scale, lowest }, Some(kept))
+    Some((Kept { scale, lowest }, Some(kept)))
 }
 
 /// Lists the classes of row `l` with `scale.of(l) >= lowest`, in increasing
@@ -598,8 +621,9 @@ mod tests {
     /// lists (the same bits).
     fn processed_logits<F: Float, M: Fma>(l: &[F], filter: &RowFilter<F>, x: &mut [F]) {
         let (mut classes, mut values) = (vec![0i64; l.len()], vec![F::ZERO; l.len()]);
-        let (kept, listed) = thresholds::<F, M>(l, filter, &mut classes, &mut values);
-        let (dense, none) = thresholds::<F, M>(l, filter, &mut [], &mut []);
+        let (kept, listed) =
+            thresholds::<F, M>(l, filter, &mut classes, &mut values).expect("a valid row");
+        let (dense, none) = thresholds::<F, M>(l, filter, &mut [], &mut []).expect("a valid row");
         assert!(none.is_none());
         let mut y = vec![F::ZERO; l.len()];
         dense.write(l, &mut y);
@@ -720,11 +744,12 @@ mod tests {
                     let (mut classes, mut values) = (vec![0i64; capacity], vec![0f32; capacity]);
                     let (kept, listed) = isa::dispatch_with_fma!(M => {
                         thresholds::<f32, M>(&l, &filter, &mut classes, &mut values)
-                    });
+                    })
+                    .expect("a valid row");
                     let Some(n) = listed else { continue };
                     listed_rows += 1;
                     let sparse = isa::dispatch_with_fma!(M => {
-                        gumbel_max::sparse_argmax::<f32, M>(&classes[..n], &values[..n], seed, offset)
+                        gumbel_max::sparse_argmax::<f32, M>(&classes[..n], &values[..n], (seed, offset), &l)
                     });
                     let mut x = vec![0f32; len];
                     kept.write(&l, &mut x);

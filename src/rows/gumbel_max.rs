@@ -21,6 +21,7 @@ use crate::math::isa::{self, FmaKernel};
 use crate::rng::stream::{CHUNK_ELEMENTS, LANES};
 use crate::rng::variate::{gumbel_upper_bound, Gumbel, Variate};
 use crate::rng::xoshiro::Lanes;
+use crate::runtime::prefetch;
 
 /// Whether rows of `classes` classes take [`row_argmax`] in the per-unit
 /// path: rows that are a unit of their own (longer than half a stream
@@ -141,13 +142,23 @@ impl<F: Float> FmaKernel for Segment<'_, F> {
 /// holding a class of each segment, and the noise only of those classes:
 /// the blocks between are stepped over without computing an output.
 /// `classes` must be non-empty and `x` finite.
+///
+/// The stepping is arithmetic alone: meanwhile, one block of `ahead` per
+/// block stepped is asked into the cache (the input of the caller's next
+/// row, whose first pass then need not wait for main memory).
 #[inline(always)]
 pub(crate) fn sparse_argmax<F: Float, M: Fma>(
     classes: &[i64],
     x: &[F],
-    seed: u64,
-    offset: u64,
+    (seed, offset): (u64, u64),
+    ahead: &[F],
 ) -> usize {
+    let mut ahead = ahead.chunks(LANES);
+    let mut hint = || {
+        if let Some(block) = ahead.next() {
+            prefetch::to_l2(block);
+        }
+    };
     let x_max = crate::rows::softmax::max(x);
     let mut best = nothing();
     let mut segment = usize::MAX;
@@ -168,9 +179,11 @@ pub(crate) fn sparse_argmax<F: Float, M: Fma>(
                 // Two outputs per block, unused: only the state advances.
                 lanes.next();
                 lanes.next();
+                hint();
             }
             hi = lanes.next();
             lo = lanes.next();
+            hint();
             next_block = block + 1;
         }
         let k = j % LANES;

@@ -82,7 +82,7 @@ fn order<F: Float>(z: &[F], a: i64, b: i64) -> Ordering {
 /// first: [`heap_select`], then a sort of the kept classes. The row holds
 /// at least `best.len()` unmasked classes.
 fn select<F: Float>(z: &[F], l: &[F], best: &mut [i64]) {
-    let kept = scratch::with(best.len(), |keys: &mut [F]| heap_select(z, l, best, keys));
+    let (kept, _) = scratch::with(best.len(), |keys: &mut [F]| heap_select(z, l, best, keys));
     debug_assert_eq!(kept, best.len());
     best.sort_unstable_by(|&a, &b| order(z, a, b));
 }
@@ -90,12 +90,18 @@ fn select<F: Float>(z: &[F], l: &[F], best: &mut [i64]) {
 /// The `best.len() >= 1` unmasked classes (`l != -inf`) of largest `z`
 /// (ties to the lower index) in a heap whose root `best[0]` is the worst
 /// kept class, `keys` (as long) holding their `z`: one pass over the row,
-/// blocks of 16 classes none of which beats the root skipped with one
-/// vector comparison each. Returns the number of classes kept:
-/// `best.len()`, or the row's number of unmasked classes if it holds fewer
-/// (then only that many entries are a heap).
+/// groups of blocks none of which beats the root skipped with vector
+/// comparisons. Returns the number of classes kept, `best.len()` or the
+/// row's number of unmasked classes if it holds fewer (then only that many
+/// entries are a heap), and whether no `z` is NaN or `+inf` (the pass
+/// checks the row as it reads it: such a value always enters).
 #[inline(always)]
-pub(crate) fn heap_select<F: Float>(z: &[F], l: &[F], best: &mut [i64], keys: &mut [F]) -> usize {
+pub(crate) fn heap_select<F: Float>(
+    z: &[F],
+    l: &[F],
+    best: &mut [i64],
+    keys: &mut [F],
+) -> (usize, bool) {
     const BLOCK: usize = 16;
     const GROUP: usize = 4;
     let k = best.len();
@@ -104,14 +110,16 @@ pub(crate) fn heap_select<F: Float>(z: &[F], l: &[F], best: &mut [i64], keys: &m
         keys,
         len: 0,
     };
+    let mut valid = true;
     // A class whose z is at most the root's comes after it in class order,
-    // so it ranks below the root: a block with no z above the root cannot
-    // enter. (Branch-free folds, which compile to vector comparisons: one
-    // test per group of blocks, then one per block of a group that enters.)
+    // so it ranks below the root: a block with no z above the root (nor a
+    // NaN) cannot enter. (Branch-free folds, which compile to vector
+    // comparisons: one test per group of blocks, then one per block of a
+    // group that enters.)
     let enters = |heap: &Heap<'_, F>, zb: &[F]| {
         heap.len < k || {
             let root = heap.keys[0];
-            zb.iter().fold(false, |any, &x| any | (x > root))
+            zb.iter().fold(false, |any, &x| any | !(x <= root))
         }
     };
     for (g, (zg, lg)) in z
@@ -128,13 +136,16 @@ pub(crate) fn heap_select<F: Float>(z: &[F], l: &[F], best: &mut [i64], keys: &m
             }
             let at = (g * GROUP + b) * BLOCK;
             for (j, (&x, &v)) in zb.iter().zip(lb).enumerate() {
-                if v != F::NEG_INFINITY {
+                // `x < inf` is false for NaN and +inf.
+                if !(x < F::INFINITY) {
+                    valid = false;
+                } else if v != F::NEG_INFINITY {
                     heap.offer(x, (at + j) as i64);
                 }
             }
         }
     }
-    heap.len
+    (heap.len, valid)
 }
 
 /// The first-ranked class of a full heap of [`heap_select`] (`keys` its

@@ -1,6 +1,7 @@
 //! Running work, above `rng`: the shape of a call ([`shape`]), the library's
-//! worker threads ([`pool`]), per-thread scratch buffers ([`scratch`]), and
-//! the units of a call run serially or over the threads ([`exec`]).
+//! worker threads ([`pool`]), per-thread scratch buffers ([`scratch`]), the
+//! units of a call run serially or over the threads ([`exec`]), and cache
+//! hints ([`prefetch`]).
 //!
 //! Work is cut into the units of [`crate::stream`], so which thread runs
 //! a unit never changes what it computes. What a unit computes, and how
@@ -10,5 +11,6 @@
 
 pub(crate) mod exec;
 pub(crate) mod pool;
+pub(crate) mod prefetch;
 pub(crate) mod scratch;
 pub(crate) mod shape;
