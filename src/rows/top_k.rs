@@ -166,7 +166,8 @@ pub(crate) fn heap_best<F: Float>(best: &[i64], keys: &[F]) -> usize {
 /// the same key and a larger class.
 #[inline(always)]
 fn after<F: Float>(a: (F, i64), b: (F, i64)) -> bool {
-    a.0 < b.0 || (a.0 == b.0 && a.1 > b.1)
+    // Bitwise operators: no branch to mispredict.
+    (a.0 < b.0) | ((a.0 == b.0) & (a.1 > b.1))
 }
 
 /// At most `classes.len()` classes with their keys, a binary heap whose
@@ -218,27 +219,29 @@ impl<F: Float> Heap<'_, F> {
     }
 
     /// Replaces the root by `entry` and moves it down below the entries
-    /// that rank after it.
+    /// that rank after it. The worse child of each level is chosen by a
+    /// select, not a branch: only the level where `entry` stops is a branch
+    /// the processor cannot predict.
     fn sift_down(&mut self, entry: (F, i64)) {
         let n = self.len;
         let mut i = 0;
         loop {
-            let (a, b) = (2 * i + 1, 2 * i + 2);
-            let mut worst = i;
-            let mut worst_entry = entry;
-            if a < n && after(self.at(a), worst_entry) {
-                worst = a;
-                worst_entry = self.at(a);
-            }
-            if b < n && after(self.at(b), worst_entry) {
-                worst = b;
-                worst_entry = self.at(b);
-            }
-            if worst == i {
+            let a = 2 * i + 1;
+            if a >= n {
                 break;
             }
-            self.put(i, worst_entry);
-            i = worst;
+            let b = a + 1;
+            let c = if b < n && after(self.at(b), self.at(a)) {
+                b
+            } else {
+                a
+            };
+            let worse = self.at(c);
+            if !after(worse, entry) {
+                break;
+            }
+            self.put(i, worse);
+            i = c;
         }
         self.put(i, entry);
     }
