@@ -156,10 +156,10 @@ impl<F: Float> Scale<F> {
     /// A logit below which the processed logit is below `v` (`<= 0`):
     /// `of(l) >= v` implies `l >= floor(v)` (`-inf` for `v = -inf`), so a
     /// block of logits all below it is skipped with one comparison and no
-    /// division. The
-    /// roundings of `of` move `(l - m) / t` by at most `2 EPSILON` relative
-    /// plus `t MIN_POSITIVE` (underflow); the margin covers them twice over,
-    /// with the rounding of the bound itself (in `f64`, then to `F`).
+    /// division. The roundings of `of` move `(l - m) / t` by at most
+    /// `2 EPSILON` relative plus `t MIN_POSITIVE` (underflow); the margin
+    /// covers them twice over, with the rounding of the bound itself (in
+    /// `f64`, then to `F`).
     #[inline(always)]
     fn floor(&self, v: F) -> F {
         let (m, t, v) = (self.m.to_f64(), self.t.to_f64(), v.to_f64());

@@ -58,6 +58,8 @@ def keys(values: ArrayLike, name: str, rows: tuple[int, ...]) -> np.ndarray:
     """``values`` (integers in ``[0, 2**64)``) as a C-contiguous uint64 array
     of shape ``rows``, broadcast; TypeError for non-integers, ValueError for
     values out of range or a shape that does not broadcast."""
+    if type(values) is np.ndarray and values.dtype == np.uint64 and values.shape == rows:
+        return A.contiguous(values, values.dtype)  # the engine's usual keys, as they are
     if isinstance(values, (np.ndarray, np.generic)):
         a = np.asarray(values)
         if a.dtype.kind == "i":
@@ -280,6 +282,8 @@ def _per_row(values: Optional[ArrayLike], name: str, dtype: np.dtype, rows: tupl
         raise TypeError(f"{name} must hold integers, got dtype {a.dtype}")
     if dtype != np.int64 and a.dtype.kind not in "iuf":
         raise TypeError(f"{name} must hold real numbers, got dtype {a.dtype}")
+    if a.ndim == 0:
+        return np.full(rows, a, dtype)  # one value for every row
     try:
         a = np.broadcast_to(a, rows)
     except ValueError:
