@@ -305,21 +305,26 @@ fn list<F: Float>(
 ) -> Option<usize> {
     let mut n = 0;
     let mut full = false;
-    for_each_reaching_block(l, scale.floor(lowest), |at, block| {
-        for (j, &l) in block.iter().enumerate() {
-            let v = scale.of(l);
-            if v >= lowest {
-                if n == classes.len() {
-                    full = true;
-                    return false;
+    for_each_reaching_block(
+        l,
+        scale.floor(lowest),
+        #[inline(always)]
+        |at, block| {
+            for (j, &l) in block.iter().enumerate() {
+                let v = scale.of(l);
+                if v >= lowest {
+                    if n == classes.len() {
+                        full = true;
+                        return false;
+                    }
+                    classes[n] = (at + j) as i64;
+                    values[n] = v;
+                    n += 1;
                 }
-                classes[n] = (at + j) as i64;
-                values[n] = v;
-                n += 1;
             }
-        }
-        true
-    });
+            true
+        },
+    );
     (!full).then_some(n)
 }
 
@@ -371,39 +376,49 @@ fn top_p_cutoff<F: Float, M: Fma>(l: &[F], scale: Scale<F>, lowest: F, top_p: F)
     // A block wholly below `lowest` (top-k or min-p removed it) adds +0 to
     // every set: its exponentials are skipped. (`floor` is -inf where
     // min-p and top-k are off: every block counts.)
-    for_each_reaching_block(l, scale.floor(lowest), |at, block| {
-        match <&[F; ACCUMULATORS]>::try_from(block) {
-            Ok(block) => {
-                let mut v = [F::ZERO; ACCUMULATORS];
-                for (v, &l) in v.iter_mut().zip(block) {
-                    *v = scale.of(l);
+    for_each_reaching_block(
+        l,
+        scale.floor(lowest),
+        #[inline(always)]
+        |at, block| {
+            match <&[F; ACCUMULATORS]>::try_from(block) {
+                Ok(block) => {
+                    let mut v = [F::ZERO; ACCUMULATORS];
+                    for (v, &l) in v.iter_mut().zip(block) {
+                        *v = scale.of(l);
+                    }
+                    masses.add_block::<M>(at, &v);
                 }
-                masses.add_block::<M>(at, &v);
-            }
-            Err(_) => {
-                for (j, &l) in block.iter().enumerate() {
-                    masses.add::<M>(at + j, scale.of(l));
+                Err(_) => {
+                    for (j, &l) in block.iter().enumerate() {
+                        masses.add::<M>(at + j, scale.of(l));
+                    }
                 }
             }
-        }
-        true
-    });
+            true
+        },
+    );
     let (from, target) = masses.floor(top_p);
     // Classes of mass 0 (`x = -inf`) never hold the cutoff.
     let candidate = |v: F| v >= from && v > F::NEG_INFINITY;
     // Most blocks hold no candidate: one comparison skips them.
     let floor = scale.floor(from);
     let mut candidates = 0;
-    for_each_reaching_block(l, floor, |_, block| {
-        candidates += block.iter().filter(|&&l| candidate(scale.of(l))).count();
-        true
-    });
+    for_each_reaching_block(
+        l,
+        floor,
+        #[inline(always)]
+        |_, block| {
+            candidates += block.iter().filter(|&&l| candidate(scale.of(l))).count();
+            true
+        },
+    );
     scratch::with(candidates, |values: &mut [F]| {
         // The scratch closure is compiled outside the caller's tier: enter
         // it again (the same tier, so the same `M`).
         isa::dispatch_with_fma!(N => {
             let mut n = 0;
-            for_each_reaching_block(l, floor, |_, block| {
+            for_each_reaching_block(l, floor, #[inline(always)] |_, block| {
                 for &l in block {
                     let v = scale.of(l);
                     if candidate(v) {
