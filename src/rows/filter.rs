@@ -669,13 +669,7 @@ mod tests {
                 f32::from_bits(x.to_bits() + 1)
             }
         };
-        let mut state = 0x853c_49e6_748f_ea9bu64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = uniforms(0x853c_49e6_748f_ea9bu64);
         let mut tight = 0;
         for i in 0..200_000 {
             let m = match i % 4 {
@@ -716,13 +710,7 @@ mod tests {
     #[test]
     fn the_listed_path_draws_the_dense_paths_index() {
         use crate::rng::stream::CHUNK_ELEMENTS;
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = uniforms(0x9e37_79b9_7f4a_7c15u64);
         let mut listed_rows = 0;
         for (len, ties) in [
             (1000usize, false),
@@ -781,6 +769,17 @@ mod tests {
         assert!(listed_rows > 200, "{listed_rows}");
     }
 
+    /// Uniform numbers in `[0, 1)` from a xorshift generator started at
+    /// `state` (non-zero).
+    fn uniforms(mut state: u64) -> impl FnMut() -> f64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
     /// The cutoff by sorting all values: the reference for [`cutoff`].
     fn sorted_cutoff(values: &[f64], target: f64) -> f64 {
         let mut v = values.to_vec();
@@ -802,13 +801,7 @@ mod tests {
 
     #[test]
     fn cutoff_matches_a_full_sort() {
-        let mut state = 0x2545f4914f6cdd1du64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = uniforms(0x2545f4914f6cdd1du64);
         for n in [1usize, 2, 5, 33, 100, 1000, 5000] {
             for ties in [false, true] {
                 let values: Vec<f64> = (0..n)
