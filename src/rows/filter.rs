@@ -53,8 +53,8 @@ pub(crate) struct RowFilter<F> {
 /// Samples the row `l` under `filter` with the key `(seed, offset)`, or
 /// gives `None` if the row fails [`valid_logits_row`] (a NaN or `+inf`
 /// logit, or all masked; checked in the row's first pass): the index that
-/// the keyed one-row
-/// Gumbel-max draws on the processed logits (module docs), and, as `want`
+/// the keyed one-row Gumbel-max draws on the processed logits (module
+/// docs), and, as `want`
 /// asks, the raw log-probability `l_i - logsumexp(l)` and the processed one
 /// `x_i - logsumexp(x)` (0 where not asked, and the processed one of a
 /// greedy row). A greedy row (temperature 0) takes the first largest logit.
@@ -129,8 +129,9 @@ pub(crate) fn sample_row<F: Float>(
 }
 
 /// The most classes the sparse path of [`sample_row`] lists for a row of
-/// `len` classes: beyond about one class in 64, computing the noise of
-/// each listed class costs more than the dense path's pruned pass.
+/// `len` classes, about one in 64: the listed path computes each listed
+/// class's noise on its own, the dense path whole blocks of 16 where any
+/// may win, so the list is kept to rows that top-k or min-p cut down.
 fn sparse_capacity(len: usize) -> usize {
     len / 64 + 64
 }

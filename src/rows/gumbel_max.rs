@@ -161,8 +161,8 @@ pub(crate) fn sparse_argmax<F: Float, M: Fma>(
     };
     let x_max = crate::rows::softmax::max(x);
     let mut best = nothing();
-    let mut segment = usize::MAX;
-    let mut lanes = Lanes::new(seed, offset);
+    let mut segment = classes.first().map_or(0, |&c| c as usize / CHUNK_ELEMENTS);
+    let mut lanes = Lanes::new(seed, offset.wrapping_add(segment as u64));
     let mut next_block = 0;
     let (mut hi, mut lo) = ([0u32; LANES], [0u32; LANES]);
     for (&c, &v) in classes.iter().zip(x) {

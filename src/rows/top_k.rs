@@ -72,10 +72,14 @@ pub(crate) fn top_k<F: Float>(
 /// (larger first, then the lower index).
 #[inline]
 fn order<F: Float>(z: &[F], a: i64, b: i64) -> Ordering {
-    let (za, zb) = (z[a as usize], z[b as usize]);
-    zb.partial_cmp(&za)
-        .unwrap_or(Ordering::Equal)
-        .then(a.cmp(&b))
+    let (a, b) = ((z[a as usize], a), (z[b as usize], b));
+    if after(b, a) {
+        Ordering::Less
+    } else if after(a, b) {
+        Ordering::Greater
+    } else {
+        Ordering::Equal
+    }
 }
 
 /// The `best.len()` unmasked classes (`l != -inf`) of largest `z`, best
