@@ -29,6 +29,7 @@ use crate::error::Result;
 use crate::math::float::Float;
 use crate::math::fma::Fma;
 use crate::math::isa;
+use crate::rows::candidates::{self, candidates, Candidates};
 use crate::rows::forward;
 use crate::rows::gumbel_max;
 use crate::rows::softmax::{argmax, exact_reciprocal, log_sum_exp, max, ACCUMULATORS, SUM_BLOCK};
@@ -80,7 +81,10 @@ pub(crate) fn sample_row<F: Float>(
         )
         .then(|| (argmax(l), F::ZERO))
     } else {
-        let capacity = sparse_capacity(l.len());
+        let mut capacity = sparse_capacity(l.len());
+        if candidates::applies(l.len(), filter.top_k) {
+            capacity = capacity.max(candidates::capacity(filter.top_k));
+        }
         // The processed log-probability from the processed row `x`.
         let processed = |x: &[F], index: usize| {
             if want_processed {
@@ -218,9 +222,12 @@ impl<F: Float> Kept<F> {
 /// The processed logits of row `l` (temperature `> 0`): `(l - max l) / T`,
 /// `-inf` for the classes the filters remove (module docs), or `None` if
 /// the row fails [`valid_logits_row`]. If top-k or min-p leave at most
-/// `classes.len()` classes (`values` as long), also lists the classes
-/// finally kept, in increasing order, in `classes`, their processed logits
-/// in `values`, and returns their number.
+/// [`sparse_capacity`] classes, also lists the classes finally kept, in
+/// increasing order, in `classes`, their processed logits in `values`, and
+/// returns their number (`classes` and `values`, as long, may be shorter:
+/// then at most their length is listed). They hold top-k's candidates
+/// first where [`candidates::applies`]: at most their length, best
+/// [`candidates::capacity`].
 #[inline(always)]
 fn thresholds<F: Float, M: Fma>(
     l: &[F],
@@ -228,28 +235,43 @@ fn thresholds<F: Float, M: Fma>(
     classes: &mut [i64],
     values: &mut [F],
 ) -> Option<(Kept<F>, Option<usize>)> {
-    // Top-k's k-th largest logit and the largest (the heap holds it); the
-    // heap's pass checks the row, otherwise a pass of its own does.
+    // Top-k's largest and k-th largest logits, from its candidates or a
+    // heap over the row; either pass checks the row, otherwise a pass of
+    // its own does.
     let mut top = None;
+    let mut found = None;
     if filter.top_k > 0 && filter.top_k < l.len() {
-        let (kept, valid, selected) = scratch::with(filter.top_k, |heap: &mut [i64]| {
-            scratch::with(filter.top_k, |keys: &mut [F]| {
+        let k = filter.top_k;
+        let (valid, selected, listed) = scratch::with(k, |heap: &mut [i64]| {
+            scratch::with(k, |keys: &mut [F]| {
                 isa::dispatch(
                     #[inline(always)]
                     || {
+                        if candidates::applies(l.len(), k) {
+                            match candidates(l, k, heap, keys, classes, values) {
+                                Candidates::Invalid => return (false, None, None),
+                                Candidates::Listed { n, estimate } => {
+                                    let v = &values[..n];
+                                    heap_select(v, v, heap, keys);
+                                    let selected = (v[heap_best(heap, keys)], keys[0]);
+                                    return (true, Some(selected), Some((n, estimate)));
+                                }
+                                Candidates::Unlisted => {}
+                            }
+                        }
                         let (kept, valid) = heap_select(l, l, heap, keys);
                         // Fewer unmasked classes than k: top-k keeps them all.
                         let selected =
                             (kept == heap.len()).then(|| (l[heap_best(heap, keys)], keys[0]));
-                        (kept, valid, selected)
+                        (valid && kept > 0, selected, None)
                     },
                 )
             })
         });
-        if !valid || kept == 0 {
+        if !valid {
             return None;
         }
-        top = selected;
+        (top, found) = (selected, listed);
     } else if !valid_logits_row(l) {
         return None;
     }
@@ -266,10 +288,25 @@ fn thresholds<F: Float, M: Fma>(
     if filter.min_p > F::ZERO {
         lowest = larger(lowest, at_least(filter.min_p.to_f64().ln()));
     }
-    let listed = if lowest > F::NEG_INFINITY {
-        list(l, scale, lowest, classes, values)
-    } else {
-        None
+    let capacity = sparse_capacity(l.len()).min(classes.len());
+    let listed = match found {
+        // Every class the filters keep is a candidate: a logit below the
+        // estimate has a processed logit at most the estimate's.
+        Some((n, estimate)) if scale.of(estimate) < lowest => Some(retain(
+            &mut classes[..n],
+            &mut values[..n],
+            |l| scale.of(l),
+            lowest,
+        ))
+        .filter(|&n| n <= capacity),
+        _ if lowest > F::NEG_INFINITY => list(
+            l,
+            scale,
+            lowest,
+            &mut classes[..capacity],
+            &mut values[..capacity],
+        ),
+        _ => None,
     };
     let Some(n) = listed else {
         if filter.top_p < F::ONE {
@@ -281,16 +318,31 @@ fn thresholds<F: Float, M: Fma>(
         let cutoff = listed_top_p_cutoff::<F, M>(&classes[..n], &values[..n], lowest, filter.top_p);
         lowest = larger(lowest, cutoff);
     }
-    // Keep the listed classes top-p kept, in order.
+    // Keep the listed classes top-p kept.
+    let kept = retain(&mut classes[..n], &mut values[..n], |v| v, lowest);
+    Some((Kept { scale, lowest }, Some(kept)))
+}
+
+/// Keeps, of the listed `classes` with values `values`, those whose
+/// `value(v)` is at least `lowest`, in order, at the front, with `value(v)`
+/// for their value; returns how many.
+#[inline(always)]
+fn retain<F: Float>(
+    classes: &mut [i64],
+    values: &mut [F],
+    value: impl Fn(F) -> F,
+    lowest: F,
+) -> usize {
     let mut kept = 0;
-    for i in 0..n {
-        if values[i] >= lowest {
+    for i in 0..classes.len() {
+        let v = value(values[i]);
+        if v >= lowest {
             classes[kept] = classes[i];
-            values[kept] = values[i];
+            values[kept] = v;
             kept += 1;
         }
     }
-    Some((Kept { scale, lowest }, Some(kept)))
+    kept
 }
 
 /// Lists the classes of row `l` with `scale.of(l) >= lowest`, in increasing
@@ -768,6 +820,78 @@ mod tests {
             }
         }
         assert!(listed_rows > 200, "{listed_rows}");
+    }
+
+    /// Top-k from its candidates ([`candidates`]) gives the bits of top-k
+    /// from a heap over the row (the thresholds with no buffers), and the
+    /// list of the kept classes, on rows of values in random order, with
+    /// ties, mostly masked, sorted either way, and a huge maximum over a
+    /// narrow cluster (where logits below the estimate share the `k`-th's
+    /// processed logit, so the candidates must not serve).
+    #[test]
+    fn top_k_from_candidates_gives_the_heaps_thresholds() {
+        let mut next = uniforms(0x2545_f491_4f6c_dd1du64);
+        let (mut listed, mut unlisted, mut bad_estimate) = (0, 0, 0);
+        for len in [640usize, 5000, 40_000] {
+            for form in 0..6 {
+                let l: Vec<f32> = (0..len)
+                    .map(|c| {
+                        let g = 3.0 * (-(-(next().max(1e-300)).ln()).ln());
+                        match form {
+                            0 => g as f32,
+                            1 => ((g * 2.0).round() / 2.0) as f32,
+                            2 if c % 3 == 0 => g as f32,
+                            2 => f32::NEG_INFINITY,
+                            3 => c as f32 * 0.01,
+                            4 => -(c as f32),
+                            _ if c == len / 2 => 1000.0,
+                            _ => (next() * 1e-3) as f32,
+                        }
+                    })
+                    .collect();
+                for k in [1, 3, 10, len / 64] {
+                    let (mut heap, mut keys) = (vec![0i64; k], vec![0f32; k]);
+                    let (mut classes, mut values) = (vec![0i64; len], vec![0f32; len]);
+                    match candidates(&l, k, &mut heap, &mut keys, &mut classes, &mut values) {
+                        Candidates::Listed { n, estimate } => {
+                            listed += 1;
+                            let expected: Vec<i64> = (0..len as i64)
+                                .filter(|&c| l[c as usize] >= estimate)
+                                .collect();
+                            assert_eq!(&classes[..n], &expected[..]);
+                            let scale = Scale {
+                                m: max(&l),
+                                t: 0.8,
+                                inv: None,
+                            };
+                            let mut sorted = values[..n].to_vec();
+                            sorted.sort_by(|a, b| b.total_cmp(a));
+                            if scale.of(estimate) >= scale.of(sorted[k - 1]) {
+                                bad_estimate += 1;
+                            }
+                        }
+                        Candidates::Invalid => panic!("a valid row"),
+                        Candidates::Unlisted => unlisted += 1,
+                    }
+                    for (t, p, min_p) in
+                        [(0.8f32, 1.0f32, 0.0f32), (0.8, 0.9, 0.0), (1.5, 0.95, 0.1)]
+                    {
+                        let filter = RowFilter {
+                            temperature: t,
+                            top_k: k,
+                            top_p: p,
+                            min_p,
+                        };
+                        let mut x = vec![0f32; len];
+                        processed_logits::<f32, Baseline>(&l, &filter, &mut x);
+                    }
+                }
+            }
+        }
+        // The candidates served most rows; the narrow cluster had rows
+        // where the estimate shares the k-th's processed logit.
+        assert!(listed > 50 && unlisted < 10, "{listed} {unlisted}");
+        assert!(bad_estimate > 0);
     }
 
     /// Uniform numbers in `[0, 1)` from a xorshift generator started at

@@ -12,6 +12,7 @@
 //! Imports from `runtime`, `rng` and `math` (and `crate::error`).
 
 pub(crate) mod backward;
+pub(crate) mod candidates;
 pub(crate) mod conditional;
 pub(crate) mod estimators;
 pub(crate) mod filter;

@@ -1,0 +1,121 @@
+//! The candidates of a row's top-k: the classes whose logit is at least an
+//! estimate `t` of the `k`-th largest, listed in one pass of vector
+//! comparisons, so that the `k`-th largest logit and the classes at or
+//! above it are found in a list of a few `k` classes instead of by a heap
+//! offered the whole row.
+//!
+//! The estimate is an order statistic of a sample of the row: one block of
+//! [`BLOCK`] logits in [`STRIDE`], and its `ceil(k / 4)`-th largest, above
+//! which about `4 k` of the row's logits lie when the row's values are in no
+//! particular order. The estimate only decides whether the list serves: if
+//! at least `k` logits are at least `t`, the `k`-th largest logit of the
+//! row is at least `t`, so it and every logit at or above it are listed;
+//! otherwise (or if the list would be longer than its capacity) no list is
+//! made and the caller offers the row to the heap.
+
+use crate::math::float::Float;
+use crate::rows::top_k::heap_select;
+use crate::runtime::scratch;
+
+/// Logits per block: the sample takes whole blocks, the pass tests whole
+/// blocks.
+const BLOCK: usize = 16;
+
+/// The sample takes one block in `STRIDE`.
+const STRIDE: usize = 16;
+
+/// Blocks tested together first by the listing pass.
+const GROUP: usize = 4;
+
+/// Whether a top-k of `k` classes in a row of `len` classes is found from
+/// [`candidates`]: `k` at most one class in 64 (so the sample holds at
+/// least four times `ceil(k / 4)` blocks' worth of logits).
+pub(crate) fn applies(len: usize, k: usize) -> bool {
+    k >= 1 && 64 * k <= len
+}
+
+/// The longest list [`candidates`] makes for a top-k of `k` classes: four
+/// times the expected length and more (a row in no particular order
+/// exceeds it with a probability below `1e-12`).
+pub(crate) fn capacity(k: usize) -> usize {
+    16 * k + 256
+}
+
+/// What [`candidates`] found in a row.
+pub(crate) enum Candidates<F> {
+    /// The `n >= k` classes of logit at least `estimate`, listed.
+    Listed { n: usize, estimate: F },
+    /// A logit is NaN or `+inf`.
+    Invalid,
+    /// No list (the sample held fewer than `ceil(k / 4)` unmasked logits, or
+    /// the row fewer than `k` or more than `classes.len()` logits at least
+    /// the estimate); the row may still hold a NaN or `+inf`.
+    Unlisted,
+}
+
+/// Lists the classes of row `l` whose logit is at least an estimate of its
+/// `k`-th largest (module docs), in increasing order, in `classes` and
+/// their logits in `values` (as long), with `heap` and `keys` (each at
+/// least `ceil(k / 4)` long) as scratch for the sample's selection. Such a
+/// list holds the row's `k` largest logits and every class tied with the
+/// `k`-th; its classes are checked (a NaN or `+inf` logit is at least any
+/// estimate, so it is always met).
+#[inline(always)]
+pub(crate) fn candidates<F: Float>(
+    l: &[F],
+    k: usize,
+    heap: &mut [i64],
+    keys: &mut [F],
+    classes: &mut [i64],
+    values: &mut [F],
+) -> Candidates<F> {
+    debug_assert!(applies(l.len(), k));
+    let m = k.div_ceil(4);
+    let sampled = l.len().div_ceil(BLOCK * STRIDE) * BLOCK;
+    let (kept, valid) = scratch::with(sampled, |sample: &mut [F]| {
+        let mut n = 0;
+        for block in l.chunks(BLOCK).step_by(STRIDE) {
+            sample[n..n + block.len()].copy_from_slice(block);
+            n += block.len();
+        }
+        heap_select(&sample[..n], &sample[..n], &mut heap[..m], &mut keys[..m])
+    });
+    if !valid {
+        return Candidates::Invalid;
+    }
+    if kept < m {
+        return Candidates::Unlisted;
+    }
+    let t = keys[0];
+    let mut n = 0;
+    for (g, group) in l.chunks(GROUP * BLOCK).enumerate() {
+        // `x < t` is false for NaN: it is listed, and found.
+        if !group.iter().fold(false, |any, &x| any | !(x < t)) {
+            continue;
+        }
+        for (b, block) in group.chunks(BLOCK).enumerate() {
+            let mut at_least = block
+                .iter()
+                .enumerate()
+                .fold(0u32, |mask, (j, &x)| mask | (u32::from(!(x < t)) << j));
+            while at_least != 0 {
+                let j = at_least.trailing_zeros() as usize;
+                at_least &= at_least - 1;
+                let x = block[j];
+                if !(x < F::INFINITY) {
+                    return Candidates::Invalid;
+                }
+                if n == classes.len() {
+                    return Candidates::Unlisted;
+                }
+                classes[n] = ((g * GROUP + b) * BLOCK + j) as i64;
+                values[n] = x;
+                n += 1;
+            }
+        }
+    }
+    if n < k {
+        return Candidates::Unlisted;
+    }
+    Candidates::Listed { n, estimate: t }
+}
