@@ -219,6 +219,45 @@ fn filtered_frequencies_follow_the_renormalised_truncated_softmax() {
     }
 }
 
+/// Rows of at least 64 k classes find top-k from its candidates (the
+/// classes above an estimate of the k-th largest logit): the frequencies on
+/// a row of 2048 classes with ties and masked classes follow the reference
+/// (top-k 13, 16 and 30, the k-th class at 2% to 6%), and a top-k one class
+/// short (a candidate list missing a class) is rejected.
+#[test]
+fn long_rows_follow_the_renormalised_truncated_softmax() {
+    // Logits of spread 0.6: the k-th class keeps a mass of percents.
+    let row: Vec<f64> = batch(1, 2048).iter().map(|v| 0.3 * v).collect();
+    let n = 100_000;
+    let settings = [
+        Setting {
+            t: 0.8,
+            k: 16,
+            ..OFF
+        },
+        Setting {
+            t: 1.5,
+            k: 13,
+            p: 0.99,
+            ..OFF
+        },
+        Setting {
+            t: 1.2,
+            k: 30,
+            p: 0.99,
+            min_p: 0.01,
+        },
+    ];
+    for (i, s) in settings.iter().enumerate() {
+        let got = counts(&draws(&row, *s, n, 300 + i as u64), row.len());
+        let p = fit(&got, &reference(&row, *s, Order::Documented));
+        assert!(p > ALPHA, "{s:?}: p = {p:e}");
+        let short = Setting { k: s.k - 1, ..*s };
+        let bad = fit(&got, &reference(&row, short, Order::Documented));
+        assert!(bad < ALPHA, "{s:?}: top-k one short passes, p = {bad:e}");
+    }
+}
+
 #[test]
 fn wrong_orders_and_a_missing_temperature_are_rejected() {
     // Settings where each wrong variant keeps a different set or weights:
