@@ -5,9 +5,11 @@
 //! offered the whole row.
 //!
 //! The estimate is an order statistic of a sample of the row: one block of
-//! [`BLOCK`] logits in [`STRIDE`], and its `ceil(k / 4)`-th largest, above
-//! which about `4 k` of the row's logits lie when the row's values are in no
-//! particular order. The estimate only decides whether the list serves: if
+//! [`BLOCK`] logits in [`STRIDE`], and its `m`-th largest for
+//! `m = min(ceil(4 k / STRIDE) + 1, k)`, above which about `STRIDE m`
+//! (`4 k` and more) of the row's logits lie when its values are in no
+//! particular order; the `+ 1` keeps small `k` from often finding fewer than
+//! `k`. The estimate only decides whether the list serves: if
 //! at least `k` logits are at least `t`, the `k`-th largest logit of the
 //! row is at least `t`, so it and every logit at or above it are listed;
 //! otherwise (or if the list would be longer than its capacity) no list is
@@ -22,23 +24,23 @@ use crate::runtime::scratch;
 const BLOCK: usize = 16;
 
 /// The sample takes one block in `STRIDE`.
-const STRIDE: usize = 16;
+const STRIDE: usize = 32;
 
 /// Blocks tested together first by the listing pass.
 const GROUP: usize = 4;
 
 /// Whether a top-k of `k` classes in a row of `len` classes is found from
 /// [`candidates`]: `k` at most one class in 64 (so the sample holds at
-/// least four times `ceil(k / 4)` blocks' worth of logits).
+/// least twice `4 k / STRIDE` logits).
 pub(crate) fn applies(len: usize, k: usize) -> bool {
     k >= 1 && 64 * k <= len
 }
 
-/// The longest list [`candidates`] makes for a top-k of `k` classes: four
-/// times the expected length and more (a row in no particular order
-/// exceeds it with a probability below `1e-12`).
+/// The longest list [`candidates`] makes for a top-k of `k` classes:
+/// several times the expected `STRIDE m` (a row in no particular order
+/// exceeds it with a probability below `1e-12` for every `k`).
 pub(crate) fn capacity(k: usize) -> usize {
-    16 * k + 256
+    16 * k + 1024
 }
 
 /// What [`candidates`] found in a row.
@@ -47,7 +49,7 @@ pub(crate) enum Candidates<F> {
     Listed { n: usize, estimate: F },
     /// A logit is NaN or `+inf`.
     Invalid,
-    /// No list (the sample held fewer than `ceil(k / 4)` unmasked logits, or
+    /// No list (the sample held fewer than `m` (module docs) unmasked logits, or
     /// the row fewer than `k` or more than `classes.len()` logits at least
     /// the estimate); the row may still hold a NaN or `+inf`.
     Unlisted,
@@ -56,7 +58,7 @@ pub(crate) enum Candidates<F> {
 /// Lists the classes of row `l` whose logit is at least an estimate of its
 /// `k`-th largest (module docs), in increasing order, in `classes` and
 /// their logits in `values` (as long), with `heap` and `keys` (each at
-/// least `ceil(k / 4)` long) as scratch for the sample's selection. Such a
+/// least `k` long) as scratch for the sample's selection. Such a
 /// list holds the row's `k` largest logits and every class tied with the
 /// `k`-th; its classes are checked (a NaN or `+inf` logit is at least any
 /// estimate, so it is always met).
@@ -70,7 +72,7 @@ pub(crate) fn candidates<F: Float>(
     values: &mut [F],
 ) -> Candidates<F> {
     debug_assert!(applies(l.len(), k));
-    let m = k.div_ceil(4);
+    let m = ((4 * k).div_ceil(STRIDE) + 1).min(k);
     let sampled = l.len().div_ceil(BLOCK * STRIDE) * BLOCK;
     let (kept, valid) = scratch::with(sampled, |sample: &mut [F]| {
         let mut n = 0;
