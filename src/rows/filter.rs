@@ -19,9 +19,11 @@
 //!
 //! Top-k and min-p each keep the classes above a threshold, so they commute;
 //! top-p acts on the distribution they leave, renormalised. No step sorts the
-//! row: top-k is a heap of `k` classes, min-p a comparison, and top-p one
-//! pass of masses and a selection by mass among the candidates it leaves
-//! (rounds of buckets, each narrowing the value range 64-fold: linear time).
+//! row: top-k is a heap of `k` classes offered its candidates (the classes
+//! above an estimate of the `k`-th largest logit, [`candidates`]) or, where
+//! they do not serve, the row; min-p a comparison, and top-p one pass of
+//! masses and a selection by mass among the candidates it leaves (rounds of
+//! buckets, each narrowing the value range 64-fold: linear time).
 
 use std::cmp::Ordering;
 

@@ -6,8 +6,9 @@
 //! ([`gumbel_max`]), Gumbel noise conditioned on the argmax
 //! ([`conditional`]), the gradient estimators beyond straight-through
 //! ([`estimators`]), the truncation filters of token sampling ([`filter`]),
-//! the temperature of a call ([`temperature`]),
-//! Gumbel-top-k selection ([`top_k`]) and the input checks ([`validate`]).
+//! top-k's candidates found from a sample of the row ([`candidates`]), the
+//! temperature of a call ([`temperature`]), Gumbel-top-k selection
+//! ([`top_k`]) and the input checks ([`validate`]).
 //!
 //! Imports from `runtime`, `rng` and `math` (and `crate::error`).
 
