@@ -258,6 +258,38 @@ fn long_rows_follow_the_renormalised_truncated_softmax() {
     }
 }
 
+/// A top-k at or above the number of classes is off, up to `i64::MAX`
+/// (no product of `k` overflows on the way): the tokens of the call without
+/// top-k.
+#[test]
+fn top_k_at_or_above_the_classes_is_off() {
+    let (rows, classes) = (4usize, 2048usize);
+    let x = batch(rows, classes);
+    let shape = Shape::matrix(rows, classes).unwrap();
+    let keys: Vec<u64> = (0..rows as u64).collect();
+    let run = |k: i64| {
+        let mut indices = vec![-1i64; rows];
+        let (t, k, p) = (vec![0.9; rows], vec![k; rows], vec![0.95; rows]);
+        let filters = Filters {
+            temperatures: Some(&t),
+            top_k: Some(&k),
+            top_p: Some(&p),
+            min_p: None,
+        };
+        let out = FilteredSample {
+            indices: &mut indices,
+            log_probs: None,
+            processed_log_probs: None,
+        };
+        sample_filtered(&x, out, shape, filters, &keys, &keys).unwrap();
+        indices
+    };
+    let off = run(0);
+    for k in [classes as i64, classes as i64 + 1, 1 << 58, i64::MAX] {
+        assert_eq!(run(k), off, "top-k {k}");
+    }
+}
+
 #[test]
 fn wrong_orders_and_a_missing_temperature_are_rejected() {
     // Settings where each wrong variant keeps a different set or weights:

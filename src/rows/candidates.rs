@@ -33,7 +33,7 @@ const GROUP: usize = 4;
 /// [`candidates`]: `k` at most one class in 64 (so the sample holds at
 /// least twice `4 k / STRIDE` logits).
 pub(crate) fn applies(len: usize, k: usize) -> bool {
-    k >= 1 && 64 * k <= len
+    k >= 1 && k <= len / 64
 }
 
 /// The longest list [`candidates`] makes for a top-k of `k` classes:

@@ -34,7 +34,11 @@ thread_local! {
 /// unspecified, taken from this thread's free buffers (allocated only when
 /// none is large enough). Nested calls get distinct buffers.
 pub(crate) fn with<T: Plain, R>(len: usize, body: impl FnOnce(&mut [T]) -> R) -> R {
-    let words = (len * std::mem::size_of::<T>()).div_ceil(8);
+    // A length whose bytes overflow cannot be allocated either.
+    let bytes = len
+        .checked_mul(std::mem::size_of::<T>())
+        .expect("a scratch buffer of addressable size");
+    let words = bytes.div_ceil(8);
     let mut buffer = FREE
         .with(|free| free.borrow_mut().pop())
         .unwrap_or_default();
