@@ -16,18 +16,16 @@
 //! made and the caller offers the row to the heap.
 
 use crate::math::float::Float;
+use crate::rows::blocks::for_each_block_where;
+use crate::rows::softmax::ACCUMULATORS;
 use crate::rows::top_k::heap_select;
 use crate::runtime::scratch;
 
-/// Logits per block: the sample takes whole blocks, the pass tests whole
-/// blocks.
-const BLOCK: usize = 16;
+/// Logits per block of the sample: the blocks of [`for_each_block_where`].
+const BLOCK: usize = ACCUMULATORS;
 
 /// The sample takes one block in `STRIDE`.
 const STRIDE: usize = 32;
-
-/// Blocks tested together first by the listing pass.
-const GROUP: usize = 4;
 
 /// Whether a top-k of `k` classes in a row of `len` classes is found from
 /// [`candidates`]: `k` at most one class in 64 (so the sample holds at
@@ -90,12 +88,15 @@ pub(crate) fn candidates<F: Float>(
     }
     let t = keys[0];
     let mut n = 0;
-    for (g, group) in l.chunks(GROUP * BLOCK).enumerate() {
-        // `x < t` is false for NaN: it is listed, and found.
-        if !group.iter().fold(false, |any, &x| any | !(x < t)) {
-            continue;
-        }
-        for (b, block) in group.chunks(BLOCK).enumerate() {
+    // Why the pass stopped early, if it did.
+    let mut stopped = None;
+    // `x < t` is false for NaN: it is listed, and found.
+    for_each_block_where(
+        l,
+        #[inline(always)]
+        |x| !(x < t),
+        #[inline(always)]
+        |at, block| {
             let mut at_least = block
                 .iter()
                 .enumerate()
@@ -105,19 +106,23 @@ pub(crate) fn candidates<F: Float>(
                 at_least &= at_least - 1;
                 let x = block[j];
                 if !(x < F::INFINITY) {
-                    return Candidates::Invalid;
+                    stopped = Some(Candidates::Invalid);
+                    return false;
                 }
                 if n == classes.len() {
-                    return Candidates::Unlisted;
+                    stopped = Some(Candidates::Unlisted);
+                    return false;
                 }
-                classes[n] = ((g * GROUP + b) * BLOCK + j) as i64;
+                classes[n] = (at + j) as i64;
                 values[n] = x;
                 n += 1;
             }
-        }
+            true
+        },
+    );
+    match stopped {
+        Some(why) => why,
+        None if n < k => Candidates::Unlisted,
+        None => Candidates::Listed { n, estimate: t },
     }
-    if n < k {
-        return Candidates::Unlisted;
-    }
-    Candidates::Listed { n, estimate: t }
 }

@@ -31,6 +31,7 @@ use crate::error::Result;
 use crate::math::float::Float;
 use crate::math::fma::Fma;
 use crate::math::isa;
+use crate::rows::blocks::for_each_block_where;
 use crate::rows::candidates::{self, candidates, Candidates};
 use crate::rows::forward;
 use crate::rows::gumbel_max;
@@ -176,31 +177,17 @@ impl<F: Float> Scale<F> {
     }
 }
 
-/// Whether some logit of `block` is at least `floor` (a branch-free fold:
-/// vector comparisons).
+/// Calls `body(at, block)` on the blocks of `l` holding a logit at least
+/// `floor` ([`for_each_block_where`]): a row mostly below `floor` costs
+/// about one comparison per cache line.
 #[inline(always)]
-fn reaches<F: Float>(block: &[F], floor: F) -> bool {
-    block.iter().fold(false, |any, &l| any | (l >= floor))
-}
-
-/// Calls `body(at, block)` on each block of [`ACCUMULATORS`] classes of
-/// `l` (the last may be shorter; `at` its first class) that holds a logit
-/// at least `floor`, in order, while `body` returns `true`. Groups of four
-/// blocks are tested first, then the blocks of a group that passes: a row
-/// mostly below `floor` costs about one comparison per cache line.
-#[inline(always)]
-fn for_each_reaching_block<F: Float>(l: &[F], floor: F, mut body: impl FnMut(usize, &[F]) -> bool) {
-    const GROUP: usize = 4 * ACCUMULATORS;
-    for (g, group) in l.chunks(GROUP).enumerate() {
-        if !reaches(group, floor) {
-            continue;
-        }
-        for (b, block) in group.chunks(ACCUMULATORS).enumerate() {
-            if reaches(block, floor) && !body(g * GROUP + b * ACCUMULATORS, block) {
-                return;
-            }
-        }
-    }
+fn for_each_reaching_block<F: Float>(l: &[F], floor: F, body: impl FnMut(usize, &[F]) -> bool) {
+    for_each_block_where(
+        l,
+        #[inline(always)]
+        |l| l >= floor,
+        body,
+    );
 }
 
 /// The processed logits of a row: `scale.of(l)` where it is at least

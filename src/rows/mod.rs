@@ -7,12 +7,15 @@
 //! ([`conditional`]), the gradient estimators beyond straight-through
 //! ([`estimators`]), the truncation filters of token sampling ([`filter`]),
 //! top-k's candidates found from a sample of the row ([`candidates`]), the
+//! scan of a row for the blocks holding values that pass a test
+//! ([`blocks`]), the
 //! temperature of a call ([`temperature`]), Gumbel-top-k selection
 //! ([`top_k`]) and the input checks ([`validate`]).
 //!
 //! Imports from `runtime`, `rng` and `math` (and `crate::error`).
 
 pub(crate) mod backward;
+pub(crate) mod blocks;
 pub(crate) mod candidates;
 pub(crate) mod conditional;
 pub(crate) mod estimators;
