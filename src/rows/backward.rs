@@ -13,10 +13,10 @@ use crate::math::element::Element;
 use crate::math::float::Float;
 use crate::math::isa;
 use crate::rows::softmax::{
-    by_row_length, centre, dot, exact_reciprocal, products, run_sum, striped_sum, sum_by,
+    by_row_length, centre, dot, exact_reciprocal, products, run_sum, sum_by,
 };
 use crate::rows::temperature::Temperature;
-use crate::rows::validate::valid_backward_inputs;
+use crate::rows::validate::{valid_backward_input, valid_backward_inputs};
 use crate::rows::wide;
 use crate::rows::window;
 use crate::runtime::exec::{self, Output};
@@ -101,15 +101,15 @@ fn backward_unit<F: Float>(
         #[inline(always)]
         || {
             let tau = |r| tau.of_row(first + r);
-            by_row_length!(classes, backward_rows::<F>(y, v, g, classes, tau));
-            // The unit's inputs are still in cache.
-            valid_backward_inputs(y, v)
+            by_row_length!(classes, backward_rows::<F>(y, v, g, classes, tau))
         },
     )
 }
 
-/// `g = y ⊙ (v - <v, y>) / tau(r)` for the rows `r` of a unit. `K` is the
-/// row length when it is known at compile time, else 0 (then `classes`).
+/// `g = y ⊙ (v - <v, y>) / tau(r)` for the rows `r` of a unit, and whether
+/// the inputs are valid ([`valid_backward_inputs`]; a row longer than the
+/// windows is checked in the pass that writes its `g`). `K` is the row
+/// length when it is known at compile time, else 0 (then `classes`).
 #[inline(always)]
 fn backward_rows<F: Float, const K: usize>(
     y: &[F],
@@ -117,11 +117,12 @@ fn backward_rows<F: Float, const K: usize>(
     g: &mut [F],
     classes: usize,
     tau: impl Fn(usize) -> F,
-) {
+) -> bool {
     let classes = if K == 0 { classes } else { K };
     let head = window::head(g.len(), classes);
+    let mut valid = true;
     if head > 0 {
-        window::by_width!(classes, backward_windows::<F>(y, v, g, head, classes, &tau));
+        valid = window::by_width!(classes, backward_windows::<F>(y, v, g, head, classes, &tau));
     }
     let split = head * classes;
     let rows = y[split..]
@@ -129,27 +130,22 @@ fn backward_rows<F: Float, const K: usize>(
         .zip(v[split..].chunks_exact(classes));
     let g = g[split..].chunks_exact_mut(classes);
     for (r, ((y, v), g)) in rows.zip(g).enumerate() {
-        // The products summed run by run as they are written (the tree of
-        // `sum`), then the centring in a second pass.
-        let dot = sum_by(
-            classes,
-            #[inline(always)]
-            |run| {
-                products(&y[run.clone()], &v[run.clone()], &mut g[run.clone()]);
-                striped_sum(&g[run])
-            },
-        );
+        // `<v, y>` in a first read of the row, the centring in a second
+        // (from the L1 cache).
+        let dot = dot(y, v);
         let tau = tau(head + r);
-        match exact_reciprocal(tau) {
-            Some(inv) => centre(y, v, dot, g, |g| g * inv),
-            None => centre(y, v, dot, g, |g| g / tau),
-        }
+        valid &= match exact_reciprocal(tau) {
+            Some(inv) => centre(y, v, dot, g, |g| g * inv, valid_backward_input),
+            None => centre(y, v, dot, g, |g| g / tau, valid_backward_input),
+        };
     }
+    valid
 }
 
 /// [`backward_rows`] of the first `rows` rows, of a length that
 /// [`window::applies`] to, read through `N`-lane windows (padded with `+0`,
-/// whose products leave the sum `<v, y>` unchanged).
+/// whose products leave the sum `<v, y>` unchanged), and whether their
+/// inputs are valid.
 #[inline(always)]
 fn backward_windows<F: Float, const N: usize>(
     y: &[F],
@@ -158,7 +154,7 @@ fn backward_windows<F: Float, const N: usize>(
     rows: usize,
     classes: usize,
     tau: impl Fn(usize) -> F,
-) {
+) -> bool {
     window::map_rows::<F, N>(
         g,
         rows,
@@ -171,10 +167,13 @@ fn backward_windows<F: Float, const N: usize>(
             let mut g = [F::ZERO; N];
             products(&y, &v, &mut g);
             let (dot, tau) = (window::sum(&g), tau(r));
-            centre(&y, &v, dot, &mut g, |g| g / tau);
+            centre(&y, &v, dot, &mut g, |g| g / tau, |_, _| true);
             g
         },
     );
+    // The rows' inputs are still in cache.
+    let len = rows * classes;
+    valid_backward_inputs(&y[..len], &v[..len])
 }
 
 /// `dL/dtau` of one row, `-(1/tau) sum_k y_k (v_k - <v, y>) ln y_k`. The
@@ -207,7 +206,7 @@ pub(crate) fn grad_tau_row_times_tau<F: Float>(y: &[F], v: &[F]) -> F {
                         #[inline(always)]
                         |t| {
                             let y = &y[run.clone()];
-                            centre(y, &v[run], dot, t, |g| g);
+                            centre(y, &v[run], dot, t, |g| g, |_, _| true);
                             for (t, &y) in t.iter_mut().zip(y) {
                                 let with_ln = *t * y.ln();
                                 *t = if y != F::ZERO { with_ln } else { *t };

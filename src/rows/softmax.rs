@@ -12,6 +12,7 @@
 //! least 1. Sums use [`ACCUMULATORS`] striped partial sums combined in a
 //! fixed tree, so the result does not depend on the vector width.
 
+use std::hint::black_box;
 use std::ops::Range;
 
 use crate::math::float::Float;
@@ -73,17 +74,30 @@ pub(crate) fn striped_max<F: Float>(z: &[F]) -> F {
             *a = fold(*a, x);
         }
     }
+    let mut acc = black_box(acc);
     for (a, &x) in acc.iter_mut().zip(blocks.remainder()) {
         *a = fold(*a, x);
     }
-    let mut width = ACCUMULATORS / 2;
-    while width > 0 {
-        for i in 0..width {
-            acc[i] = fold(acc[i], acc[i + width]);
-        }
-        width /= 2;
-    }
-    acc[0]
+    striped_tree(acc, fold)
+}
+
+/// `acc[i] = combine(acc[i], acc[i + w])` for `i < w`, `w = 8, 4, 2, 1`:
+/// the tree that ends the striped reductions, whose result is `acc[0]`.
+///
+/// The striped reductions pass their accumulators through [`black_box`]
+/// after the loop over the blocks, and the tree its first two levels: the
+/// code generator otherwise vectorises the loop and the tree as 2-lane
+/// pieces of the 16 accumulators (scalar loads and shuffles, about twice the
+/// instructions), rather than as one vector per level. `black_box` only
+/// keeps the values in memory; the arithmetic and its order are unchanged.
+#[inline(always)]
+fn striped_tree<F: Float>(acc: [F; ACCUMULATORS], combine: impl Fn(F, F) -> F) -> F {
+    let half: [F; 8] = black_box(std::array::from_fn(|i| combine(acc[i], acc[i + 8])));
+    let quarter: [F; 4] = black_box(std::array::from_fn(|i| combine(half[i], half[i + 4])));
+    combine(
+        combine(quarter[0], quarter[2]),
+        combine(quarter[1], quarter[3]),
+    )
 }
 
 /// The index of the first element of `z` equal to `value`, which must occur.
@@ -216,7 +230,7 @@ pub(crate) fn run_sum<F: Float>(len: usize, fill: impl FnOnce(&mut [F])) -> F {
 }
 
 /// `ACCUMULATORS` striped partial sums (element `k` goes to `k % 16`), then
-/// pairwise `acc[i] += acc[i + w]` for `w = 8, 4, 2, 1`.
+/// pairwise `acc[i] += acc[i + w]` for `w = 8, 4, 2, 1` ([`striped_tree`]).
 #[inline(always)]
 pub(crate) fn striped_sum<F: Float>(x: &[F]) -> F {
     let mut acc = [F::ZERO; ACCUMULATORS];
@@ -230,17 +244,11 @@ pub(crate) fn striped_sum<F: Float>(x: &[F]) -> F {
     if rest.len() == x.len() {
         return short_sum(rest);
     }
+    let mut acc = black_box(acc);
     for (a, v) in acc.iter_mut().zip(rest) {
         *a = *a + *v;
     }
-    let mut width = ACCUMULATORS / 2;
-    while width > 0 {
-        for i in 0..width {
-            acc[i] = acc[i] + acc[i + width];
-        }
-        width /= 2;
-    }
-    acc[0]
+    striped_tree(acc, |a, b| a + b)
 }
 
 /// [`striped_sum`] of fewer than [`ACCUMULATORS`] values, the same bits
@@ -438,11 +446,23 @@ pub(crate) fn dot<F: Float>(y: &[F], v: &[F]) -> F {
 /// `out = then(y ⊙ (v - dot))`, the centred term exactly 0 where `y == 0`
 /// (all three of the same length; `dot = <v, y>` over the whole row; `then`
 /// is applied to each element, e.g. the division by `tau`, in the same pass).
+/// Returns whether `check(y, v)` holds for every element, tested in the
+/// same pass (a caller that validates its inputs as it computes).
 #[inline(always)]
-pub(crate) fn centre<F: Float>(y: &[F], v: &[F], dot: F, out: &mut [F], then: impl Fn(F) -> F) {
+pub(crate) fn centre<F: Float>(
+    y: &[F],
+    v: &[F],
+    dot: F,
+    out: &mut [F],
+    then: impl Fn(F) -> F,
+    check: impl Fn(F, F) -> bool,
+) -> bool {
+    let mut valid = true;
     for ((o, &y), &v) in out.iter_mut().zip(y).zip(v) {
         *o = then(if y == F::ZERO { F::ZERO } else { y * (v - dot) });
+        valid &= check(y, v);
     }
+    valid
 }
 
 /// Writes `dL/du = y ⊙ (v - <v, y>)` of one row into `out` (all three of
@@ -452,7 +472,7 @@ pub(crate) fn centre<F: Float>(y: &[F], v: &[F], dot: F, out: &mut [F], then: im
 pub(crate) fn centred_row<F: Float>(y: &[F], v: &[F], out: &mut [F]) {
     products(y, v, out);
     let dot = sum(out);
-    centre(y, v, dot, out, |g| g);
+    centre(y, v, dot, out, |g| g, |_, _| true);
 }
 
 #[cfg(test)]

@@ -116,10 +116,17 @@ pub(crate) fn check_soft_sample<E: Element>(shape: Shape, name: &str, y: &[E]) -
 /// that name the element.
 #[inline(always)]
 pub(crate) fn valid_backward_inputs<F: Float>(y: &[F], v: &[F]) -> bool {
-    y.iter().zip(v).fold(true, |ok, (y, v)| {
-        // `v - v` is 0 for finite `v`, NaN for NaN and infinities.
-        ok & (*y >= F::ZERO) & (*y <= F::ONE) & (*v - *v == F::ZERO)
-    })
+    y.iter()
+        .zip(v)
+        .fold(true, |ok, (&y, &v)| ok & valid_backward_input(y, v))
+}
+
+/// Whether one element of `y_soft` and of `grad_out` pass the checks of
+/// [`valid_backward_inputs`]: `y` in `[0, 1]`, `v` finite.
+#[inline(always)]
+pub(crate) fn valid_backward_input<F: Float>(y: F, v: F) -> bool {
+    // `v - v` is 0 for finite `v`, NaN for NaN and infinities.
+    (y >= F::ZERO) & (y <= F::ONE) & (v - v == F::ZERO)
 }
 
 /// Whether a row of logits passes [`check_logits`]: no NaN or `+inf`, and
