@@ -124,6 +124,7 @@ pub(crate) fn valid_backward_inputs<F: Float>(y: &[F], v: &[F]) -> bool {
 /// Whether one element of `y_soft` and of `grad_out` pass the checks of
 /// [`valid_backward_inputs`]: `y` in `[0, 1]`, `v` finite.
 #[inline(always)]
+#[allow(clippy::eq_op)]
 pub(crate) fn valid_backward_input<F: Float>(y: F, v: F) -> bool {
     // `v - v` is 0 for finite `v`, NaN for NaN and infinities.
     (y >= F::ZERO) & (y <= F::ONE) & (v - v == F::ZERO)

@@ -209,7 +209,14 @@ pub(crate) fn backward<F: Float>(
                 g,
                 #[inline(always)]
                 |range, g| {
-                    centre(&y[range.clone()], &v[range], dot, g, |g| g / tau, |_, _| true);
+                    centre(
+                        &y[range.clone()],
+                        &v[range],
+                        dot,
+                        g,
+                        |g| g / tau,
+                        |_, _| true,
+                    );
                 },
             );
         })?;
