@@ -125,21 +125,24 @@ fn backward_rows<F: Float, const K: usize>(
         valid = window::by_width!(classes, backward_windows::<F>(y, v, g, head, classes, &tau));
     }
     let split = head * classes;
+    // Long rows are checked as they are centred; short ones (a few scalar
+    // operations per element there) in one flat pass after.
+    let long = classes >= window::LAST;
+    let check = |y, v| !long || valid_backward_input(y, v);
     let rows = y[split..]
         .chunks_exact(classes)
         .zip(v[split..].chunks_exact(classes));
-    let g = g[split..].chunks_exact_mut(classes);
-    for (r, ((y, v), g)) in rows.zip(g).enumerate() {
+    for (r, ((y, v), g)) in rows.zip(g[split..].chunks_exact_mut(classes)).enumerate() {
         // `<v, y>` in a first read of the row, the centring in a second
         // (from the L1 cache).
         let dot = dot(y, v);
         let tau = tau(head + r);
         valid &= match exact_reciprocal(tau) {
-            Some(inv) => centre(y, v, dot, g, |g| g * inv, valid_backward_input),
-            None => centre(y, v, dot, g, |g| g / tau, valid_backward_input),
+            Some(inv) => centre(y, v, dot, g, |g| g * inv, check),
+            None => centre(y, v, dot, g, |g| g / tau, check),
         };
     }
-    valid
+    valid && (long || valid_backward_inputs(&y[split..], &v[split..]))
 }
 
 /// [`backward_rows`] of the first `rows` rows, of a length that

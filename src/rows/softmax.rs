@@ -233,22 +233,39 @@ pub(crate) fn run_sum<F: Float>(len: usize, fill: impl FnOnce(&mut [F])) -> F {
 /// pairwise `acc[i] += acc[i + w]` for `w = 8, 4, 2, 1` ([`striped_tree`]).
 #[inline(always)]
 pub(crate) fn striped_sum<F: Float>(x: &[F]) -> F {
+    striped_sum_of(x, x, |x, _| x)
+}
+
+/// The [`striped_sum`] of the terms `term(a[k], b[k])` (`a` and `b` of the
+/// same length), computed as they are added: the bits of writing the terms
+/// out and summing them, without the buffer.
+#[inline(always)]
+pub(crate) fn striped_sum_of<F: Float>(a: &[F], b: &[F], term: impl Fn(F, F) -> F) -> F {
     let mut acc = [F::ZERO; ACCUMULATORS];
-    let mut blocks = x.chunks_exact(ACCUMULATORS);
-    for block in &mut blocks {
-        for (a, v) in acc.iter_mut().zip(block) {
-            *a = *a + *v;
-        }
+    let (mut a_blocks, mut b_blocks) = (a.chunks_exact(ACCUMULATORS), b.chunks_exact(ACCUMULATORS));
+    for (a, b) in (&mut a_blocks).zip(&mut b_blocks) {
+        let (a, b) = (as_block(a), as_block(b));
+        acc = std::array::from_fn(|i| acc[i] + term(a[i], b[i]));
     }
-    let rest = blocks.remainder();
-    if rest.len() == x.len() {
-        return short_sum(rest);
+    let (a_rest, b_rest) = (a_blocks.remainder(), b_blocks.remainder());
+    let mut terms = [F::ZERO; ACCUMULATORS];
+    for ((t, &a), &b) in terms.iter_mut().zip(a_rest).zip(b_rest) {
+        *t = term(a, b);
+    }
+    if a_rest.len() == a.len() {
+        return short_sum(&terms[..a_rest.len()]);
     }
     let mut acc = black_box(acc);
-    for (a, v) in acc.iter_mut().zip(rest) {
-        *a = *a + *v;
+    for (acc, &t) in acc.iter_mut().zip(&terms[..a_rest.len()]) {
+        *acc = *acc + t;
     }
     striped_tree(acc, |a, b| a + b)
+}
+
+/// A block of [`ACCUMULATORS`] values from `chunks_exact`.
+#[inline(always)]
+fn as_block<F>(x: &[F]) -> &[F; ACCUMULATORS] {
+    x.try_into().expect("a block of ACCUMULATORS values")
 }
 
 /// [`striped_sum`] of fewer than [`ACCUMULATORS`] values, the same bits
@@ -435,12 +452,14 @@ pub(crate) fn products<F: Float>(y: &[F], v: &[F], out: &mut [F]) {
 }
 
 /// `<v, y>` of one row, its terms [`products`] summed in the tree of
-/// [`sum`] run by run ([`sum_by`]), without a buffer as long as the row.
+/// [`sum`] run by run ([`sum_by`], [`striped_sum_of`]), without a buffer.
 #[inline(always)]
 pub(crate) fn dot<F: Float>(y: &[F], v: &[F]) -> F {
-    sum_by(y.len(), |run| {
-        run_sum(run.len(), |t| products(&y[run.clone()], &v[run], t))
-    })
+    sum_by(
+        y.len(),
+        #[inline(always)]
+        |run| striped_sum_of(&y[run.clone()], &v[run], |y, v| y * v),
+    )
 }
 
 /// `out = then(y ⊙ (v - dot))`, the centred term exactly 0 where `y == 0`
