@@ -21,6 +21,7 @@ use crate::math::isa::{self, FmaKernel};
 use crate::rng::stream::{CHUNK_ELEMENTS, LANES};
 use crate::rng::variate::{gumbel_upper_bound, Gumbel, Variate};
 use crate::rng::xoshiro::Lanes;
+use crate::rows::window;
 use crate::runtime::prefetch;
 
 /// Whether rows of `classes` classes take [`row_argmax`] in the per-unit
@@ -256,13 +257,15 @@ fn block_argmax<F: Float, M: Fma, const N: usize>(
     for k in 0..N {
         z[k] = d[k] + Gumbel::of::<F, M>(hi[k], lo[k]);
     }
-    let mut top = best;
-    for (k, &x) in z.iter().enumerate() {
-        if x > top.0 {
-            top = (x, at + k);
-        }
+    // The block's first maximum by a vector reduction (a scalar fold over
+    // the block is a chain of N dependent comparisons), kept only if it
+    // beats the earlier elements: the first maximum of the row so far.
+    let k = window::argmax(&z);
+    if z[k] > best.0 {
+        (z[k], at + k)
+    } else {
+        best
     }
-    top
 }
 
 #[cfg(test)]

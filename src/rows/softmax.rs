@@ -70,34 +70,47 @@ pub(crate) fn striped_max<F: Float>(z: &[F]) -> F {
     let mut acc = [F::NEG_INFINITY; ACCUMULATORS];
     let mut blocks = z.chunks_exact(ACCUMULATORS);
     for block in &mut blocks {
-        for (a, &x) in acc.iter_mut().zip(block) {
-            *a = fold(*a, x);
-        }
+        let block = as_block(block);
+        acc = std::array::from_fn(|i| fold(acc[i], block[i]));
     }
-    let mut acc = black_box(acc);
+    let long = z.len() >= ACCUMULATORS;
+    acc = keep(acc, long);
     for (a, &x) in acc.iter_mut().zip(blocks.remainder()) {
         *a = fold(*a, x);
     }
-    striped_tree(acc, fold)
+    striped_tree(acc, fold, long)
 }
 
 /// `acc[i] = combine(acc[i], acc[i + w])` for `i < w`, `w = 8, 4, 2, 1`:
 /// the tree that ends the striped reductions, whose result is `acc[0]`.
 ///
-/// The striped reductions pass their accumulators through [`black_box`]
-/// after the loop over the blocks, and the tree its first two levels: the
-/// code generator otherwise vectorises the loop and the tree as 2-lane
-/// pieces of the 16 accumulators (scalar loads and shuffles, about twice the
-/// instructions), rather than as one vector per level. `black_box` only
-/// keeps the values in memory; the arithmetic and its order are unchanged.
+/// The striped reductions of at least [`ACCUMULATORS`] values (`long`)
+/// pass their accumulators through [`black_box`] after the loop over the
+/// blocks, and the tree its first two levels: the code generator otherwise
+/// vectorises the loop and the tree as 2-lane pieces of the 16 accumulators
+/// (scalar loads and shuffles, about twice the instructions), rather than as
+/// one vector per level. `black_box` only keeps the values in memory; the
+/// arithmetic and its order are unchanged. Shorter reductions (8-lane
+/// windows) stay in registers, where their partly empty accumulators fold
+/// away.
 #[inline(always)]
-fn striped_tree<F: Float>(acc: [F; ACCUMULATORS], combine: impl Fn(F, F) -> F) -> F {
-    let half: [F; 8] = black_box(std::array::from_fn(|i| combine(acc[i], acc[i + 8])));
-    let quarter: [F; 4] = black_box(std::array::from_fn(|i| combine(half[i], half[i + 4])));
+fn striped_tree<F: Float>(acc: [F; ACCUMULATORS], combine: impl Fn(F, F) -> F, long: bool) -> F {
+    let half: [F; 8] = keep(std::array::from_fn(|i| combine(acc[i], acc[i + 8])), long);
+    let quarter: [F; 4] = keep(std::array::from_fn(|i| combine(half[i], half[i + 4])), long);
     combine(
         combine(quarter[0], quarter[2]),
         combine(quarter[1], quarter[3]),
     )
+}
+
+/// `x` through [`black_box`] when `long` ([`striped_tree`]).
+#[inline(always)]
+fn keep<T>(x: T, long: bool) -> T {
+    if long {
+        black_box(x)
+    } else {
+        x
+    }
 }
 
 /// The index of the first element of `z` equal to `value`, which must occur.
@@ -259,7 +272,7 @@ pub(crate) fn striped_sum_of<F: Float>(a: &[F], b: &[F], term: impl Fn(F, F) -> 
     for (acc, &t) in acc.iter_mut().zip(&terms[..a_rest.len()]) {
         *acc = *acc + t;
     }
-    striped_tree(acc, |a, b| a + b)
+    striped_tree(acc, |a, b| a + b, true)
 }
 
 /// A block of [`ACCUMULATORS`] values from `chunks_exact`.
