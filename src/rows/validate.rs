@@ -6,6 +6,8 @@
 //! before anything is written. Elementwise (Bernoulli) logits must be finite. Temperatures are finite and `> 0`. Soft samples are
 //! finite and in `[0, 1]`; incoming gradients are finite.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use rayon::prelude::*;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -14,7 +16,7 @@ use crate::math::float::Float;
 use crate::math::isa;
 use crate::rng::stream::CHUNK_ELEMENTS;
 use crate::rows::softmax::by_row_length;
-use crate::runtime::exec::PARALLEL_MIN_ELEMENTS;
+use crate::runtime::exec::{self, PARALLEL_MIN_ELEMENTS};
 use crate::runtime::pool;
 use crate::runtime::shape::Shape;
 
@@ -244,29 +246,20 @@ fn first_position<T: Sync>(
 /// order; [`ErrorKind::AllMasked`] for the first row whose logits are all
 /// `-inf`.
 pub(crate) fn check_logits<E: Element>(shape: Shape, logits: &[E]) -> Result<()> {
-    let parallel = shape.len() >= PARALLEL_MIN_ELEMENTS;
-    let bad = |x: &E| x.widen().is_nan() || x.widen() == Float::INFINITY;
-    if let Some(index) = first_position(logits, bad)? {
-        let (row, class) = shape.position(index);
-        return Err(Error::new(
-            ErrorKind::InvalidLogits,
-            format!(
-                "logit at row {row}, class {class} is {:?}; logits must be finite or -inf (masked)",
-                logits[index].widen()
-            ),
-        ));
-    }
     if shape.is_empty() {
         return Ok(());
     }
     // Rows `o * inner .. (o + 1) * inner` share one block of memory; a row
     // is masked when its `classes` values, `inner` apart, are all -inf.
-    // Blocks are scanned in groups of about a stream unit's size.
+    // Blocks are scanned in groups of about a stream unit's size, each
+    // group once for both checks (one pass over memory, on the worker
+    // threads for large tensors); the first failing group and row are kept.
     let (inner, block) = (shape.inner(), shape.classes() * shape.inner());
-    let group = (CHUNK_ELEMENTS / block).max(1);
-    let first_masked = |(g, blocks): (usize, &[E])| {
+    let group = block * (CHUNK_ELEMENTS / block).max(1);
+    let bad = |x: &E| x.widen().is_nan() || x.widen() == Float::INFINITY;
+    let first_masked = |blocks: &[E]| {
         if inner == 1 {
-            return first_masked_row(blocks, block).map(|o| g * group + o);
+            return first_masked_row(blocks, block);
         }
         blocks.chunks(block).enumerate().find_map(|(o, b)| {
             (0..inner)
@@ -276,29 +269,47 @@ pub(crate) fn check_logits<E: Element>(shape: Shape, logits: &[E]) -> Result<()>
                         .step_by(inner)
                         .all(|&x| x.widen() == Float::NEG_INFINITY)
                 })
-                .map(|i| (g * group + o) * inner + i)
+                .map(|i| o * inner + i)
         })
     };
-    let empty = if parallel {
-        pool::install(|| {
-            logits
-                .par_chunks(block * group)
-                .enumerate()
-                .find_map_first(first_masked)
-        })?
-    } else {
-        logits
-            .chunks(block * group)
-            .enumerate()
-            .find_map(first_masked)
-    };
-    match empty {
-        Some(row) => Err(Error::new(
-            ErrorKind::AllMasked,
-            format!("row {row} has every class masked (-inf): there is nothing to sample"),
-        )),
-        None => Ok(()),
+    let (bad_group, masked_row) = (AtomicUsize::new(usize::MAX), AtomicUsize::new(usize::MAX));
+    exec::for_each_index(
+        logits.len().div_ceil(group),
+        shape.len() >= PARALLEL_MIN_ELEMENTS,
+        |g| {
+            let blocks = &logits[g * group..logits.len().min((g + 1) * group)];
+            let any_bad = isa::dispatch(
+                #[inline(always)]
+                || blocks.iter().fold(false, |any, v| any | bad(v)),
+            );
+            if any_bad {
+                bad_group.fetch_min(g, Ordering::Relaxed);
+            }
+            if let Some(row) = first_masked(blocks) {
+                masked_row.fetch_min(g * (group / block) * inner + row, Ordering::Relaxed);
+            }
+        },
+    )?;
+    let (bad_group, masked_row) = (bad_group.into_inner(), masked_row.into_inner());
+    if bad_group != usize::MAX {
+        let start = bad_group * group;
+        let index = start + logits[start..].iter().position(bad).unwrap_or(0);
+        let (row, class) = shape.position(index);
+        return Err(Error::new(
+            ErrorKind::InvalidLogits,
+            format!(
+                "logit at row {row}, class {class} is {:?}; logits must be finite or -inf (masked)",
+                logits[index].widen()
+            ),
+        ));
     }
+    if masked_row != usize::MAX {
+        return Err(Error::new(
+            ErrorKind::AllMasked,
+            format!("row {masked_row} has every class masked (-inf): there is nothing to sample"),
+        ));
+    }
+    Ok(())
 }
 
 /// The first of the consecutive rows of `classes` values in `rows` whose
@@ -443,6 +454,47 @@ mod tests {
                     error.message()
                 );
             }
+        }
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "large input, too slow for Miri")]
+    fn the_first_bad_logit_is_reported_before_any_masked_row() {
+        for (classes, inner) in [(4, 1), (16, 1), (5, 3), (70_000, 1)] {
+            let shape = Shape::new(200_000 / (classes * inner) + 3, classes, inner).unwrap();
+            let mut l = vec![0.25f32; shape.len()];
+            // A masked row early, two bad logits in later groups.
+            for class in 0..classes {
+                l[shape.index(1, class)] = f32::NEG_INFINITY;
+            }
+            let (first, second) = (shape.len() / 2 + 5, shape.len() - 2);
+            l[second] = f32::NAN;
+            l[first] = f32::INFINITY;
+            let error = check_logits(shape, &l).unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::InvalidLogits);
+            let (row, class) = shape.position(first);
+            assert!(
+                error
+                    .message()
+                    .starts_with(&format!("logit at row {row}, class {class} is inf;")),
+                "{classes} x {inner}: {}",
+                error.message()
+            );
+            l[first] = 0.0;
+            let (row, class) = shape.position(second);
+            let error = check_logits(shape, &l).unwrap_err();
+            assert!(
+                error
+                    .message()
+                    .starts_with(&format!("logit at row {row}, class {class} is NaN;")),
+                "{classes} x {inner}: {}",
+                error.message()
+            );
+            l[second] = 0.0;
+            assert_eq!(
+                check_logits(shape, &l).unwrap_err().kind(),
+                ErrorKind::AllMasked
+            );
         }
     }
 }
