@@ -20,7 +20,8 @@ use crate::rng::fill::fill_unit;
 use crate::rng::stream::Units;
 use crate::rows::gumbel_max;
 use crate::rows::softmax::{
-    argmax, by_row_length, log_softmax_rows, max, perturb_row, softmax_row, softmax_rows, Finish,
+    argmax, by_row_length, log_softmax_rows, max, perturb_row, softmax_row, softmax_row_from,
+    softmax_rows, Finish,
 };
 use crate::rows::temperature::Temperature;
 use crate::rows::wide;
@@ -142,6 +143,12 @@ fn finish_rows<F: Float, M: Fma, const K: usize>(
     let per_row = classes >= ROW_BY_ROW;
     let rows = l.chunks_exact(classes).zip(y.chunks_exact_mut(classes));
     for (r, (l, y)) in rows.enumerate() {
+        // Without noise a long row's softmax reads the logits and their
+        // maximum: `z = l - max l` is not written first.
+        if finish == Finish::Softmax && per_row && !noisy {
+            softmax_row_from::<F, M>(Some(l), y, max(l), tau(r));
+            continue;
+        }
         perturb_row(l, y, noisy);
         match finish {
             Finish::OneHot => {
@@ -149,11 +156,7 @@ fn finish_rows<F: Float, M: Fma, const K: usize>(
                 y.fill(F::ZERO);
                 y[k] = F::ONE;
             }
-            // Without noise the row's maximum is a zero (`l - max l`); which
-            // zero does not matter, as `exp(+-0) = 1`.
-            Finish::Softmax if per_row => {
-                softmax_row::<F, M>(y, if noisy { max(y) } else { F::ZERO }, tau(r))
-            }
+            Finish::Softmax if per_row => softmax_row::<F, M>(y, max(y), tau(r)),
             _ => {}
         }
     }

@@ -390,6 +390,15 @@ pub(crate) fn softmax_rows<F: Float, M: Fma>(
 /// row, so that a row which fits in the L1 cache stays there.
 #[inline(always)]
 pub(crate) fn softmax_row<F: Float, M: Fma>(z: &mut [F], m: F, tau: F) {
+    softmax_row_from::<F, M>(None, z, m, tau);
+}
+
+/// Writes `softmax((x - m) / tau)` into `z`, `x` being `l` when given (`z`
+/// is then written without being read; as long as `z`), else `z` itself:
+/// [`softmax_row`] of `l - m` without writing `l - m` first (the same bits,
+/// as `(l - m) - 0` is `l - m`).
+#[inline(always)]
+pub(crate) fn softmax_row_from<F: Float, M: Fma>(l: Option<&[F]>, z: &mut [F], m: F, tau: F) {
     // One pass computes the exponentials run by run and sums each run while
     // it is in registers or L1: the tree of `sum`, so the bits of the
     // separate passes.
@@ -398,20 +407,31 @@ pub(crate) fn softmax_row<F: Float, M: Fma>(z: &mut [F], m: F, tau: F) {
         z.len(),
         #[inline(always)]
         |run| {
-            let run = &mut z[run];
-            match inv {
-                Some(inv) => run
+            let out = &mut z[run.clone()];
+            match l {
+                Some(l) => out
                     .iter_mut()
-                    .for_each(|x| *x = ((*x - m) * inv).softmax_exp::<M>()),
-                None => run
+                    .zip(&l[run])
+                    .for_each(|(z, &x)| *z = tempered_exp::<F, M>(x, m, tau, inv)),
+                None => out
                     .iter_mut()
-                    .for_each(|x| *x = ((*x - m) / tau).softmax_exp::<M>()),
+                    .for_each(|z| *z = tempered_exp::<F, M>(*z, m, tau, inv)),
             }
-            striped_sum(run)
+            striped_sum(out)
         },
     );
     let scale = F::ONE / total;
     z.iter_mut().for_each(|x| *x = *x * scale);
+}
+
+/// `exp((x - m) / tau)`, the division a multiplication by `inv` when that is
+/// exact ([`exact_reciprocal`]).
+#[inline(always)]
+fn tempered_exp<F: Float, M: Fma>(x: F, m: F, tau: F, inv: Option<F>) -> F {
+    match inv {
+        Some(inv) => ((x - m) * inv).softmax_exp::<M>(),
+        None => ((x - m) / tau).softmax_exp::<M>(),
+    }
 }
 
 /// Divides a row of exponentials by their [`sum`] (as a multiplication by
