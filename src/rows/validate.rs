@@ -470,26 +470,21 @@ mod tests {
             let (first, second) = (shape.len() / 2 + 5, shape.len() - 2);
             l[second] = f32::NAN;
             l[first] = f32::INFINITY;
-            let error = check_logits(shape, &l).unwrap_err();
-            assert_eq!(error.kind(), ErrorKind::InvalidLogits);
-            let (row, class) = shape.position(first);
-            assert!(
-                error
-                    .message()
-                    .starts_with(&format!("logit at row {row}, class {class} is inf;")),
-                "{classes} x {inner}: {}",
-                error.message()
-            );
+            // The error names the first bad logit, `at`, holding `value`.
+            let named = |l: &[f32], at: usize, value: &str| {
+                let error = check_logits(shape, l).unwrap_err();
+                let (row, class) = shape.position(at);
+                let expected = format!("logit at row {row}, class {class} is {value};");
+                assert_eq!(error.kind(), ErrorKind::InvalidLogits);
+                assert!(
+                    error.message().starts_with(&expected),
+                    "{classes} x {inner}: {}",
+                    error.message()
+                );
+            };
+            named(&l, first, "inf");
             l[first] = 0.0;
-            let (row, class) = shape.position(second);
-            let error = check_logits(shape, &l).unwrap_err();
-            assert!(
-                error
-                    .message()
-                    .starts_with(&format!("logit at row {row}, class {class} is NaN;")),
-                "{classes} x {inner}: {}",
-                error.message()
-            );
+            named(&l, second, "NaN");
             l[second] = 0.0;
             assert_eq!(
                 check_logits(shape, &l).unwrap_err().kind(),
