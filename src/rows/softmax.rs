@@ -158,11 +158,8 @@ pub(crate) fn log_sum_exp<F: Float, M: Fma>(l: &[F]) -> F {
         l.len(),
         #[inline(always)]
         |run| {
-            run_sum(run.len(), |t| {
-                for (t, &x) in t.iter_mut().zip(&l[run]) {
-                    *t = (x - m).softmax_exp::<M>();
-                }
-            })
+            let l = &l[run];
+            striped_sum_of(l, l, |x, _| (x - m).softmax_exp::<M>())
         },
     );
     m + total.ln()
